@@ -1,0 +1,90 @@
+package org.diffusion4j.denoiser;
+
+import java.util.Locale;
+
+/**
+ * How a raw network F becomes a denoiser: {@code D(x̂; σ) = c_skip(σ) x̂ + c_out(σ) F(c_in(σ) x̂;
+ * c_noise(σ))} with x̂ in EDM coordinates (Karras et al. 2022 Table 1; 003 eq. 6–7; SPEC PAR-06).
+ * Each case is the paper's table row.
+ */
+public sealed interface Preconditioning {
+
+  /** The coefficients at noise level σ. */
+  Scalings scalings(double sigma);
+
+  /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}. */
+  String id();
+
+  /** Parses an identifier with default parameters. */
+  static Preconditioning parse(String id) {
+    switch (id.toLowerCase(Locale.ROOT)) {
+      case "edm":
+        return new Edm(0.5);
+      case "vp":
+        return new Vp(0.1, 20, 1000);
+      case "ve":
+        return new Ve();
+      case "flow":
+        return new Flow();
+      default:
+        throw new IllegalArgumentException(
+            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow");
+    }
+  }
+
+  /**
+   * EDM: {@code c_skip = σd²/(σ²+σd²)}, {@code c_out = σ σd/sqrt(σ²+σd²)}, {@code c_in = 1/sqrt(σ²+σd²)},
+   * {@code c_noise = ¼ ln σ}.
+   *
+   * @param sigmaData σ_data (0.5)
+   */
+  record Edm(double sigmaData) implements Preconditioning {
+    @Override
+    public Scalings scalings(double sigma) {
+      double r = sigma * sigma + sigmaData * sigmaData;
+      return new Scalings(sigmaData * sigmaData / r, sigma * sigmaData / Math.sqrt(r), 1 / Math.sqrt(r),
+          0.25 * Math.log(sigma));
+    }
+
+    @Override public String id() { return "edm"; }
+  }
+
+  /**
+   * VP (ε-prediction network on the VP-linear process): {@code c_skip = 1}, {@code c_out = −σ},
+   * {@code c_in = 1/sqrt(σ²+1)}, {@code c_noise = (M−1)·t(σ)}.
+   */
+  record Vp(double betaMin, double betaMax, int m) implements Preconditioning {
+    @Override
+    public Scalings scalings(double sigma) {
+      double t = new org.diffusion4j.process.VpLinear(betaMin, betaMax, 1e-5).sigmaInv(sigma);
+      return new Scalings(1, -sigma, 1 / Math.sqrt(sigma * sigma + 1), (m - 1) * t);
+    }
+
+    @Override public String id() { return "vp"; }
+  }
+
+  /** VE (score-type network): {@code c_skip = 1}, {@code c_out = σ}, {@code c_in = 1}, {@code c_noise = ln(σ/2)}. */
+  record Ve() implements Preconditioning {
+    @Override
+    public Scalings scalings(double sigma) {
+      return new Scalings(1, sigma, 1, Math.log(0.5 * sigma));
+    }
+
+    @Override public String id() { return "ve"; }
+  }
+
+  /**
+   * Rectified flow with a velocity network {@code u(x_t, t)} at {@code t = σ/(1+σ)}, {@code x_t = x̂/(1+σ)}:
+   * {@code x0 = x_t − t u = x̂/(1+σ) − t u}, so {@code c_skip = 1/(1+σ)}, {@code c_out = −t},
+   * {@code c_in = 1/(1+σ)}, {@code c_noise = t}.
+   */
+  record Flow() implements Preconditioning {
+    @Override
+    public Scalings scalings(double sigma) {
+      double t = sigma / (1 + sigma);
+      return new Scalings(1 / (1 + sigma), -t, 1 / (1 + sigma), t);
+    }
+
+    @Override public String id() { return "flow"; }
+  }
+}

@@ -1,0 +1,11 @@
+package org.diffusion4j.sampling;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * What a sampler run produced.
+ *
+ * @param x the final state (process coordinates at the last grid point)
+ * @param nfe number of denoiser evaluations (SPEC SMP-19)
+ */
+public record SampleResult(NDArray x, int nfe) {}

@@ -1,0 +1,119 @@
+package org.diffusion4j.sampling;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A sampler's hyper-parameters as given by a user ({@code --param name=value}), checked against the
+ * sampler's declared {@link ParamSpec}s: unknown names and malformed values fail with a message that
+ * names the value and what is accepted.
+ */
+public final class SamplerParams {
+  private final String samplerId;
+  private final Map<String, ParamSpec> specs;
+  private final Map<String, String> values;
+
+  SamplerParams(String samplerId, List<ParamSpec> specs, Map<String, String> values) {
+    this.samplerId = samplerId;
+    this.specs = new LinkedHashMap<>();
+    for (ParamSpec s : specs) {
+      this.specs.put(s.name(), s);
+    }
+    for (String k : values.keySet()) {
+      if (!this.specs.containsKey(k)) {
+        String accepted = specs.isEmpty() ? "none" : specs.stream().map(ParamSpec::name).collect(Collectors.joining(", "));
+        throw new IllegalArgumentException(
+            "unknown parameter '" + k + "' for sampler '" + samplerId + "'; accepted: " + accepted);
+      }
+    }
+    this.values = Map.copyOf(values);
+  }
+
+  /** Parses {@code name=value} strings. */
+  public static Map<String, String> parseAssignments(List<String> assignments) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String a : assignments) {
+      int eq = a.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("bad --param '" + a + "'; expected name=value, e.g. eta=1");
+      }
+      m.put(a.substring(0, eq).trim().toLowerCase(Locale.ROOT), a.substring(eq + 1).trim());
+    }
+    return m;
+  }
+
+  private String raw(String name) {
+    ParamSpec s = specs.get(name);
+    if (s == null) {
+      throw new IllegalStateException("sampler '" + samplerId + "' did not declare parameter " + name);
+    }
+    return values.getOrDefault(name, s.defaultValue());
+  }
+
+  /** A real parameter. */
+  public double getDouble(String name) {
+    String v = raw(name);
+    try {
+      double d = Double.parseDouble(v);
+      if (Double.isNaN(d)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "parameter " + name + " of sampler '" + samplerId + "' must be a number, got '" + v + "'");
+    }
+  }
+
+  /** A real parameter in [lo, hi]. */
+  public double getDouble(String name, double lo, double hi) {
+    double d = getDouble(name);
+    if (d < lo || d > hi) {
+      throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
+          + "' must lie in [" + lo + ", " + hi + "], got " + d);
+    }
+    return d;
+  }
+
+  /** An integer parameter in [lo, hi]. */
+  public int getInt(String name, int lo, int hi) {
+    String v = raw(name);
+    int i;
+    try {
+      i = Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "parameter " + name + " of sampler '" + samplerId + "' must be an integer, got '" + v + "'");
+    }
+    if (i < lo || i > hi) {
+      throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
+          + "' must lie in [" + lo + ", " + hi + "], got " + i);
+    }
+    return i;
+  }
+
+  /** A boolean parameter ({@code true|false}). */
+  public boolean getBoolean(String name) {
+    String v = raw(name).toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
+          + "' must be true or false, got '" + v + "'");
+    }
+    return v.equals("true");
+  }
+
+  /** One of the allowed words. */
+  public String getChoice(String name, String... allowed) {
+    String v = raw(name).toLowerCase(Locale.ROOT);
+    for (String a : allowed) {
+      if (a.equals(v)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId + "' must be one of "
+        + String.join(", ", allowed) + ", got '" + v + "'");
+  }
+}

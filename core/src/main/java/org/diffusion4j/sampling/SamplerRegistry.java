@@ -1,0 +1,60 @@
+package org.diffusion4j.sampling;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.diffusion4j.sampling.ode.Euler;
+import org.diffusion4j.sampling.ode.Heun;
+
+/**
+ * Every sampler by CLI identifier ({@code d4j samplers} prints this list).
+ */
+public final class SamplerRegistry {
+  private static final List<SamplerInfo> ALL = new ArrayList<>();
+
+  static {
+    // ODE samplers in σ-space (k-diffusion / EDM).
+    ALL.add(Euler.INFO);
+    ALL.add(Heun.INFO);
+    // -- block: more sigma-space ODE samplers (rk4, rk45, dpm2, lms) --
+
+    // -- end block --
+
+    // -- block: exponential integrators (ddim, deis, dpm-solver*) --
+
+    // -- end block --
+
+    // -- block: DPM-Solver++ family and UniPC --
+
+    // -- end block --
+
+    // -- block: SDE samplers --
+
+    // -- end block --
+  }
+
+  private SamplerRegistry() {}
+
+  /** All samplers, in listing order. */
+  public static List<SamplerInfo> all() {
+    return Collections.unmodifiableList(ALL);
+  }
+
+  /** The sampler with this identifier; the error lists the accepted ones. */
+  public static SamplerInfo get(String id) {
+    for (SamplerInfo s : ALL) {
+      if (s.id().equals(id)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("unknown sampler '" + id + "'; accepted: "
+        + ALL.stream().map(SamplerInfo::id).collect(Collectors.joining(", ")));
+  }
+
+  /** Builds sampler {@code id} with parameters {@code params} (names as in {@code d4j samplers}). */
+  public static Sampler create(String id, Map<String, String> params) {
+    return get(id).create(params);
+  }
+}

@@ -1,0 +1,243 @@
+package org.diffusion4j.schedule;
+
+import java.util.List;
+import java.util.Locale;
+import org.diffusion4j.process.DiscreteDdpm;
+import org.diffusion4j.process.NoiseProcess;
+import org.diffusion4j.process.VpLinear;
+
+/**
+ * How to place N steps: the σ/time grids of the field (SPEC FWD-12), each a small value that builds a
+ * {@link Grid} for a process. Defaults of σ_min, σ_max come from the process when left {@code NaN}.
+ */
+public sealed interface GridSpec {
+  /** Every grid identifier {@link #parse} accepts. */
+  List<String> IDS =
+      List.of("karras", "exponential", "polyexponential", "vp", "lambda", "leading", "trailing", "linspace");
+
+  /** Builds the grid with {@code steps} intervals for {@code process}. */
+  Grid build(NoiseProcess process, int steps);
+
+  /**
+   * EDM's ρ-grid (003 eq. 12; Karras et al. eq. 5): {@code σ_i = (σmax^{1/ρ} + i/(N−1)(σmin^{1/ρ} −
+   * σmax^{1/ρ}))^ρ}, i &lt; N, then σ_N = 0 — k-diffusion's {@code get_sigmas_karras(N, …)}.
+   */
+  record Karras(double sigmaMin, double sigmaMax, double rho) implements GridSpec {
+    public Karras {
+      if (!(rho > 0) || Double.isInfinite(rho)) {
+        throw new IllegalArgumentException("rho must be a finite number > 0, got " + rho);
+      }
+    }
+
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      double[] r = range(p, sigmaMin, sigmaMax, steps);
+      double[] sg = new double[steps + 1];
+      double a = Math.pow(r[1], 1 / rho);
+      double b = Math.pow(r[0], 1 / rho);
+      for (int i = 0; i < steps; i++) {
+        double ramp = steps == 1 ? 0 : (double) i / (steps - 1);
+        sg[i] = Math.pow(a + ramp * (b - a), rho);
+      }
+      return Grid.ofSigmas(p, sg);
+    }
+  }
+
+  /** Geometric σ from σ_max to σ_min in N points, then 0 (k-diffusion {@code get_sigmas_exponential}). */
+  record Exponential(double sigmaMin, double sigmaMax) implements GridSpec {
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      return new PolyExponential(sigmaMin, sigmaMax, 1).build(p, steps);
+    }
+  }
+
+  /**
+   * {@code σ = exp(ramp^ρ·(log σmax − log σmin) + log σmin)}, ramp from 1 to 0 in N points, then 0
+   * (k-diffusion {@code get_sigmas_polyexponential}, default ρ = 1).
+   */
+  record PolyExponential(double sigmaMin, double sigmaMax, double rho) implements GridSpec {
+    public PolyExponential {
+      if (!(rho > 0) || Double.isInfinite(rho)) {
+        throw new IllegalArgumentException("rho must be a finite number > 0, got " + rho);
+      }
+    }
+
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      double[] r = range(p, sigmaMin, sigmaMax, steps);
+      double lmin = Math.log(r[0]);
+      double lmax = Math.log(r[1]);
+      double[] sg = new double[steps + 1];
+      for (int i = 0; i < steps; i++) {
+        double ramp = steps == 1 ? 1 : 1 - (double) i / (steps - 1);
+        sg[i] = Math.exp(Math.pow(ramp, rho) * (lmax - lmin) + lmin);
+      }
+      return Grid.ofSigmas(p, sg);
+    }
+  }
+
+  /**
+   * Uniform time on the VP-linear process, {@code t_i = 1 + i/(N−1)(ε_s − 1)}, mapped to σ, then 0
+   * (003 "实践"; k-diffusion {@code get_sigmas_vp}); on another process the σ's are kept.
+   */
+  record VpTime(double betaMin, double betaMax, double tMin) implements GridSpec {
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      requireSteps(steps);
+      VpLinear vp = new VpLinear(betaMin, betaMax, tMin);
+      double[] sg = new double[steps + 1];
+      for (int i = 0; i < steps; i++) {
+        double ramp = steps == 1 ? 0 : (double) i / (steps - 1);
+        sg[i] = vp.sigma(1 + ramp * (tMin - 1));
+      }
+      return Grid.ofSigmas(p, sg);
+    }
+  }
+
+  /**
+   * Uniform half log-SNR λ from λ(σ_max) to λ(σ_min) in N + 1 points, no final zero (DPM-Solver's
+   * {@code logSNR} skip type; 001 §9.4.3).
+   */
+  record UniformLambda(double sigmaMin, double sigmaMax) implements GridSpec {
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      double[] r = range(p, sigmaMin, sigmaMax, steps);
+      double l0 = -Math.log(r[1]);
+      double l1 = -Math.log(r[0]);
+      double[] sg = new double[steps + 1];
+      for (int i = 0; i <= steps; i++) {
+        sg[i] = Math.exp(-(l0 + (l1 - l0) * i / steps));
+      }
+      sg[0] = r[1];
+      sg[steps] = r[0];
+      return Grid.ofSigmas(p, sg);
+    }
+  }
+
+  /**
+   * diffusers' timestep spacings over a discrete process, then σ = 0 at t = −1.
+   *
+   * <p>Without {@code dropLast} (Table 2 of Lin et al. 2024, diffusers' DDIM/DDPM/Euler):
+   * {@code linspace}: round(linspace(0, T−1, N)); {@code leading}: (0..N−1)·(T div N) + offset;
+   * {@code trailing}: round(T − k·T/N) − 1. With {@code dropLast} (DPMSolverMultistep, DEIS, UniPC)
+   * linspace and leading are computed on N + 1 points and the last dropped. Rounding is half-to-even,
+   * as numpy's.
+   *
+   * @param spacing {@code leading}, {@code trailing} or {@code linspace}
+   * @param stepsOffset added to leading timesteps (Stable Diffusion uses 1)
+   * @param dropLast the multistep schedulers' N + 1 convention
+   */
+  record Timesteps(String spacing, int stepsOffset, boolean dropLast) implements GridSpec {
+    public Timesteps {
+      spacing = spacing.toLowerCase(Locale.ROOT);
+      if (!List.of("leading", "trailing", "linspace").contains(spacing)) {
+        throw new IllegalArgumentException(
+            "unknown timestep spacing '" + spacing + "'; accepted: leading, trailing, linspace");
+      }
+      if (stepsOffset < 0) {
+        throw new IllegalArgumentException("steps-offset must be >= 0, got " + stepsOffset);
+      }
+    }
+
+    /** The integer timesteps, decreasing (without the final −1). */
+    public long[] timesteps(int trainSteps, int steps) {
+      requireSteps(steps);
+      if (steps > trainSteps) {
+        throw new IllegalArgumentException(
+            "steps (" + steps + ") must not exceed train-steps (" + trainSteps + ")");
+      }
+      long[] ts = new long[steps];
+      int m = dropLast ? steps + 1 : steps;
+      switch (spacing) {
+        case "linspace":
+          for (int i = 0; i < steps; i++) {
+            int k = m - 1 - i;
+            ts[i] = (long) Math.rint(m == 1 ? 0 : (double) (trainSteps - 1) * k / (m - 1));
+          }
+          break;
+        case "leading": {
+          int ratio = trainSteps / m;
+          for (int i = 0; i < steps; i++) {
+            ts[i] = (long) (m - 1 - i) * ratio + stepsOffset;
+          }
+          break;
+        }
+        default: {
+          double ratio = (double) trainSteps / steps;
+          for (int i = 0; i < steps; i++) {
+            ts[i] = (long) Math.rint(trainSteps - i * ratio) - 1;
+          }
+        }
+      }
+      for (long v : ts) {
+        if (v < 0 || v > trainSteps - 1) {
+          throw new IllegalArgumentException(
+              "timestep " + v + " is outside [0, " + (trainSteps - 1) + "]; lower steps-offset");
+        }
+      }
+      return ts;
+    }
+
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      if (!(p instanceof DiscreteDdpm d)) {
+        throw new IllegalArgumentException(
+            "grid '" + spacing + "' places discrete timesteps and needs --process ddpm, got " + p.id());
+      }
+      long[] ts = timesteps(d.trainSteps(), steps);
+      double[] t = new double[steps + 1];
+      for (int i = 0; i < steps; i++) {
+        t[i] = ts[i];
+      }
+      t[steps] = d.tData();
+      return Grid.ofTimes(p, t);
+    }
+  }
+
+  /**
+   * Parses a grid identifier with its options ({@code NaN} σ bounds mean "the process's own").
+   */
+  static GridSpec parse(String id, double sigmaMin, double sigmaMax, double rho, double betaMin,
+      double betaMax, double tMin, int stepsOffset, boolean dropLast) {
+    switch (id.toLowerCase(Locale.ROOT)) {
+      case "karras":
+        return new Karras(sigmaMin, sigmaMax, Double.isNaN(rho) ? 7 : rho);
+      case "exponential":
+        return new Exponential(sigmaMin, sigmaMax);
+      case "polyexponential":
+        return new PolyExponential(sigmaMin, sigmaMax, Double.isNaN(rho) ? 1 : rho);
+      case "vp":
+        return new VpTime(betaMin, betaMax, tMin);
+      case "lambda":
+        return new UniformLambda(sigmaMin, sigmaMax);
+      case "leading":
+      case "trailing":
+      case "linspace":
+        return new Timesteps(id, stepsOffset, dropLast);
+      default:
+        throw new IllegalArgumentException(
+            "unknown grid '" + id + "'; accepted: " + String.join(", ", IDS));
+    }
+  }
+
+  private static void requireSteps(int steps) {
+    if (steps < 1) {
+      throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+    }
+  }
+
+  /** [σ_min, σ_max] with the process's defaults for NaN, validated. */
+  private static double[] range(NoiseProcess p, double sigmaMin, double sigmaMax, int steps) {
+    requireSteps(steps);
+    double lo = Double.isNaN(sigmaMin) ? p.sigmaMin() : sigmaMin;
+    double hi = Double.isNaN(sigmaMax) ? p.sigmaMax() : sigmaMax;
+    if (!(lo > 0) || Double.isInfinite(lo)) {
+      throw new IllegalArgumentException("sigma-min must be a finite number > 0, got " + lo);
+    }
+    if (!(hi > lo) || Double.isInfinite(hi)) {
+      throw new IllegalArgumentException(
+          "sigma-max must be finite and > sigma-min (" + lo + "), got " + hi);
+    }
+    return new double[] {lo, hi};
+  }
+}
