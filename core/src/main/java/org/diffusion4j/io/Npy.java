@@ -1,0 +1,181 @@
+package org.diffusion4j.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and writes NumPy {@code .npy} files (format versions 1–3): C-order arrays of float16/32/64,
+ * signed/unsigned integers and bool, either byte order. Values are read into doubles. Errors name
+ * the file and what is wrong with it.
+ */
+public final class Npy {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+  private Npy() {}
+
+  /** Reads a {@code .npy} file. */
+  public static NpyArray read(Path file) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("no such file: " + file);
+    }
+    return parse(bytes, file.toString());
+  }
+
+  /** Parses the bytes of a {@code .npy} file; {@code source} names it in errors. */
+  public static NpyArray parse(byte[] bytes, String source) {
+    if (bytes.length < 10) {
+      throw new IllegalArgumentException(source + ": not a .npy file (only " + bytes.length + " bytes)");
+    }
+    for (int i = 0; i < MAGIC.length; i++) {
+      if (bytes[i] != MAGIC[i]) {
+        throw new IllegalArgumentException(source + ": not a .npy file (bad magic bytes)");
+      }
+    }
+    int major = bytes[6] & 0xff;
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int headerLen;
+    int start;
+    if (major == 1) {
+      headerLen = b.getShort(8) & 0xffff;
+      start = 10;
+    } else if (major == 2 || major == 3) {
+      headerLen = b.getInt(8);
+      start = 12;
+    } else {
+      throw new IllegalArgumentException(source + ": unsupported .npy version " + major);
+    }
+    if (start + headerLen > bytes.length) {
+      throw new IllegalArgumentException(source + ": truncated .npy header");
+    }
+    String header = new String(bytes, start, headerLen,
+        major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    Matcher d = DESCR.matcher(header);
+    Matcher f = FORTRAN.matcher(header);
+    Matcher s = SHAPE.matcher(header);
+    if (!d.find() || !f.find() || !s.find()) {
+      throw new IllegalArgumentException(source + ": malformed .npy header: " + header.trim());
+    }
+    if (f.group(1).equals("True")) {
+      throw new IllegalArgumentException(source + ": Fortran-order arrays are not supported; save with C order");
+    }
+    List<Long> dims = new ArrayList<>();
+    for (String part : s.group(1).split(",")) {
+      if (!part.isBlank()) {
+        dims.add(Long.parseLong(part.trim()));
+      }
+    }
+    long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+    long n = 1;
+    for (long v : shape) {
+      n *= v;
+    }
+    String descr = d.group(1);
+    char order = descr.charAt(0);
+    String kind = descr.substring(1);
+    int width = Integer.parseInt(kind.substring(1));
+    int offset = start + headerLen;
+    if ((long) offset + n * width > bytes.length) {
+      throw new IllegalArgumentException(source + ": truncated .npy data: shape " + dims + " of " + descr
+          + " needs " + n * width + " bytes, file has " + (bytes.length - offset));
+    }
+    ByteBuffer data = ByteBuffer.wrap(bytes, offset, bytes.length - offset)
+        .order(order == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+    double[] out = new double[(int) n];
+    for (int i = 0; i < n; i++) {
+      out[i] = readOne(data, kind, source, descr);
+    }
+    return new NpyArray(shape, out, descr);
+  }
+
+  private static double readOne(ByteBuffer b, String kind, String source, String descr) {
+    switch (kind) {
+      case "f8": return b.getDouble();
+      case "f4": return b.getFloat();
+      case "f2": return halfToDouble(b.getShort());
+      case "i8": return b.getLong();
+      case "i4": return b.getInt();
+      case "i2": return b.getShort();
+      case "i1": return b.get();
+      case "u8": return unsignedLong(b.getLong());
+      case "u4": return b.getInt() & 0xffffffffL;
+      case "u2": return b.getShort() & 0xffff;
+      case "u1": return b.get() & 0xff;
+      case "b1": return b.get() != 0 ? 1 : 0;
+      default:
+        throw new IllegalArgumentException(source + ": unsupported .npy dtype '" + descr
+            + "'; accepted: float16/32/64, int8..64, uint8..64, bool");
+    }
+  }
+
+  /** IEEE 754 binary16 to double (Java 17 has no Float.float16ToFloat). */
+  static double halfToDouble(short h) {
+    int sign = (h >> 15) & 1;
+    int exp = (h >> 10) & 0x1f;
+    int mant = h & 0x3ff;
+    double v;
+    if (exp == 0) {
+      v = mant * Math.pow(2, -24);
+    } else if (exp == 31) {
+      v = mant == 0 ? Double.POSITIVE_INFINITY : Double.NaN;
+    } else {
+      v = (1 + mant / 1024.0) * Math.pow(2, exp - 15);
+    }
+    return sign == 1 ? -v : v;
+  }
+
+  private static double unsignedLong(long v) {
+    return v >= 0 ? v : (double) (v >>> 1) * 2 + (v & 1);
+  }
+
+  /** Encodes values as a version-1 {@code .npy} ({@code <f4} or {@code <f8}). */
+  public static byte[] encode(double[] data, long[] shape, boolean float32) {
+    StringBuilder sh = new StringBuilder("(");
+    for (int i = 0; i < shape.length; i++) {
+      sh.append(shape[i]).append(shape.length == 1 || i < shape.length - 1 ? "," : "");
+      if (i < shape.length - 1) {
+        sh.append(' ');
+      }
+    }
+    sh.append(')');
+    String header = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+        float32 ? "<f4" : "<f8", sh);
+    int total = 10 + header.length() + 1;
+    int pad = (64 - total % 64) % 64;
+    StringBuilder h = new StringBuilder(header);
+    h.append(" ".repeat(pad)).append('\n');
+    byte[] hb = h.toString().getBytes(StandardCharsets.ISO_8859_1);
+    int width = float32 ? 4 : 8;
+    ByteBuffer b = ByteBuffer.allocate(10 + hb.length + data.length * width).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) hb.length).put(hb);
+    for (double v : data) {
+      if (float32) {
+        b.putFloat((float) v);
+      } else {
+        b.putDouble(v);
+      }
+    }
+    return b.array();
+  }
+
+  /** Writes a {@code .npy} atomically. */
+  public static void write(Path file, double[] data, long[] shape, boolean float32) throws IOException {
+    new NpyArray(shape, data, float32 ? "<f4" : "<f8");
+    AtomicFiles.write(file, encode(data, shape, float32));
+  }
+}
