@@ -12,7 +12,7 @@ public sealed interface Preconditioning {
   /** The coefficients at noise level σ. */
   Scalings scalings(double sigma);
 
-  /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}. */
+  /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}, {@code x0}. */
   String id();
 
   /** Parses an identifier with default parameters. */
@@ -26,9 +26,11 @@ public sealed interface Preconditioning {
         return new Ve();
       case "flow":
         return new Flow();
+      case "x0":
+        return new X0(0.5);
       default:
         throw new IllegalArgumentException(
-            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow");
+            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow, x0");
     }
   }
 
@@ -86,5 +88,20 @@ public sealed interface Preconditioning {
     }
 
     @Override public String id() { return "flow"; }
+  }
+
+  /**
+   * x0-prediction: {@code c_skip = 0}, {@code c_out = 1}, {@code c_in = 1/sqrt(σ² + σd²)},
+   * {@code c_noise = ¼ ln σ}.
+   *
+   * @param sigmaData σ_data (0.5)
+   */
+  record X0(double sigmaData) implements Preconditioning {
+    @Override
+    public Scalings scalings(double sigma) {
+      return new Scalings(0, 1, 1 / Math.sqrt(sigma * sigma + sigmaData * sigmaData), 0.25 * Math.log(sigma));
+    }
+
+    @Override public String id() { return "x0"; }
   }
 }
