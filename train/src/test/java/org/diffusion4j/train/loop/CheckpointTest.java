@@ -1,0 +1,108 @@
+package org.diffusion4j.train.loop;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointTest {
+  @TempDir Path dir;
+
+  private static Checkpoint sample(long step, float shift) {
+    JsonObject config = JsonParser.parseString(
+        "{\"model\":{\"net\":\"mlp\",\"width\":64},\"process\":\"edm\",\"objective\":\"edm\",\"data\":{\"scale\":1.0}}")
+        .getAsJsonObject();
+    return new Checkpoint(config,
+        Map.of("net.w", Tensor.of(new float[] {1 + shift, 2, 3, 4}, 2, 2), "net.b", Tensor.of(new float[] {shift}, 1)),
+        Map.of("net.w", Tensor.of(new float[] {0.5f, 1, 1.5f, 2 + shift}, 2, 2), "net.b", Tensor.of(new float[] {0}, 1)),
+        Map.of("adam.m.net.w", Tensor.of(new float[] {0.1f, 0.2f, 0.3f, 0.4f}, 2, 2), "adam.t", Tensor.of(new long[] {step}, 1)),
+        step, Map.of("rng", "1234567", "ema_updates", Long.toString(step)));
+  }
+
+  /** Every file in the directory with its bytes, to show nothing changed. */
+  private static Map<String, String> snapshot(Path d) throws IOException {
+    Map<String, String> s = new TreeMap<>();
+    try (Stream<Path> files = Files.list(d)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        s.put(f.getFileName().toString(), Arrays.toString(Files.readAllBytes(f)));
+      }
+    }
+    return s;
+  }
+
+  @Test
+  void saveThenLoadGivesIdenticalTensors() throws Exception {
+    Checkpoint c = sample(300, 0.25f);
+    c.save(dir);
+    Checkpoint l = Checkpoint.load(dir);
+    assertEquals(c.config(), l.config());
+    assertEquals(c.weights(), l.weights());
+    assertEquals(c.ema(), l.ema());
+    assertEquals(c.optimizer(), l.optimizer());
+    assertEquals(300, l.step());
+    assertEquals(c.state(), l.state());
+    assertEquals(c.ema(), Checkpoint.readWeights(dir, true));
+    assertArrayEquals(new float[] {1.25f, 2, 3, 4}, l.weights().get("net.w").toFloatArray(), 0f);
+  }
+
+  @Test
+  void truncatedWeightsGiveClearErrorAndLeaveTheDirectoryAsItWas() throws Exception {
+    sample(10, 0).save(dir);
+    Path w = dir.resolve(Checkpoint.WEIGHTS);
+    byte[] b = Files.readAllBytes(w);
+    Files.write(w, Arrays.copyOf(b, b.length - 5));
+    Map<String, String> before = snapshot(dir);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+    assertTrue(e.getMessage().contains(Checkpoint.WEIGHTS) && e.getMessage().contains("truncated"), e.getMessage());
+    assertEquals(before, snapshot(dir));
+  }
+
+  @Test
+  void missingOrForeignPartsAreNamed() throws Exception {
+    sample(10, 0).save(dir);
+    Files.delete(dir.resolve(Checkpoint.EMA));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+    assertTrue(e.getMessage().contains(Checkpoint.EMA) && e.getMessage().contains("missing"), e.getMessage());
+    Files.copy(dir.resolve(Checkpoint.WEIGHTS), dir.resolve(Checkpoint.EMA));
+    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+    assertTrue(e.getMessage().contains(Checkpoint.EMA), e.getMessage());
+    Files.writeString(dir.resolve(Checkpoint.CONFIG), "{not json");
+    e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+    assertTrue(e.getMessage().contains(Checkpoint.CONFIG), e.getMessage());
+  }
+
+  @Test
+  void failureWhileSavingKeepsThePreviousCheckpoint() throws Exception {
+    sample(10, 0).save(dir);
+    Map<String, String> before = snapshot(dir);
+    assertThrows(java.io.UncheckedIOException.class, () -> sample(20, 1).save(dir, part -> {
+      if (part.equals(Checkpoint.OPTIMIZER)) {
+        throw new java.io.UncheckedIOException(new IOException("disk full"));
+      }
+    }));
+    assertEquals(before, snapshot(dir), "previous checkpoint changed or temporary files left");
+    assertEquals(10, Checkpoint.load(dir).step());
+  }
+
+  @Test
+  void partsFromDifferentStepsAreRejected() throws Exception {
+    Path other = dir.resolve("other");
+    sample(10, 0).save(dir);
+    sample(20, 1).save(other);
+    Files.copy(other.resolve(Checkpoint.EMA), dir.resolve(Checkpoint.EMA), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
+    assertTrue(e.getMessage().contains("step 10") && e.getMessage().contains("step 20"), e.getMessage());
+  }
+}
