@@ -1,4 +1,4 @@
-package org.diffusion4j.train.optim;
+package org.diffusion4j.train.loop;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;

@@ -1,4 +1,4 @@
-package org.diffusion4j.train.optim;
+package org.diffusion4j.train.loop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -47,16 +47,5 @@ class AdamWTest {
       }
       assertEquals(3, opt.step());
     }
-  }
-
-  @Test
-  void warmupThenCosine() {
-    LearningRate lr = LearningRate.of(1e-3, 10, 110, "cosine");
-    assertEquals(1e-4, lr.at(0), 1e-15);
-    assertEquals(1e-3, lr.at(9), 1e-15);
-    assertEquals(1e-3, lr.at(10), 1e-15);
-    assertEquals(0.5e-3, lr.at(60), 1e-12);
-    assertEquals(0, lr.at(110), 1e-15);
-    assertEquals(1e-3, LearningRate.of(1e-3, 0, 100, "constant").at(99), 0);
   }
 }
