@@ -41,9 +41,9 @@ public record Rk45(double rtol, double atol, double hInit) implements Sampler {
       "Adaptive Dormand-Prince 5(4) on the PF-ODE in σ per grid interval (Dormand & Prince 1980; scipy RK45 step control); Euler on the last step to 0",
       List.of(new ParamSpec("rtol", "1e-4", "relative tolerance, in [1e-13, 1]"),
           new ParamSpec("atol", "1e-4", "absolute tolerance in units of x/s, in [0, 1000]"),
-          new ParamSpec("h-init", "0", "first sub-step length in sigma, >= 0; 0 = automatic (Hairer-Wanner)")),
+          new ParamSpec("h-init", "0", "first sub-step length in sigma, in [0, 1e6]; 0 = automatic (Hairer-Wanner)")),
       p -> new Rk45(p.getDouble("rtol", 1e-13, 1), p.getDouble("atol", 0, 1e3),
-          p.getDouble("h-init", 0, Double.MAX_VALUE)));
+          p.getDouble("h-init", 0, 1e6)));
 
   /** Checks the tolerances and the first step. */
   public Rk45 {
@@ -158,7 +158,7 @@ public record Rk45(double rtol, double atol, double hInit) implements Sampler {
         double proposed = hAbs;
         boolean cut = s - proposed < to;
         double sNew = cut ? to : s - proposed;
-        if (trial(s, sNew - s)) {
+        if (trial(s, sNew)) {
           s = sNew;
           if (cut) {
             hAbs = Math.max(hAbs, proposed); // cut at the grid point: keep the controller's step
@@ -167,8 +167,9 @@ public record Rk45(double rtol, double atol, double hInit) implements Sampler {
       }
     }
 
-    /** One Dormand–Prince attempt of length h &lt; 0 from σ = s; returns whether it was accepted. */
-    private boolean trial(double s, double h) {
+    /** One Dormand–Prince attempt from σ = s to sNew &lt; s; returns whether it was accepted. */
+    private boolean trial(double s, double sNew) {
+      double h = sNew - s;
       try (StepScope scope = new StepScope()) {
         NDArray[] k = new NDArray[7];
         k[0] = f;
@@ -181,7 +182,7 @@ public record Rk45(double rtol, double atol, double hInit) implements Sampler {
               xi = xi.add(k[j].mul(h * DormandPrince.A[st][j]));
             }
           }
-          double sigmaSt = st == 6 ? s + h : s + DormandPrince.C[st] * h;
+          double sigmaSt = st == 6 ? sNew : s + DormandPrince.C[st] * h;
           NDArray dSt = model.denoise(xi, sigmaSt);
           k[st] = SigmaSpace.derivative(xi, dSt, sigmaSt);
           if (st == 6) {

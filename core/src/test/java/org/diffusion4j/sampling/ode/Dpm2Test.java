@@ -17,7 +17,6 @@ class Dpm2Test {
   @Test
   void isSecondOrder() {
     double p = Oracle.order(new Dpm2(), g, n -> Oracle.geometric(Edm.DEFAULT, 20, 0.05, n), 20, 40);
-    System.out.println("dpm2 order " + p);
     assertEquals(2.0, p, 0.15);
   }
 
@@ -73,7 +72,6 @@ class Dpm2Test {
     GaussianMixture gm = Oracle.mixture();
     double e10 = Oracle.error(new Dpm2(), gm, new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, 10), 32);
     double e40 = Oracle.error(new Dpm2(), gm, new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, 40), 32);
-    System.out.println("dpm2 mixture " + e10 + " -> " + e40);
     assertTrue(e40 < e10 / 8, "dpm2 error should shrink ~16x from 10 to 40 steps: " + e10 + " -> " + e40);
     assertTrue(e40 < 1e-2, "dpm2 40 steps error " + e40);
   }
@@ -92,5 +90,10 @@ class Dpm2Test {
   @Test
   void float32StaysFiniteWithOneToThreeSteps() {
     OdeChecks.assertFiniteInFloat32(new Dpm2(), g);
+  }
+
+  @Test
+  void memoryStaysFlat() {
+    OdeChecks.assertMemoryFlat(new Dpm2(), Oracle.mixture());
   }
 }

@@ -104,7 +104,6 @@ class LmsTest {
     GaussianMixture gm = Oracle.mixture();
     double e10 = Oracle.error(new Lms(4), gm, new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, 10), 32);
     double e40 = Oracle.error(new Lms(4), gm, new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, 40), 32);
-    System.out.println("lms mixture " + e10 + " -> " + e40);
     assertTrue(e40 < e10 / 8, "lms error should shrink from 10 to 40 steps: " + e10 + " -> " + e40);
   }
 
@@ -127,5 +126,10 @@ class LmsTest {
   @Test
   void float32StaysFiniteWithOneToThreeSteps() {
     OdeChecks.assertFiniteInFloat32(new Lms(4), g);
+  }
+
+  @Test
+  void memoryStaysFlat() {
+    OdeChecks.assertMemoryFlat(new Lms(4), Oracle.mixture());
   }
 }

@@ -2,13 +2,18 @@ package org.diffusion4j.sampling.ode;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import org.diffusion4j.analytic.GaussianMixture;
 import org.diffusion4j.process.Edm;
 import org.diffusion4j.process.Processes;
 import org.diffusion4j.sampling.NoiseSource;
 import org.diffusion4j.sampling.Sampler;
+import org.diffusion4j.sampling.StepListener;
 import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridSpec;
 import org.diffusion4j.testing.Oracle;
@@ -58,5 +63,27 @@ final class OdeChecks {
         NoiseSource.NONE).x();
     assertTrue(Oracle.maxAbs(whole, split) < 1e-13, s.id() + ": last step differs from Euler by "
         + Oracle.maxAbs(whole, split));
+  }
+
+  /**
+   * Live arrays left behind by a run (besides its input and output) do not grow with the number of steps
+   * (house style 15).
+   */
+  static void assertMemoryFlat(Sampler s, GaussianMixture g) {
+    int few = leftovers(s, g, 4);
+    int many = leftovers(s, g, 40);
+    assertTrue(few == 0 && many == 0, s.id() + " leaves " + few + " arrays after 4 steps, " + many
+        + " after 40");
+  }
+
+  private static int leftovers(Sampler s, GaussianMixture g, int steps) {
+    Grid grid = new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, steps);
+    try (NDManager m = NDManager.newBaseManager()) {
+      double[] x = Oracle.prior(grid, Oracle.normals(4, g.dim()));
+      NDArray x0 = m.create(x, new Shape(4, g.dim()));
+      NDArray out = s.run(g.denoiser(), grid, x0, NoiseSource.NONE, info -> info.xHat().sum());
+      int live = ((BaseNDManager) m).getManagedArrays().size();
+      return live - 2 - (out == x0 ? -1 : 0);
+    }
   }
 }

@@ -17,7 +17,6 @@ class Rk4Test {
   @Test
   void isFourthOrder() {
     double p = Oracle.order(new Rk4(), g, n -> Oracle.geometric(Edm.DEFAULT, 20, 0.05, n), 10, 20);
-    System.out.println("rk4 order " + p);
     assertEquals(4.0, p, 0.25);
   }
 
@@ -28,7 +27,6 @@ class Rk4Test {
     double eGeo = Oracle.error(new Rk4(), g, Oracle.geometric(Edm.DEFAULT, 80, 0.002, 800), 16);
     double eZero = Oracle.error(new Rk4(), g, new GridSpec.Karras(1e-5, 80, 7).build(Edm.DEFAULT, 800), 16);
     double eVp = Oracle.error(new Rk4(), g, Oracle.geometric(VpLinear.DEFAULT, 80, 0.002, 800), 16);
-    System.out.println("rk4 closed form: geo " + eGeo + " zero " + eZero + " vp " + eVp);
     assertTrue(eGeo < 1e-9, "rk4 800 geometric steps: rms error " + eGeo);
     assertTrue(eZero < 1e-9, "rk4 800 Karras steps to 0: rms error " + eZero);
     assertTrue(eVp < 1e-9, "rk4 800 geometric steps on VP: rms error " + eVp);
@@ -39,7 +37,6 @@ class Rk4Test {
     GaussianMixture gm = Oracle.mixture();
     double e10 = Oracle.error(new Rk4(), gm, Oracle.geometric(Edm.DEFAULT, 80, 0.01, 10), 32);
     double e40 = Oracle.error(new Rk4(), gm, Oracle.geometric(Edm.DEFAULT, 80, 0.01, 40), 32);
-    System.out.println("rk4 mixture " + e10 + " -> " + e40);
     assertTrue(e40 < e10 / 50, "rk4 mixture error should shrink ≫16x from 10 to 40 steps: " + e10 + " -> " + e40);
     assertTrue(e40 < 1e-4, "rk4 mixture 40 steps error " + e40);
   }
@@ -59,5 +56,10 @@ class Rk4Test {
   @Test
   void float32StaysFiniteWithOneToThreeSteps() {
     OdeChecks.assertFiniteInFloat32(new Rk4(), g);
+  }
+
+  @Test
+  void memoryStaysFlat() {
+    OdeChecks.assertMemoryFlat(new Rk4(), Oracle.mixture());
   }
 }
