@@ -20,8 +20,8 @@ import org.diffusion4j.schedule.Grid;
  * grid interval so that listeners still see every grid point.
  *
  * <p>Step control as scipy's {@code RK45}: error norm {@code ‖e‖ = RMS(e / (atol + rtol·max(|x̂|, |x̂_new|)))}
- * over the whole batch, accept when {@code ‖e‖ ≤ 1}, {@code h ← h·clip(0.9‖e‖^{−1/5}, 0.2, 10)} (no growth
- * right after a rejection); the first step is Hairer–Wanner's estimate (1 extra NFE) unless
+ * over the whole batch, accept when {@code ‖e‖ < 1}, {@code h ← h·clip(0.9‖e‖^{−1/5}, 0.2, 10)} (no growth
+ * right after a rejection; a sub-step cut short at a grid point does not shrink the next proposal); the first step is Hairer–Wanner's estimate (1 extra NFE) unless
  * {@code h-init} is given; the last stage is reused as the next first stage (FSAL). The step to σ = 0
  * is a plain Euler step, since f is not evaluated at σ = 0. Use it as a reference-quality sampler whose
  * cost adapts to the requested tolerance; 6 NFE per attempted sub-step.
@@ -200,12 +200,12 @@ public record Rk45(double rtol, double atol, double hInit) implements Sampler {
           }
         }
         NDArray scale = x.abs().maximum(xNew.abs()).mul(rtol).add(atol);
-        double errNorm = Math.sqrt(err.div(scale).square().mean().toType(DataType.FLOAT64, false).getDouble());
+        double errNorm = rms(err.div(scale));
         if (!Double.isFinite(errNorm)) {
           throw new IllegalStateException("rk45 error estimate is " + errNorm + " at σ = " + s);
         }
         double hUsed = Math.abs(h);
-        if (errNorm <= 1) {
+        if (errNorm < 1) {
           double factor = errNorm == 0 ? MAX_FACTOR : Math.min(MAX_FACTOR, SAFETY * Math.pow(errNorm, -0.2));
           hAbs = hUsed * (rejected ? Math.min(1, factor) : factor);
           rejected = false;
