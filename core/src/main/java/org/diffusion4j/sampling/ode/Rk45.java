@@ -21,10 +21,12 @@ import org.diffusion4j.schedule.Grid;
  *
  * <p>Step control as scipy's {@code RK45}: error norm {@code ‖e‖ = RMS(e / (atol + rtol·max(|x̂|, |x̂_new|)))}
  * over the whole batch, accept when {@code ‖e‖ < 1}, {@code h ← h·clip(0.9‖e‖^{−1/5}, 0.2, 10)} (no growth
- * right after a rejection; a sub-step cut short at a grid point does not shrink the next proposal); the first step is Hairer–Wanner's estimate (1 extra NFE) unless
- * {@code h-init} is given; the last stage is reused as the next first stage (FSAL). The step to σ = 0
- * is a plain Euler step, since f is not evaluated at σ = 0. Use it as a reference-quality sampler whose
- * cost adapts to the requested tolerance; 6 NFE per attempted sub-step.
+ * right after a rejection; a sub-step cut short at a grid point does not shrink the next proposal);
+ * the first step is Hairer–Wanner's estimate (1 extra NFE) unless {@code h-init} is given; the last
+ * stage is reused as the next first stage (FSAL). The step to σ = 0 is a plain Euler step (reusing the
+ * last stage), since f is not evaluated at σ = 0. Use it as a reference-quality sampler whose cost
+ * adapts to the requested tolerance; 6 NFE per attempted sub-step, +1 at the start (+1 more for the
+ * automatic first step).
  *
  * @param rtol relative tolerance, default 1e-4, in [1e-13, 1]
  * @param atol absolute tolerance (units of x̂), default 1e-4, in [0, 1e3]
