@@ -19,7 +19,10 @@ public final class SamplerRegistry {
     ALL.add(Euler.INFO);
     ALL.add(Heun.INFO);
     // -- block: more sigma-space ODE samplers (rk4, rk45, dpm2, lms) --
-
+    ALL.add(org.diffusion4j.sampling.ode.Rk4.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.Rk45.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.Dpm2.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.Lms.INFO);
     // -- end block --
 
     // -- block: exponential integrators (ddim, deis, dpm-solver*) --
