@@ -124,7 +124,7 @@ public final class Npy {
   }
 
   /** IEEE 754 binary16 to double (Java 17 has no Float.float16ToFloat). */
-  static double halfToDouble(short h) {
+  public static double halfToDouble(short h) {
     int sign = (h >> 15) & 1;
     int exp = (h >> 10) & 0x1f;
     int mant = h & 0x3ff;

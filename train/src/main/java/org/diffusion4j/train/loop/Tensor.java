@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import org.diffusion4j.io.Npy;
 
 /**
  * A host tensor as safetensors stores it: a dtype, a C-order shape and the raw little-endian bytes.
@@ -159,7 +160,7 @@ public record Tensor(Dtype dtype, long[] shape, byte[] data) {
         case F64: v[i] = b.getDouble(); break;
         case I64: v[i] = b.getLong(); break;
         case I32: v[i] = b.getInt(); break;
-        case F16: v[i] = halfToFloat(b.getShort()); break;
+        case F16: v[i] = Npy.halfToDouble(b.getShort()); break;
         case BF16: v[i] = Float.intBitsToFloat((b.getShort() & 0xffff) << 16); break;
         case U8: v[i] = b.get() & 0xff; break;
         case I8: v[i] = b.get(); break;
@@ -200,21 +201,6 @@ public record Tensor(Dtype dtype, long[] shape, byte[] data) {
       case BOOL: return manager.create(ByteBuffer.wrap(data), s, DataType.BOOLEAN);
       default: throw new AssertionError(dtype);
     }
-  }
-
-  private static float halfToFloat(short h) {
-    int sign = (h >> 15) & 1;
-    int exp = (h >> 10) & 0x1f;
-    int mant = h & 0x3ff;
-    double v;
-    if (exp == 0) {
-      v = mant * Math.pow(2, -24);
-    } else if (exp == 31) {
-      v = mant == 0 ? Double.POSITIVE_INFINITY : Double.NaN;
-    } else {
-      v = (1 + mant / 1024.0) * Math.pow(2, exp - 15);
-    }
-    return (float) (sign == 1 ? -v : v);
   }
 
   @Override

@@ -111,4 +111,18 @@ class SafetensorsTest {
     e = assertThrows(IllegalArgumentException.class, () -> Safetensors.read(dir.resolve("none.safetensors")));
     assertTrue(e.getMessage().contains("none.safetensors"), e.getMessage());
   }
+
+  @Test
+  void readsHalfAndBfloat16WrittenByHand() {
+    // F16 0x3c00 = 1.0, 0xc000 = -2.0; BF16 0x3f80 = 1.0, 0x4049 = 3.140625.
+    String json = "{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+        + "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[4,8]}}";
+    ByteArrayOutputStream f = new ByteArrayOutputStream();
+    f.writeBytes(le64(json.length()));
+    f.writeBytes(json.getBytes(StandardCharsets.US_ASCII));
+    f.writeBytes(new byte[] {0x00, 0x3c, 0x00, (byte) 0xc0, (byte) 0x80, 0x3f, 0x49, 0x40});
+    Safetensors.Contents c = Safetensors.parse(f.toByteArray(), "hand.safetensors");
+    assertArrayEquals(new double[] {1, -2}, c.get("h").toDoubleArray(), 0);
+    assertArrayEquals(new float[] {1, 3.140625f}, c.get("b").toFloatArray(), 0f);
+  }
 }

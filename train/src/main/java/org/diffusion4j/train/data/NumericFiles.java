@@ -1,0 +1,161 @@
+package org.diffusion4j.train.data;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipInputStream;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.io.NpyArray;
+
+/** Arrays of samples from {@code .npy}, {@code .npz} (a zip of {@code .npy}) and CSV files. */
+final class NumericFiles {
+  private NumericFiles() {}
+
+  static DataSource npy(Path file, DataOptions options) throws IOException {
+    requireFile(file);
+    return fromArray(Npy.read(file), "npy:" + file, options);
+  }
+
+  /** {@code key} null: the only array, else {@code arr_0}. */
+  static DataSource npz(Path file, String key, DataOptions options) throws IOException {
+    requireFile(file);
+    Map<String, byte[]> entries = new LinkedHashMap<>();
+    try (ZipInputStream in = new ZipInputStream(Files.newInputStream(file))) {
+      for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+        if (!e.isDirectory()) {
+          String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
+          entries.put(name, in.readAllBytes());
+        }
+      }
+    } catch (ZipException | java.io.EOFException e) {
+      throw new IllegalArgumentException(file + ": not a valid .npz (zip) file (" + e.getMessage() + ")");
+    }
+    if (entries.isEmpty()) {
+      throw new IllegalArgumentException(file + ": not a .npz file or holds no arrays");
+    }
+    String k = key;
+    if (k == null) {
+      k = entries.size() == 1 ? entries.keySet().iterator().next() : "arr_0";
+    }
+    byte[] bytes = entries.get(k);
+    if (bytes == null) {
+      throw new IllegalArgumentException(file + ": no array '" + k + "'; present: " + entries.keySet()
+          + " (choose one with npz:FILE:KEY)");
+    }
+    NpyArray a = Npy.parse(bytes, file + ":" + k);
+    return fromArray(a, "npz:" + file + ":" + k, options);
+  }
+
+  static DataSource csv(Path file, DataOptions options) throws IOException {
+    requireFile(file);
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    List<double[]> rows = new ArrayList<>();
+    int columns = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).trim();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      String[] parts = line.split("\\s*[,;\\t ]\\s*");
+      double[] row = new double[parts.length];
+      boolean numeric = true;
+      for (int j = 0; j < parts.length && numeric; j++) {
+        try {
+          row[j] = Double.parseDouble(parts[j]);
+        } catch (NumberFormatException e) {
+          numeric = false;
+          if (!rows.isEmpty() || columns != -1) {
+            throw new IllegalArgumentException(file + ":" + (i + 1) + ": non-numeric value '" + parts[j] + "'");
+          }
+        }
+      }
+      if (!numeric) {
+        // A header line before the first row.
+        columns = parts.length;
+        continue;
+      }
+      if (columns == -1) {
+        columns = row.length;
+      } else if (row.length != columns) {
+        throw new IllegalArgumentException(file + ":" + (i + 1) + ": " + row.length + " columns, expected " + columns);
+      }
+      rows.add(row);
+    }
+    if (rows.isEmpty()) {
+      throw new IllegalArgumentException(file + ": no numeric rows");
+    }
+    double[] data = new double[rows.size() * columns];
+    for (int i = 0; i < rows.size(); i++) {
+      System.arraycopy(rows.get(i), 0, data, i * columns, columns);
+    }
+    return fromArray(new NpyArray(new long[] {rows.size(), columns}, data, "<f8"), "csv:" + file, options);
+  }
+
+  private static void requireFile(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("no such file: " + file);
+    }
+  }
+
+  /** Rows of {@code a} as samples (a 1-D array is a column of scalars), scaled per the options. */
+  static DataSource fromArray(NpyArray a, String description, DataOptions options) {
+    long[] shape = a.shape();
+    if (shape.length == 0 || shape[0] == 0) {
+      throw new IllegalArgumentException(description + ": needs an array [n, …] with n >= 1, got shape "
+          + Arrays.toString(shape));
+    }
+    long[] sample = shape.length == 1 ? new long[] {1} : Arrays.copyOfRange(shape, 1, shape.length);
+    double[] v = a.data();
+    for (int i = 0; i < v.length; i++) {
+      if (!Double.isFinite(v[i])) {
+        throw new IllegalArgumentException(description + ": non-finite value " + v[i] + " at flat index " + i);
+      }
+    }
+    DataSource.Affine f = affine(v, a.dtype(), options.scaling(), description);
+    float[] x = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      x[i] = (float) (f.scale() * v[i] + f.shift());
+    }
+    String how = f.equals(DataSource.Affine.IDENTITY) ? "as stored"
+        : String.format(java.util.Locale.ROOT, "scaled %.6g·x%+.6g", f.scale(), f.shift());
+    return ArraySource.ofFloats(description + " (" + shape[0] + " samples " + Arrays.toString(sample) + ", " + how + ")",
+        sample, (int) shape[0], x, f, null, options.flip());
+  }
+
+  private static DataSource.Affine affine(double[] v, String dtype, DataOptions.Scaling s, String description) {
+    switch (s) {
+      case NONE:
+        return DataSource.Affine.IDENTITY;
+      case AUTO:
+        return dtype.endsWith("u1") ? new DataSource.Affine(1 / 127.5, -1) : DataSource.Affine.IDENTITY;
+      case MINUS_ONE_ONE: {
+        double lo = Arrays.stream(v).min().orElseThrow();
+        double hi = Arrays.stream(v).max().orElseThrow();
+        if (!(hi > lo)) {
+          throw new IllegalArgumentException(description + ": constant data (" + lo + ") cannot be scaled to [-1, 1]");
+        }
+        return new DataSource.Affine(2 / (hi - lo), -(hi + lo) / (hi - lo));
+      }
+      case STANDARDIZE: {
+        double mean = Arrays.stream(v).average().orElseThrow();
+        double var = Arrays.stream(v).map(x -> (x - mean) * (x - mean)).average().orElseThrow();
+        if (!(var > 0)) {
+          throw new IllegalArgumentException(description + ": constant data cannot be standardised");
+        }
+        double sd = Math.sqrt(var);
+        return new DataSource.Affine(1 / sd, -mean / sd);
+      }
+      default:
+        throw new AssertionError(s);
+    }
+  }
+}
