@@ -124,14 +124,8 @@ class DpmSolverPlusPlusTest {
   @Test
   void mixtureErrorAgainstExactFlowShrinksOnKarrasGrid() {
     // Measured e10 -> e40: 2s 4.4e-2 -> 3.0e-3, 2m 1.7e-1 -> 6.1e-3, 3m 1.1e-1 -> 1.1e-3, 3m taylor 1.5e-1 -> 2.6e-3.
-    GaussianMixture gm = Oracle.mixture();
-    for (Sampler s : new Sampler[] {new DpmSolverPlusPlus2S(0.5), new DpmSolverPlusPlus2M(),
-        new DpmSolverPlusPlus3M(), new DpmSolverPlusPlus3M("taylor")}) {
-      double e10 = Oracle.error(s, gm, KARRAS.build(Edm.DEFAULT, 10), 32);
-      double e40 = Oracle.error(s, gm, KARRAS.build(Edm.DEFAULT, 40), 32);
-      assertTrue(e40 < e10 / 8, s + " error should shrink ~16x from 10 to 40 steps: " + e10 + " -> " + e40);
-      assertTrue(e40 < 1e-2, s + " 40 steps error " + e40);
-    }
+    SamplerChecks.assertMixtureErrorShrinks(new DpmSolverPlusPlus2S(0.5), new DpmSolverPlusPlus2M(),
+        new DpmSolverPlusPlus3M(), new DpmSolverPlusPlus3M("taylor"));
   }
 
   @Test

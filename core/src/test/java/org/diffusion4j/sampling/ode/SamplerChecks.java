@@ -85,6 +85,21 @@ final class SamplerChecks {
     }
   }
 
+  /**
+   * On the mixture, against {@link org.diffusion4j.analytic.ExactFlow}, on EDM's Karras grid (ending at
+   * 0): the error shrinks more than 8x from 10 to 40 steps and is below 1e-2 at 40 (Heun's bounds).
+   */
+  static void assertMixtureErrorShrinks(Sampler... samplers) {
+    GaussianMixture gm = Oracle.mixture();
+    GridSpec karras = new GridSpec.Karras(0.002, 80, 7);
+    for (Sampler s : samplers) {
+      double e10 = Oracle.error(s, gm, karras.build(org.diffusion4j.process.Edm.DEFAULT, 10), 32);
+      double e40 = Oracle.error(s, gm, karras.build(org.diffusion4j.process.Edm.DEFAULT, 40), 32);
+      assertTrue(e40 < e10 / 8, s + " error should shrink from 10 to 40 steps: " + e10 + " -> " + e40);
+      assertTrue(e40 < 1e-2, s + " 40 steps error " + e40);
+    }
+  }
+
   /** x̂ at the last point of a FLOAT64 run. */
   static double[] finalXHat(Sampler s, Denoiser model, Grid grid, double[] eps, int dim) {
     double[] x = Oracle.run(s, model, grid, Oracle.prior(grid, eps), dim, DataType.FLOAT64, NoiseSource.NONE).x();
