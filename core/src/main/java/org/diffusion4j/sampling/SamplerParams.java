@@ -116,4 +116,28 @@ public final class SamplerParams {
     throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId + "' must be one of "
         + String.join(", ", allowed) + ", got '" + v + "'");
   }
+
+  /** A comma-separated list of integers, each in [lo, hi]; empty text is the empty list. */
+  public List<Integer> getIntList(String name, int lo, int hi) {
+    String v = raw(name).trim();
+    List<Integer> out = new java.util.ArrayList<>();
+    if (v.isEmpty()) {
+      return out;
+    }
+    for (String part : v.split(",")) {
+      int i;
+      try {
+        i = Integer.parseInt(part.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
+            + "' must be a comma-separated list of integers, got '" + v + "'");
+      }
+      if (i < lo || i > hi) {
+        throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
+            + "' must list integers in [" + lo + ", " + hi + "], got " + i);
+      }
+      out.add(i);
+    }
+    return List.copyOf(out);
+  }
 }

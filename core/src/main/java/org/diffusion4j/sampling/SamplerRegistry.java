@@ -30,6 +30,10 @@ public final class SamplerRegistry {
     // -- end block --
 
     // -- block: DPM-Solver++ family and UniPC --
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverPlusPlus2S.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverPlusPlus2M.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverPlusPlus3M.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.UniPc.INFO);
 
     // -- end block --
 
