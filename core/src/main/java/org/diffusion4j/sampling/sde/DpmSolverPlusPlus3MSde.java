@@ -26,7 +26,10 @@ import org.diffusion4j.schedule.Grid;
  * </pre>
  *
  * Warm-up: the first step is first order (no φ terms), the second uses φ₂·(D₀ − D₁)/r₀ only. The step
- * to σ = 0 returns D₀. 1 NFE/step; η = 0 is deterministic DPM-Solver++(3M). Defaults: {@code eta} = 1,
+ * to σ = 0 returns D₀. As published (Lu et al.'s {@code multistep_dpm_solver_third_update}, copied by
+ * k-diffusion and diffusers) d₂ ≈ h²D''/2 meets a weight made for h²D'', so the curvature term has half
+ * its Taylor weight and the method is formally second order; it is
+ * kept as published for parity. 1 NFE/step; η = 0 is deterministic DPM-Solver++(3M). Defaults: {@code eta} = 1,
  * {@code s-noise} = 1. k-diffusion draws ε from a Brownian tree by default; here ε is the next draw of
  * the {@link NoiseSource} (one normal per step, exactly k-diffusion's step when fed the same ε).
  *

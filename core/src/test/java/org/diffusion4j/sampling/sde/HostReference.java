@@ -88,7 +88,10 @@ final class HostReference {
     return x;
   }
 
-  /** Stochastic DPM-Solver++ with ratio r: σ_s = σ^{1−r} σ_next^r, two ancestral stages. */
+  /**
+   * Stochastic DPM-Solver++ with ratio r: σ_s = σ^{1−r} σ_next^r, two ancestral stages whose noises are
+   * the normalised Brownian increments over [σ_s, σ] and [σ_next, σ] of one path.
+   */
   static double[] dpmppSde(Model m, double[] sg, double[] x, double eta, double sNoise, double r,
       Iterator<double[]> eps) {
     for (int i = 0; i + 1 < sg.length; i++) {
@@ -100,14 +103,18 @@ final class HostReference {
       double sMid = Math.pow(sg[i], 1 - r) * Math.pow(sg[i + 1], r);
       double[] ud1 = split(sg[i], sMid, eta);
       double[] u = ddim(x, d, sg[i], ud1[0]);
+      double[] z1 = null;
       if (eta > 0) {
-        u = addNoise(u, sNoise * ud1[1], eps);
+        z1 = eps.next();
+        u = comb(1, u, sNoise * ud1[1], z1);
       }
       double[] d2 = m.apply(u, sMid);
       double[] ud2 = split(sg[i], sg[i + 1], eta);
       x = ddim(x, comb(1 - 1 / (2 * r), d, 1 / (2 * r), d2), sg[i], ud2[0]);
       if (eta > 0) {
-        x = addNoise(x, sNoise * ud2[1], eps);
+        // Brownian increments in σ-time: W(σ_s) − W(σ) = sqrt(σ − σ_s) z₁, W(σ_next) − W(σ_s) = sqrt(σ_s − σ_next) z₂.
+        double[] w = comb(Math.sqrt(sg[i] - sMid), z1, Math.sqrt(sMid - sg[i + 1]), eps.next());
+        x = comb(1, x, sNoise * ud2[1] / Math.sqrt(sg[i] - sg[i + 1]), w);
       }
     }
     return x;
