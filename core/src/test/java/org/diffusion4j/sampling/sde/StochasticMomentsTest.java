@@ -16,15 +16,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Seeded moment checks (house style 20): from exact draws of p_σ₀ at σ₀ = 80, each stochastic sampler
- * with the exact denoiser must land on the data's mean and variance.
+ * with the exact denoiser must land on the data's per-coordinate mean and variance after 64 Karras steps.
  *
- * <p>Tolerances: n = 4000 samples give per-coordinate standard errors SE(mean) = sqrt(v/n) and
- * SE(var) = sqrt((μ₄ − v²)/n) (μ₄ the exact 4th central moment); a check passes within 4 SE plus a stated
- * discretisation allowance for the sampler at 64 Karras steps.
+ * <p>Tolerances: n = 4000 samples give standard errors SE(mean) = sqrt(v/n) and SE(var) =
+ * sqrt((μ₄ − v²)/n), μ₄ the exact 4th central moment; a check passes within 4 SE plus the sampler's
+ * discretisation bias. The 2nd-order samplers get no allowance (their bias at 64 steps is below 1 SE;
+ * measured |z| ≤ 3.6). Euler-ancestral is first order and loses variance: on the Gaussian its exact
+ * law is propagated in closed form (a linear Gaussian chain) and its bias added; on the mixture it gets a
+ * stated 10 % of the variance (measured −8 %).
  */
 class StochasticMomentsTest {
   private static final int N = 4000;
   private static final int STEPS = 64;
+  private static final Grid GRID = new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, STEPS);
 
   private static final List<Sampler> SAMPLERS = List.of(new EulerAncestral(1, 1),
       new EdmStochastic(40, 0.05, 50, 1), new DpmSolverPlusPlus2SAncestral(1, 1), new DpmSolverPlusPlusSde(1, 1, 0.5),
@@ -44,21 +48,38 @@ class StochasticMomentsTest {
     return out;
   }
 
-  private static void check(GaussianMixture gm, String what) {
-    Grid grid = new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, STEPS);
+  /**
+   * Exact {mean, var} of euler-ancestral (η = 1) on N(μ, s²) from N(μ, s² + σ₀²): with the exact
+   * denoiser each step is x' = A x + (1 − A) μ + σ_up ε, A = σ_d/σ + (1 − σ_d/σ) s²/(s² + σ²).
+   */
+  private static double[] eulerAncestralLaw(double mu, double s) {
+    double m = mu;
+    double v = s * s + GRID.sigma(0) * GRID.sigma(0);
+    for (int i = 0; i < GRID.steps(); i++) {
+      double sigma = GRID.sigma(i);
+      AncestralStep a = AncestralStep.of(sigma, GRID.sigma(i + 1), 1);
+      double r = a.sigmaDown() / sigma;
+      double gain = r + (1 - r) * s * s / (s * s + sigma * sigma);
+      m = gain * m + (1 - gain) * mu;
+      v = gain * gain * v + a.sigmaUp() * a.sigmaUp();
+    }
+    return new double[] {m, v};
+  }
+
+  private static void check(GaussianMixture gm, boolean single) {
     long[] seeds = new long[N];
     long[] noiseSeeds = new long[N];
     for (int k = 0; k < N; k++) {
       seeds[k] = k;
       noiseSeeds[k] = 1_000_000 + k;
     }
-    double[] x0 = gm.sample(seeds, grid.sigma(0));
+    double[] x0 = gm.sample(seeds, GRID.sigma(0));
     double[] mean = gm.mean();
     double[] var = gm.variance(0);
     double[] mu4 = centralMoment4(gm);
     int d = gm.dim();
     for (Sampler s : SAMPLERS) {
-      double[] x = Oracle.run(s, gm.denoiser(), grid, x0, d, DataType.FLOAT64, new SeededNoise(noiseSeeds)).x();
+      double[] x = Oracle.run(s, gm.denoiser(), GRID, x0, d, DataType.FLOAT64, new SeededNoise(noiseSeeds)).x();
       for (int j = 0; j < d; j++) {
         double m = 0;
         for (int k = 0; k < N; k++) {
@@ -70,21 +91,40 @@ class StochasticMomentsTest {
           v += (x[k * d + j] - m) * (x[k * d + j] - m);
         }
         v /= N - 1;
-        double seMean = Math.sqrt(var[j] / N);
-        double seVar = Math.sqrt((mu4[j] - var[j] * var[j]) / N);
-        System.out.printf(Locale.ROOT, "%s %s[%d]: mean %+.4f (z %.2f)  var %+.4f (z %.2f)%n", what, s.id(), j,
-            m - mean[j], (m - mean[j]) / seMean, v - var[j], (v - var[j]) / seVar);
+        double tolMean = 4 * Math.sqrt(var[j] / N);
+        double tolVar = 4 * Math.sqrt((mu4[j] - var[j] * var[j]) / N);
+        if (s instanceof EulerAncestral) {
+          if (single) {
+            double[] law = eulerAncestralLaw(mean[j], gm.stds()[0]);
+            tolMean += Math.abs(law[0] - mean[j]);
+            tolVar += Math.abs(law[1] - var[j]);
+          } else {
+            tolVar += 0.1 * var[j];
+          }
+        }
+        String msg = String.format(Locale.ROOT, "%s[%d]: mean %.4f vs %.4f (tol %.4f), var %.4f vs %.4f (tol %.4f)",
+            s.id(), j, m, mean[j], tolMean, v, var[j], tolVar);
+        assertTrue(Math.abs(m - mean[j]) <= tolMean, msg);
+        assertTrue(Math.abs(v - var[j]) <= tolVar, msg);
       }
     }
   }
 
   @Test
-  void gaussian() {
-    check(Oracle.gaussian(2), "gaussian");
+  void gaussianMoments() {
+    check(Oracle.gaussian(2), true);
   }
 
   @Test
-  void mixture() {
-    check(Oracle.mixture(), "mixture");
+  void mixtureMoments() {
+    check(Oracle.mixture(), false);
+  }
+
+  @Test
+  void eulerAncestralLawConvergesToTheData() {
+    // The closed-form law used above is itself a check: its variance deficit is first order in 1/N.
+    double[] law = eulerAncestralLaw(0.7, 0.5);
+    assertTrue(Math.abs(law[0] - 0.7) < 1e-3, "mean " + law[0]);
+    assertTrue(law[1] < 0.25 && law[1] > 0.18, "var " + law[1]);
   }
 }
