@@ -52,12 +52,12 @@ class StochasticMomentsTest {
    * Exact {mean, var} of euler-ancestral (η = 1) on N(μ, s²) from N(μ, s² + σ₀²): with the exact
    * denoiser each step is x' = A x + (1 − A) μ + σ_up ε, A = σ_d/σ + (1 − σ_d/σ) s²/(s² + σ²).
    */
-  private static double[] eulerAncestralLaw(double mu, double s) {
+  private static double[] eulerAncestralLaw(Grid grid, double mu, double s) {
     double m = mu;
-    double v = s * s + GRID.sigma(0) * GRID.sigma(0);
-    for (int i = 0; i < GRID.steps(); i++) {
-      double sigma = GRID.sigma(i);
-      AncestralStep a = AncestralStep.of(sigma, GRID.sigma(i + 1), 1);
+    double v = s * s + grid.sigma(0) * grid.sigma(0);
+    for (int i = 0; i < grid.steps(); i++) {
+      double sigma = grid.sigma(i);
+      AncestralStep a = AncestralStep.of(sigma, grid.sigma(i + 1), 1);
       double r = a.sigmaDown() / sigma;
       double gain = r + (1 - r) * s * s / (s * s + sigma * sigma);
       m = gain * m + (1 - gain) * mu;
@@ -95,7 +95,7 @@ class StochasticMomentsTest {
         double tolVar = 4 * Math.sqrt((mu4[j] - var[j] * var[j]) / N);
         if (s instanceof EulerAncestral) {
           if (single) {
-            double[] law = eulerAncestralLaw(mean[j], gm.stds()[0]);
+            double[] law = eulerAncestralLaw(GRID, mean[j], gm.stds()[0]);
             tolMean += Math.abs(law[0] - mean[j]);
             tolVar += Math.abs(law[1] - var[j]);
           } else {
@@ -121,10 +121,13 @@ class StochasticMomentsTest {
   }
 
   @Test
-  void eulerAncestralLawConvergesToTheData() {
-    // The closed-form law used above is itself a check: its variance deficit is first order in 1/N.
-    double[] law = eulerAncestralLaw(0.7, 0.5);
-    assertTrue(Math.abs(law[0] - 0.7) < 1e-3, "mean " + law[0]);
-    assertTrue(law[1] < 0.25 && law[1] > 0.18, "var " + law[1]);
+  void eulerAncestralLawConvergesToTheDataAtFirstOrder() {
+    // The closed-form law used above keeps the mean and loses variance at O(1/N): 0.2077 vs 0.25 at 64
+    // steps; 4x the steps must shrink the deficit about 4x.
+    double[] law64 = eulerAncestralLaw(GRID, 0.7, 0.5);
+    double[] law256 = eulerAncestralLaw(new GridSpec.Karras(0.002, 80, 7).build(Edm.DEFAULT, 256), 0.7, 0.5);
+    assertTrue(Math.abs(law64[0] - 0.7) < 1e-12, "mean " + law64[0]);
+    double ratio = (0.25 - law64[1]) / (0.25 - law256[1]);
+    assertTrue(law64[1] < 0.25 && ratio > 3 && ratio < 5, "var " + law64[1] + ", deficit ratio " + ratio);
   }
 }
