@@ -38,6 +38,13 @@ public final class SamplerRegistry {
     // -- end block --
 
     // -- block: SDE samplers --
+    // k-diffusion / EDM stochastic samplers
+    ALL.add(org.diffusion4j.sampling.sde.EulerAncestral.INFO);
+    ALL.add(org.diffusion4j.sampling.sde.EdmStochastic.INFO);
+    ALL.add(org.diffusion4j.sampling.sde.DpmSolverPlusPlus2SAncestral.INFO);
+    ALL.add(org.diffusion4j.sampling.sde.DpmSolverPlusPlusSde.INFO);
+    ALL.add(org.diffusion4j.sampling.sde.DpmSolverPlusPlus2MSde.INFO);
+    ALL.add(org.diffusion4j.sampling.sde.DpmSolverPlusPlus3MSde.INFO);
 
     // -- end block --
   }
