@@ -1,9 +1,6 @@
 package org.diffusion4j.sampling.ode;
 
 import ai.djl.ndarray.NDArray;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.process.NoiseProcess;
@@ -63,44 +60,34 @@ public record Deis(int order, String basis) implements Sampler {
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     int n = grid.steps();
     NDArray x = x0.duplicate();
-    Deque<NDArray> eps = new ArrayDeque<>();
-    Deque<Point> anchors = new ArrayDeque<>();
-    for (int i = 0; i < n; i++) {
-      Point s = LambdaSpace.at(grid, i);
-      Point t = LambdaSpace.at(grid, i + 1);
-      try (StepScope step = new StepScope()) {
-        Eval e = LambdaSpace.eval(model, x, s);
-        eps.addFirst(step.keep(e.eps()));
-        anchors.addFirst(s);
-        if (eps.size() > order) {
-          eps.removeLast().close();
-          anchors.removeLast();
-        }
-        int k = stepOrder(i, n);
-        NDArray next;
-        if (k == 1 || t.isData()) {
-          // First order (warm-up, lower-order final, or the last step to σ = 0).
-          next = LambdaSpace.firstOrder(x, e, s, t);
-        } else {
-          // Exponential Adams–Bashforth with k anchors.
-          double[] c = coefficients(basis, grid.process(), new ArrayList<>(anchors).subList(0, k), t);
-          next = x.div(s.alpha());
-          int j = 0;
-          for (NDArray ej : eps) {
-            if (j == k) {
-              break;
+    try (LambdaSpace.History history = new LambdaSpace.History(order)) {
+      for (int i = 0; i < n; i++) {
+        Point s = LambdaSpace.at(grid, i);
+        Point t = LambdaSpace.at(grid, i + 1);
+        try (StepScope step = new StepScope()) {
+          Eval e = LambdaSpace.eval(model, x, s);
+          history.push(step, e.eps(), s);
+          int k = stepOrder(i, n);
+          NDArray next;
+          if (k == 1 || t.isData()) {
+            // First order (warm-up, lower-order final, or the last step to σ = 0).
+            next = LambdaSpace.firstOrder(x, e, s, t);
+          } else {
+            // Exponential Adams–Bashforth with k anchors.
+            double[] c = coefficients(basis, grid.process(), history.points(k), t);
+            next = x.div(s.alpha());
+            for (int j = 0; j < k; j++) {
+              next = next.add(history.eps(j).mul(c[j]));
             }
-            next = next.add(ej.mul(c[j++]));
+            next = next.mul(t.alpha());
           }
-          next = next.mul(t.alpha());
+          step.keep(next);
+          x.close();
+          x = next;
+          SigmaSpace.notifyProcess(listener, grid, i, x, e.x0());
         }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notifyProcess(listener, grid, i, x, e.x0());
       }
     }
-    eps.forEach(NDArray::close);
     return x;
   }
 

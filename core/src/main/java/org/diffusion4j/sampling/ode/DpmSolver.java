@@ -1,9 +1,6 @@
 package org.diffusion4j.sampling.ode;
 
 import ai.djl.ndarray.NDArray;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.Iterator;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
@@ -113,49 +110,36 @@ public record DpmSolver(int order, String method, boolean taylor, boolean lowerO
   private NDArray multistep(Denoiser model, Grid grid, NDArray x0, StepListener listener) {
     int n = grid.steps();
     NDArray x = x0.duplicate();
-    Deque<NDArray> eps = new ArrayDeque<>();
-    Deque<Point> points = new ArrayDeque<>();
-    for (int i = 0; i < n; i++) {
-      Point s = LambdaSpace.at(grid, i);
-      Point t = LambdaSpace.at(grid, i + 1);
-      try (StepScope step = new StepScope()) {
-        Eval e = LambdaSpace.eval(model, x, s);
-        eps.addFirst(step.keep(e.eps()));
-        points.addFirst(s);
-        if (eps.size() > order) {
-          eps.removeLast().close();
-          points.removeLast();
+    try (LambdaSpace.History history = new LambdaSpace.History(order)) {
+      for (int i = 0; i < n; i++) {
+        Point s = LambdaSpace.at(grid, i);
+        Point t = LambdaSpace.at(grid, i + 1);
+        try (StepScope step = new StepScope()) {
+          Eval e = LambdaSpace.eval(model, x, s);
+          history.push(step, e.eps(), s);
+          int k = Math.min(order, i + 1);
+          if (lowerOrderFinal && n < LOWER_ORDER_FINAL_BELOW) {
+            k = Math.min(k, n - i);
+          }
+          NDArray next;
+          if (k == 1 || t.isData()) {
+            // DPM-Solver-1 (warm-up, lower-order final, or the last step to σ = 0).
+            next = LambdaSpace.firstOrder(x, e, s, t);
+          } else if (k == 2) {
+            // Multistep DPM-Solver-2.
+            next = multistep2(x, history.eps(0), history.eps(1), s, history.point(1), t, taylor);
+          } else {
+            // Multistep DPM-Solver-3.
+            next = multistep3(x, history.eps(0), history.eps(1), history.eps(2), s, history.point(1),
+                history.point(2), t);
+          }
+          step.keep(next);
+          x.close();
+          x = next;
+          SigmaSpace.notifyProcess(listener, grid, i, x, e.x0());
         }
-        int k = Math.min(order, i + 1);
-        if (lowerOrderFinal && n < LOWER_ORDER_FINAL_BELOW) {
-          k = Math.min(k, n - i);
-        }
-        Iterator<NDArray> ei = eps.iterator();
-        Iterator<Point> pi = points.iterator();
-        NDArray next;
-        if (k == 1 || t.isData()) {
-          // DPM-Solver-1 (warm-up, lower-order final, or the last step to σ = 0).
-          next = LambdaSpace.firstOrder(x, e, s, t);
-        } else if (k == 2) {
-          // Multistep DPM-Solver-2.
-          ei.next();
-          pi.next();
-          next = multistep2(x, e.eps(), ei.next(), s, pi.next(), t, taylor);
-        } else {
-          // Multistep DPM-Solver-3.
-          ei.next();
-          pi.next();
-          NDArray e1 = ei.next();
-          Point p1 = pi.next();
-          next = multistep3(x, e.eps(), e1, ei.next(), s, p1, pi.next(), t);
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notifyProcess(listener, grid, i, x, e.x0());
       }
     }
-    eps.forEach(NDArray::close);
     return x;
   }
 

@@ -1,6 +1,8 @@
 package org.diffusion4j.sampling.ode;
 
 import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
+import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.sampling.StepInfo;
@@ -76,6 +78,48 @@ final class LambdaSpace {
         listener.onStep(new StepInfo(step, steps, s.sigmaRel(), t.sigmaRel(), t.alpha(), x.div(t.alpha()),
             denoised));
       }
+    }
+  }
+
+  /** The last {@code capacity} noise estimates of a multistep method with their points, newest first. */
+  static final class History implements AutoCloseable {
+    private final int capacity;
+    private final List<NDArray> eps = new ArrayList<>();
+    private final List<Point> points = new ArrayList<>();
+
+    History(int capacity) {
+      this.capacity = capacity;
+    }
+
+    /** Adds ε at p (kept out of {@code step}) and drops, closing it, the oldest beyond capacity. */
+    void push(StepScope step, NDArray e, Point p) {
+      eps.add(0, step.keep(e));
+      points.add(0, p);
+      if (eps.size() > capacity) {
+        eps.remove(capacity).close();
+        points.remove(capacity);
+      }
+    }
+
+    /** ε j steps back (0 = newest). */
+    NDArray eps(int j) {
+      return eps.get(j);
+    }
+
+    /** The point j steps back. */
+    Point point(int j) {
+      return points.get(j);
+    }
+
+    /** The newest k points. */
+    List<Point> points(int k) {
+      return points.subList(0, k);
+    }
+
+    @Override
+    public void close() {
+      eps.forEach(NDArray::close);
+      eps.clear();
     }
   }
 }
