@@ -209,7 +209,9 @@ public record DpmSolver(int order, String method, boolean taylor, boolean lowerO
   /**
    * Multistep DPM-Solver-3 from p0 with previous points p1, p2: divided differences
    * {@code D1 = D1_0 + r0/(r0+r1)(D1_0 − D1_1)}, {@code D2 = (D1_0 − D1_1)/(r0+r1)};
-   * {@code x_t = (α_t/α_0)x − σ_t(φ1 ε_0 + φ2 D1 + φ3 D2)}.
+   * {@code x_t = (α_t/α_0)x − σ_t(φ1 ε_0 + φ2 D1 + φ3 D2)}. As in the reference (and diffusers), D2 ≈ h²ε''/2
+   * while the Taylor term is h²φ3·ε'', so the local error is O(h³) and the method converges with order 2,
+   * not 3 (see DpmSolverTest); reproduced as published.
    */
   static NDArray multistep3(NDArray x, NDArray eps0, NDArray eps1, NDArray eps2, Point p0, Point p1, Point p2,
       Point t) {
