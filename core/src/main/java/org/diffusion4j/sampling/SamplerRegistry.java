@@ -26,6 +26,11 @@ public final class SamplerRegistry {
     // -- end block --
 
     // -- block: exponential integrators (ddim, deis, dpm-solver*) --
+    ALL.add(org.diffusion4j.sampling.ode.Ddim.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.Deis.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolver.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverFast.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverAdaptive.INFO);
 
     // -- end block --
 

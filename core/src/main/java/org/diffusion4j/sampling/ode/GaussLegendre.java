@@ -1,0 +1,34 @@
+package org.diffusion4j.sampling.ode;
+
+/** 16-point Gauss–Legendre nodes and weights on [−1, 1], computed once by Newton's method on P_16. */
+final class GaussLegendre {
+  static final double[] NODES = new double[16];
+  static final double[] WEIGHTS = new double[16];
+
+  static {
+    int n = NODES.length;
+    for (int i = 0; i < n; i++) {
+      double x = Math.cos(Math.PI * (i + 0.75) / (n + 0.5));
+      double dp = 0;
+      for (int it = 0; it < 100; it++) {
+        double p0 = 1;
+        double p1 = x;
+        for (int k = 2; k <= n; k++) {
+          double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
+          p0 = p1;
+          p1 = p2;
+        }
+        dp = n * (x * p1 - p0) / (x * x - 1);
+        double dx = p1 / dp;
+        x -= dx;
+        if (Math.abs(dx) < 1e-16) {
+          break;
+        }
+      }
+      NODES[i] = x;
+      WEIGHTS[i] = 2 / ((1 - x * x) * dp * dp);
+    }
+  }
+
+  private GaussLegendre() {}
+}
