@@ -56,6 +56,13 @@ public final class SamplerParams {
   /** A real parameter. */
   public double getDouble(String name) {
     String v = raw(name);
+    String w = v.trim().toLowerCase(Locale.ROOT);
+    if (w.equals("inf") || w.equals("+inf") || w.equals("infinity") || w.equals("+infinity")) {
+      return Double.POSITIVE_INFINITY;
+    }
+    if (w.equals("-inf") || w.equals("-infinity")) {
+      return Double.NEGATIVE_INFINITY;
+    }
     try {
       double d = Double.parseDouble(v);
       if (Double.isNaN(d)) {

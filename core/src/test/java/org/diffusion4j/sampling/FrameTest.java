@@ -111,6 +111,15 @@ class FrameTest {
   }
 
   @Test
+  void infinityIsAcceptedWhereARealIsExpected() {
+    SamplerParams p = new SamplerParams("x", List.of(new ParamSpec("a", "inf", "")), Map.of());
+    assertEquals(Double.POSITIVE_INFINITY, p.getDouble("a"), 0);
+    SamplerParams q = new SamplerParams("x", List.of(new ParamSpec("a", "1", "")), Map.of("a", "nan"));
+    var e = assertThrows(IllegalArgumentException.class, () -> q.getDouble("a"));
+    assertTrue(e.getMessage().contains("'nan'"), e.getMessage());
+  }
+
+  @Test
   void registryRejectsUnknownSamplersAndParameters() {
     var e = assertThrows(IllegalArgumentException.class, () -> SamplerRegistry.get("hune"));
     assertTrue(e.getMessage().contains("hune") && e.getMessage().contains("heun"), e.getMessage());

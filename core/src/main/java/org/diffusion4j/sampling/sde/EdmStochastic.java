@@ -41,7 +41,7 @@ public record EdmStochastic(double sChurn, double sTmin, double sTmax, double sN
       "EDM stochastic Heun with churn, Algorithm 2 (Karras et al. 2022; NVlabs/edm edm_sampler); 2 NFE/step",
       List.of(new ParamSpec("s-churn", "0", "total churn S_churn, finite >= 0 (0 = deterministic heun)"),
           new ParamSpec("s-tmin", "0", "lowest σ receiving churn, finite >= 0"),
-          new ParamSpec("s-tmax", "Infinity", "highest σ receiving churn, >= s-tmin (Infinity allowed)"),
+          new ParamSpec("s-tmax", "inf", "highest σ receiving churn, >= s-tmin (Infinity allowed)"),
           new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0")),
       p -> new EdmStochastic(Stochastic.nonNegative(p, "edm", "s-churn"),
           Stochastic.nonNegative(p, "edm", "s-tmin"), p.getDouble("s-tmax"),
