@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.loss.Objective;
 
 /**
@@ -38,13 +39,15 @@ import org.diffusion4j.train.loss.Objective;
  */
 public final class Trainer {
 
-  /** One batch: data {@code [n, …]} (FLOAT32, scaled) and optional int labels {@code [n]}. */
-  public record Batch(NDArray x, NDArray labels) {}
-
   /** Where batches come from; {@code rng} is the step's generator. */
   @FunctionalInterface
   public interface Batches {
-    Batch next(NDManager manager, int n, SplittableRandom rng);
+    DataSource.Batch next(NDManager manager, int n, SplittableRandom rng);
+
+    /** A data set's batches (with labels when it has them). */
+    static Batches of(DataSource data) {
+      return data::batchWithLabels;
+    }
   }
 
   /**
@@ -202,7 +205,7 @@ public final class Trainer {
           Engine.getInstance().setRandomSeed((int) (rng.nextLong() & 0x7fffffff));
           double sum = 0;
           for (int a = 0; a < opt.accumulate(); a++) {
-            Batch b = data.next(sm, micro, rng);
+            DataSource.Batch b = data.next(sm, micro, rng);
             double[] sigma = objective.draw().draw(micro, rng);
             NDArray eps = normals(sm, b.x(), rng);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
