@@ -144,8 +144,15 @@ public final class DemoCommand implements Callable<Integer> {
     for (Map.Entry<String, double[]> e : shown.entrySet()) {
       panels.add(plot.panel(e.getKey(), e.getValue(), Color.WHITE, null, null));
     }
-    panels.add(plot.panel("exact PF-ODE paths in x/√(1+σ²)", null, null, paths(gm, eps, 24), new Color(255, 255,
-        255, 200)));
+    List<double[]> paths = paths(gm, eps, 24);
+    double[] ends = new double[2 * paths.size()];
+    for (int k = 0; k < paths.size(); k++) {
+      double[] p = paths.get(k);
+      ends[2 * k] = p[p.length - 2];
+      ends[2 * k + 1] = p[p.length - 1];
+    }
+    panels.add(plot.panel("exact PF-ODE paths in x/√(1+σ²)", ends, Color.WHITE, paths, new Color(255, 255, 255,
+        180)));
     return DensityPlot.grid(panels, 3);
   }
 
