@@ -48,7 +48,7 @@ public final class DemoCommand implements Callable<Integer> {
   static final int[] STEPS = {5, 10, 20, 50};
 
   @Spec
-  CommandSpec spec;
+  CommandSpec commandSpec;
 
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "d4j-out/demo",
       description = "Output directory (default: ${DEFAULT-VALUE}).")
@@ -63,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
     if (samples < 2 || samples > 100_000) {
       throw new IllegalArgumentException("--samples must lie in [2, 100000], got " + samples);
     }
-    PrintWriter w = spec.commandLine().getOut();
+    PrintWriter w = commandSpec.commandLine().getOut();
     GaussianMixture gm = GaussianMixture.demo2d();
     long[] seeds = new long[samples];
     for (int i = 0; i < samples; i++) {
@@ -73,9 +73,9 @@ public final class DemoCommand implements Callable<Integer> {
     for (String id : SAMPLERS) {
       SamplerRegistry.all().stream().filter(s -> s.id().equals(id)).findFirst().ifPresent(samplers::add);
     }
-    GridSpec spec = new GridSpec.Karras(Double.NaN, Double.NaN, 7);
+    GridSpec karras = new GridSpec.Karras(Double.NaN, Double.NaN, 7);
     double[] eps = MixtureRun.normals(new SeededNoise(seeds), samples, 2);
-    Grid first = spec.build(Edm.DEFAULT, STEPS[0]);
+    Grid first = karras.build(Edm.DEFAULT, STEPS[0]);
     double[] reference = MixtureRun.reference(gm, first, MixtureRun.prior(first, eps));
 
     long start = System.nanoTime();
@@ -84,11 +84,19 @@ public final class DemoCommand implements Callable<Integer> {
     for (SamplerInfo info : samplers) {
       Cell[] row = new Cell[STEPS.length];
       for (int k = 0; k < STEPS.length; k++) {
-        Grid g = spec.build(Edm.DEFAULT, STEPS[k]);
+        Grid g = karras.build(Edm.DEFAULT, STEPS[k]);
         SeededNoise noise = new SeededNoise(seeds);
         double[] x0 = MixtureRun.prior(g, MixtureRun.normals(noise, samples, 2));
-        MixtureRun.Result r = MixtureRun.run(gm, g, info.create(Map.of()), x0, noise, samples, DataType.FLOAT64,
-            false);
+        MixtureRun.Result r;
+        try {
+          r = MixtureRun.run(gm, g, info.create(Map.of()), x0, noise, samples, DataType.FLOAT64, false);
+        } catch (RuntimeException e) {
+          // One broken sampler must not hide the others: report it and go on.
+          commandSpec.commandLine().getErr().printf("d4j: warning: %s at %d steps failed: %s%n", info.id(), STEPS[k],
+              e.getMessage());
+          row[k] = new Cell(Double.NaN, "failed");
+          continue;
+        }
         double err = info.stochastic()
             ? Math.abs(MixtureRun.average(gm.logDensity(r.x(), 0))
                 - MixtureRun.average(gm.logDensity(gm.sample(seeds, 0), 0)))
@@ -127,7 +135,8 @@ public final class DemoCommand implements Callable<Integer> {
     for (Map.Entry<String, Cell[]> e : table.entrySet()) {
       sb.append("| ").append(e.getKey()).append(" |");
       for (Cell c : e.getValue()) {
-        sb.append(' ').append(Format.sci(c.error())).append(" (").append(c.nfe()).append(") |");
+        sb.append(' ').append(Double.isNaN(c.error()) ? "—" : Format.sci(c.error())).append(" (").append(c.nfe())
+            .append(") |");
       }
       sb.append('\n');
     }

@@ -8,7 +8,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,9 +35,7 @@ class SampleCommandTest {
   }
 
   private Cli.Run sample(Path out, String... extra) {
-    List<String> args = new ArrayList<>(List.of("sample", "--model", model.toString(), "--out", out.toString()));
-    args.addAll(List.of(extra));
-    return Cli.run(args.toArray(new String[0]));
+    return Cli.sample(model, out, extra);
   }
 
   @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.diffusion4j.io.Npy;
@@ -27,9 +26,7 @@ class SampleErrorsTest {
   }
 
   private Cli.Run sample(Path out, String... extra) {
-    List<String> args = new ArrayList<>(List.of("sample", "--model", model.toString(), "--out", out.toString()));
-    args.addAll(List.of(extra));
-    return Cli.run(args.toArray(new String[0]));
+    return Cli.sample(model, out, extra);
   }
 
   private void assertUsageError(Cli.Run r, String... mentions) throws IOException {
