@@ -1,0 +1,77 @@
+package org.diffusion4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code d4j} command: samplers on exact models ({@code sample}), grids ({@code grid}), the sampler
+ * catalogue ({@code samplers}) and the demo ({@code demo}).
+ *
+ * <p>Errors in user input (any {@link IllegalArgumentException}, any bad option) print exactly one line
+ * {@code d4j: error: …} on stderr and exit with code 2; I/O failures exit with code 1. No stack traces.
+ */
+@Command(name = "d4j", mixinStandardHelpOptions = true, version = "d4j 0.1.0-SNAPSHOT",
+    description = "Diffusion4J: diffusion and flow samplers on the JVM, run on models whose exact "
+        + "denoiser is known, with their error against the exact probability-flow ODE.",
+    subcommands = {DemoCommand.class, SampleCommand.class, GridCommand.class, SamplersCommand.class},
+    footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
+        "  d4j grid --process ddpm --grid trailing --steps 10 --json", "  d4j samplers"})
+public final class D4j implements Runnable {
+  /** Exit code for bad user input. */
+  public static final int USAGE = 2;
+  /** Exit code for I/O failures. */
+  public static final int IO_ERROR = 1;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "missing command; accepted: demo, sample, grid, samplers");
+  }
+
+  /** Entry point of the launcher {@code bin/d4j}. */
+  public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true");
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int code = execute(out, err, args);
+    out.flush();
+    err.flush();
+    System.exit(code);
+  }
+
+  /** Runs {@code d4j args} in-process with the given streams; returns the exit code. */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cl = new CommandLine(new D4j());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setParameterExceptionHandler((ex, a) -> fail(err, ex.getMessage() + " (see '"
+        + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')", USAGE));
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (ex instanceof IllegalArgumentException) {
+        return fail(err, ex.getMessage(), USAGE);
+      }
+      if (ex instanceof IOException || ex instanceof UncheckedIOException) {
+        return fail(err, ex.getMessage(), IO_ERROR);
+      }
+      throw ex;
+    });
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  private static int fail(PrintWriter err, String message, int code) {
+    String m = message == null ? "invalid input" : message.strip();
+    int nl = m.indexOf('\n');
+    err.println("d4j: error: " + (nl < 0 ? m : m.substring(0, nl).strip()));
+    err.flush();
+    return code;
+  }
+}

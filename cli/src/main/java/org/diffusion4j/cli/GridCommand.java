@@ -1,0 +1,70 @@
+package org.diffusion4j.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.diffusion4j.schedule.Grid;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code d4j grid}: prints a grid, as a table or as {@code {"sigmas": [...], "timesteps": [...]}}.
+ *
+ * <p>Timesteps are printed for discrete processes only ({@code --process ddpm}); there the grid's final
+ * σ = 0 point has timestep −1 (diffusers' "previous timestep" of the last step, where x0 is returned).
+ */
+@Command(name = "grid", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Print the grid of σ's (and, for --process ddpm, integer timesteps) that sampling would use.",
+        "σ is the relative noise level of x/s(t); the last point is usually σ = 0 (data). With --json the "
+            + "output is {\"sigmas\": [...], \"timesteps\": [...]}; \"timesteps\" appears only for discrete "
+            + "processes, where σ = 0 has timestep -1."},
+    footer = {"", "Examples:",
+        "  d4j grid --process edm --grid karras --steps 5 --json",
+        "  d4j grid --process ddpm --grid leading --steps-offset 1 --steps 50 --json",
+        "  d4j grid --process ddpm --grid linspace --drop-last --steps 10",
+        "  d4j grid --process vp --grid vp --steps 10"})
+public final class GridCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  ProcessGridOptions options;
+
+  @Option(names = "--json", description = "Print JSON {\"sigmas\": [...], \"timesteps\": [...]} instead of a table.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    PrintWriter w = spec.commandLine().getOut();
+    Grid g = options.buildGrid(options.process());
+    boolean discrete = g.process().isDiscrete();
+    if (json) {
+      StringBuilder sb = new StringBuilder("{\"sigmas\": [");
+      for (int i = 0; i < g.size(); i++) {
+        sb.append(i == 0 ? "" : ", ").append(Format.json(g.sigma(i)));
+      }
+      sb.append(']');
+      if (discrete) {
+        sb.append(", \"timesteps\": [");
+        for (int i = 0; i < g.size(); i++) {
+          sb.append(i == 0 ? "" : ", ").append(Format.json(g.t(i)));
+        }
+        sb.append(']');
+      }
+      w.println(sb.append('}'));
+      return 0;
+    }
+    w.println(ProcessGridOptions.describe(g, options.gridOptions().grid()));
+    w.printf(Locale.ROOT, "%4s  %14s  %14s  %12s  %14s  %10s%n", "i", discrete ? "timestep" : "t", "sigma", "s",
+        "s*sigma", "lambda");
+    for (int i = 0; i < g.size(); i++) {
+      w.printf(Locale.ROOT, "%4d  %14s  %14s  %12s  %14s  %10s%n", i, Format.num(g.t(i)), Format.num(g.sigma(i)),
+          Format.num(g.s(i)), Format.num(g.sigmaAbs(i)),
+          g.sigma(i) == 0 ? "inf" : String.format(Locale.ROOT, "%.4f", g.lambda(i)));
+    }
+    return 0;
+  }
+}

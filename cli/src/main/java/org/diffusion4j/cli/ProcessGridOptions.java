@@ -1,0 +1,178 @@
+package org.diffusion4j.cli;
+
+import java.util.List;
+import java.util.Locale;
+import org.diffusion4j.process.DiscreteDdpm;
+import org.diffusion4j.process.NoiseProcess;
+import org.diffusion4j.process.Processes;
+import org.diffusion4j.process.SubVp;
+import org.diffusion4j.process.VpCosine;
+import org.diffusion4j.process.VpLinear;
+import org.diffusion4j.schedule.Grid;
+import org.diffusion4j.schedule.GridOptions;
+import org.diffusion4j.schedule.GridSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * The process and grid options shared by {@code d4j sample} and {@code d4j grid}. An option that the
+ * chosen process or grid does not use is an error (rather than silently ignored).
+ */
+public final class ProcessGridOptions {
+  @Option(names = "--process", paramLabel = "ID", defaultValue = "edm",
+      description = "Forward process: edm, ve, vp, vp-cosine, subvp, flow, trig, ddpm (default: ${DEFAULT-VALUE}).")
+  String process;
+
+  @Option(names = "--grid", paramLabel = "ID", defaultValue = "karras",
+      description = "Grid: karras, exponential, polyexponential, vp, lambda (σ-grids) or leading, trailing, "
+          + "linspace (discrete timesteps, --process ddpm) (default: ${DEFAULT-VALUE}).")
+  String grid;
+
+  @Option(names = "--steps", paramLabel = "N", defaultValue = "18",
+      description = "Number of intervals N of the grid, >= 1 (default: ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--sigma-min", paramLabel = "σ",
+      description = "Smallest nonzero σ of a σ-grid, > 0 (default: the process's σ(t_min), e.g. 0.002 for edm).")
+  Double sigmaMin;
+
+  @Option(names = "--sigma-max", paramLabel = "σ",
+      description = "Largest σ of a σ-grid, > sigma-min (default: the process's σ(t_max), e.g. 80 for edm).")
+  Double sigmaMax;
+
+  @Option(names = "--rho", paramLabel = "ρ",
+      description = "ρ of the karras grid (default 7) or polyexponential grid (default 1), > 0.")
+  Double rho;
+
+  @Option(names = "--drop-last",
+      description = "leading/linspace: place N+1 timesteps and drop the last, as diffusers' multistep "
+          + "schedulers (DPMSolverMultistep, DEIS, UniPC) do.")
+  boolean dropLast;
+
+  @Option(names = "--steps-offset", paramLabel = "K",
+      description = "Added to leading timesteps (Stable Diffusion uses 1; default 0).")
+  Integer stepsOffset;
+
+  @Option(names = "--beta-min", paramLabel = "β",
+      description = "β_min of vp/subvp and of the vp grid (default 0.1).")
+  Double betaMin;
+
+  @Option(names = "--beta-max", paramLabel = "β",
+      description = "β_max of vp/subvp and of the vp grid (default 20).")
+  Double betaMax;
+
+  @Option(names = "--t-min", paramLabel = "T",
+      description = "Smallest sampling time ε_s of vp/subvp/vp-cosine and of the vp grid (default 1e-3).")
+  Double tMin;
+
+  @Option(names = "--train-steps", paramLabel = "N",
+      description = "ddpm: number of training timesteps (default 1000).")
+  Integer trainSteps;
+
+  @Option(names = "--betas", paramLabel = "NAME",
+      description = "ddpm: linear, scaled_linear or squaredcos_cap_v2 (default linear).")
+  String betas;
+
+  @Option(names = "--beta-start", paramLabel = "β", description = "ddpm: first β (default 1e-4).")
+  Double betaStart;
+
+  @Option(names = "--beta-end", paramLabel = "β", description = "ddpm: last β (default 0.02).")
+  Double betaEnd;
+
+  private static final List<String> SIGMA_GRIDS = List.of("karras", "exponential", "polyexponential", "lambda");
+  private static final List<String> TIMESTEP_GRIDS = List.of("leading", "trailing", "linspace");
+
+  /** The forward process the options describe. */
+  public NoiseProcess process() {
+    String p = process.toLowerCase(Locale.ROOT);
+    Processes.byId(p);
+    boolean vpType = p.equals("vp") || p.equals("subvp");
+    String g = grid.toLowerCase(Locale.ROOT);
+    if (!vpType && !g.equals("vp")) {
+      reject(betaMin, "--beta-min", "--process vp, subvp or --grid vp");
+      reject(betaMax, "--beta-max", "--process vp, subvp or --grid vp");
+    }
+    if (!vpType && !p.equals("vp-cosine") && !g.equals("vp")) {
+      reject(tMin, "--t-min", "--process vp, subvp, vp-cosine or --grid vp");
+    }
+    if (!p.equals("ddpm")) {
+      for (Object[] o : new Object[][] {{trainSteps, "--train-steps"}, {betas, "--betas"},
+          {betaStart, "--beta-start"}, {betaEnd, "--beta-end"}}) {
+        reject(o[0], (String) o[1], "--process ddpm");
+      }
+    }
+    double bMin = or(betaMin, 0.1);
+    double bMax = or(betaMax, 20);
+    double t0 = or(tMin, 1e-3);
+    switch (p) {
+      case "vp":
+        return new VpLinear(bMin, bMax, t0);
+      case "subvp":
+        return new SubVp(bMin, bMax, t0);
+      case "vp-cosine":
+        return new VpCosine(VpCosine.DEFAULT.offset(), t0, VpCosine.DEFAULT.tMaxValue());
+      case "ddpm":
+        return DiscreteDdpm.of(trainSteps == null ? 1000 : trainSteps, betas == null ? "linear" : betas,
+            or(betaStart, 1e-4), or(betaEnd, 0.02));
+      default:
+        return Processes.byId(p);
+    }
+  }
+
+  /** The grid options, checked for options the grid does not use. */
+  public GridOptions gridOptions() {
+    String g = grid.toLowerCase(Locale.ROOT);
+    if (!GridSpec.IDS.contains(g)) {
+      throw new IllegalArgumentException(
+          "unknown grid '" + grid + "'; accepted: " + String.join(", ", GridSpec.IDS));
+    }
+    if (!SIGMA_GRIDS.contains(g)) {
+      reject(sigmaMin, "--sigma-min", "--grid karras, exponential, polyexponential or lambda");
+      reject(sigmaMax, "--sigma-max", "--grid karras, exponential, polyexponential or lambda");
+    }
+    if (!g.equals("karras") && !g.equals("polyexponential")) {
+      reject(rho, "--rho", "--grid karras or polyexponential");
+    }
+    if (!g.equals("leading")) {
+      reject(stepsOffset, "--steps-offset", "--grid leading");
+    }
+    if (dropLast && !TIMESTEP_GRIDS.contains(g)) {
+      throw new IllegalArgumentException("--drop-last applies to --grid leading, trailing or linspace only, not "
+          + g);
+    }
+    if (sigmaMin != null && !(sigmaMin > 0)) {
+      throw new IllegalArgumentException("--sigma-min must be a finite number > 0, got " + sigmaMin);
+    }
+    if (sigmaMax != null && !(sigmaMax > 0)) {
+      throw new IllegalArgumentException("--sigma-max must be a finite number > 0, got " + sigmaMax);
+    }
+    if (rho != null && !(rho > 0)) {
+      throw new IllegalArgumentException("--rho must be a finite number > 0, got " + rho);
+    }
+    return new GridOptions(g, or(sigmaMin, Double.NaN), or(sigmaMax, Double.NaN), or(rho, Double.NaN),
+        or(betaMin, 0.1), or(betaMax, 20), or(tMin, 1e-3), stepsOffset == null ? 0 : stepsOffset, dropLast);
+  }
+
+  /** The grid of {@code --steps} intervals on the process. */
+  public Grid buildGrid(NoiseProcess p) {
+    if (steps < 1) {
+      throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+    }
+    return gridOptions().spec().build(p, steps);
+  }
+
+  /** A one-line description, e.g. {@code karras grid (ρ 7), 18 steps, σ 80 → 0 on edm}. */
+  public static String describe(Grid g, String gridId) {
+    return String.format(Locale.ROOT, "%s grid, %d steps, σ %s → %s on %s", gridId, g.steps(),
+        Format.num(g.sigma(0)), Format.num(g.sigma(g.size() - 1)), g.process().id());
+  }
+
+  private static void reject(Object value, String option, String where) {
+    if (value != null) {
+      throw new IllegalArgumentException(option + " " + value + " has no effect here; it applies to " + where);
+    }
+  }
+
+  private static double or(Double v, double dflt) {
+    return v == null ? dflt : v;
+  }
+}

@@ -1,0 +1,270 @@
+package org.diffusion4j.cli;
+
+import ai.djl.ndarray.types.DataType;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.cli.plot.DensityPlot;
+import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.io.NpyArray;
+import org.diffusion4j.process.NoiseProcess;
+import org.diffusion4j.sampling.Sampler;
+import org.diffusion4j.sampling.SamplerInfo;
+import org.diffusion4j.sampling.SamplerParams;
+import org.diffusion4j.sampling.SamplerRegistry;
+import org.diffusion4j.sampling.SeededNoise;
+import org.diffusion4j.schedule.Grid;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code d4j sample}: runs a sampler on a Gaussian mixture's exact denoiser, writes the samples and
+ * reports NFE, time and the error against the exact PF-ODE (deterministic samplers) or a distribution
+ * check (stochastic samplers).
+ */
+@Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run a sampler on an exact model (a Gaussian mixture) and measure its error.",
+        "The initial state is the prior draw x = s_0·σ_0·ε at the grid's first point (ε from --noise or "
+            + "from the seeds), or --init. Deterministic samplers are compared with the exact "
+            + "probability-flow ODE solved from the grid's first to last σ; stochastic samplers with "
+            + "the exact marginal's moments and log-density."},
+    footer = {"", "Examples:",
+        "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
+        "  d4j sample --model examples/gmm2d.json --sampler euler \\",
+        "      --process vp --grid karras --steps 50 --seeds 0-999 --out x.npy",
+        "  d4j sample --model examples/gmm2d.json --sampler heun --process ddpm \\",
+        "      --grid trailing --steps 10 --noise eps.npy --trajectory t.npy --out x.npy",
+        "", "Model JSON (examples/gmm2d.json):",
+        "  {\"type\": \"gaussian-mixture\", \"weights\": [0.5, 0.3, 0.2],",
+        "   \"means\": [[-1.0, 0.5], [1.2, -0.4], [0.2, 1.5]], \"stds\": [0.3, 0.5, 0.2]}"})
+public final class SampleCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "FILE",
+      description = "Model JSON: a gaussian-mixture (see the example below).")
+  Path model;
+
+  @Option(names = "--sampler", required = true, paramLabel = "ID",
+      description = "Sampler identifier; 'd4j samplers' lists them all.")
+  String sampler;
+
+  @Option(names = "--out", required = true, paramLabel = "FILE",
+      description = "Output: .npy (final samples in data scale x/s, shape [n, d]) or .png (2-D models: "
+          + "samples over the model's density).")
+  Path out;
+
+  @Mixin
+  ProcessGridOptions grid;
+
+  @Option(names = "--noise", paramLabel = "FILE",
+      description = "Standard-normal ε as .npy [n, d] (float32/float64); the initial state is x = s_0·σ_0·ε.")
+  Path noiseFile;
+
+  @Option(names = "--init", paramLabel = "FILE",
+      description = "The initial state itself as .npy [n, d], in the process's coordinates at the first grid "
+          + "point (what a diffusers user passes as latents).")
+  Path initFile;
+
+  @Option(names = "--seeds", paramLabel = "LIST",
+      description = "Per-sample seeds, ranges and lists such as 0-63 or 1,2,5-10; sample k depends only on "
+          + "seed k (default: 0-63, or 0..n-1 with --noise/--init).")
+  String seeds;
+
+  @Option(names = "--batch", paramLabel = "B",
+      description = "Samples per batch, >= 1; the output does not depend on it (default: all in one batch).")
+  Integer batch;
+
+  @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "float64",
+      description = "Integration precision: float64 or float32 (default: ${DEFAULT-VALUE}).")
+  String dtype;
+
+  @Option(names = "--param", paramLabel = "NAME=VALUE",
+      description = "Sampler hyper-parameter, repeatable (e.g. --param eta=1); 'd4j samplers' lists them.")
+  List<String> params = new ArrayList<>();
+
+  @Option(names = "--trajectory", paramLabel = "FILE",
+      description = "Also write every grid point's state as .npy [steps+1, n, d] in process coordinates.")
+  Path trajectoryFile;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter w = spec.commandLine().getOut();
+    // Check everything before any work, so that a bad input leaves no file behind.
+    String outKind = kind(out, "--out", "npy", "png");
+    if (trajectoryFile != null) {
+      kind(trajectoryFile, "--trajectory", "npy");
+    }
+    DataType type = parseDtype(dtype);
+    GaussianMixture gm = readModel(model);
+    if (outKind.equals("png") && gm.dim() != 2) {
+      throw new IllegalArgumentException("--out " + out + ": a PNG needs a 2-D model, this one is " + gm.dim()
+          + "-D; use .npy");
+    }
+    SamplerInfo info = SamplerRegistry.get(sampler);
+    Sampler s = info.create(SamplerParams.parseAssignments(params));
+    NoiseProcess process = grid.process();
+    Grid g = grid.buildGrid(process);
+    if (noiseFile != null && initFile != null) {
+      throw new IllegalArgumentException("give --noise or --init, not both");
+    }
+    double[] given = noiseFile != null ? readStates(noiseFile, "--noise", gm.dim())
+        : initFile != null ? readStates(initFile, "--init", gm.dim()) : null;
+    long[] seedList = seeds(given == null ? -1 : given.length / gm.dim());
+    int n = seedList.length;
+    int b = batch == null ? n : batch;
+    if (b < 1) {
+      throw new IllegalArgumentException("--batch must be >= 1, got " + b);
+    }
+    SeededNoise noise = new SeededNoise(seedList);
+    double[] x0 = initFile != null ? given
+        : MixtureRun.prior(g, noiseFile != null ? given : MixtureRun.normals(noise, n, gm.dim()));
+
+    MixtureRun.Result r = MixtureRun.run(gm, g, s, x0, noise, b, type, trajectoryFile != null);
+    int last = g.size() - 1;
+    double[] xHat = MixtureRun.scaled(r.x(), g, last);
+    w.printf(Locale.ROOT, "%s (%s) on %s, %d samples, %s, batch %d%n", info.id(), info.stochastic() ? "SDE" : "ODE",
+        ProcessGridOptions.describe(g, grid.gridOptions().grid()), n, dtype.toLowerCase(Locale.ROOT), b);
+    w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
+    w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
+    if (!info.stochastic()) {
+      double[] ref = MixtureRun.reference(gm, g, x0);
+      w.printf(Locale.ROOT, "error     RMS %s, max %s against the exact PF-ODE from σ %s to %s%n",
+          Format.sci(MixtureRun.rms(xHat, ref)), Format.sci(MixtureRun.maxAbs(xHat, ref)),
+          Format.num(g.sigma(0)), Format.num(g.sigma(last)));
+    } else {
+      distributionCheck(w, gm, xHat, seedList, g.sigma(last));
+    }
+    boolean float32 = type == DataType.FLOAT32;
+    if (trajectoryFile != null) {
+      Npy.write(trajectoryFile, r.trajectory(), new long[] {g.size(), n, gm.dim()}, float32);
+      w.printf("wrote     %s [%d, %d, %d] (process coordinates)%n", trajectoryFile, g.size(), n, gm.dim());
+    }
+    if (outKind.equals("png")) {
+      double[] view = DensityPlot.defaultView(gm, g.sigma(last));
+      String title = String.format(Locale.ROOT, "%s · %d steps · NFE %s", info.id(), g.steps(), r.nfeText());
+      byte[] png = DensityPlot.png(new DensityPlot(gm, g.sigma(last), view)
+          .panel(title, xHat, Color.WHITE, null, null));
+      AtomicFiles.write(out, png);
+    } else {
+      Npy.write(out, xHat, new long[] {n, gm.dim()}, float32);
+    }
+    w.printf("wrote     %s [%d, %d]%n", out, n, gm.dim());
+    return 0;
+  }
+
+  /** Mean and std per dimension and mean log-density, against the exact marginal p_σ. */
+  static void distributionCheck(PrintWriter w, GaussianMixture gm, double[] xHat, long[] seeds, double sigma) {
+    int d = gm.dim();
+    double[] m = MixtureRun.mean(xHat, d);
+    double[] sd = MixtureRun.std(xHat, d);
+    double[] em = gm.mean();
+    double[] ev = gm.variance(sigma);
+    w.printf(Locale.ROOT, "distribution check against the exact p_σ at σ = %s (stochastic sampler, n = %d):%n",
+        Format.num(sigma), seeds.length);
+    w.printf(Locale.ROOT, "  dim        mean  exact mean         std   exact std%n");
+    int shown = Math.min(d, 8);
+    for (int j = 0; j < shown; j++) {
+      w.printf(Locale.ROOT, "  %3d  %10.4f  %10.4f  %10.4f  %10.4f%n", j, m[j], em[j], sd[j], Math.sqrt(ev[j]));
+    }
+    if (shown < d) {
+      w.printf(Locale.ROOT, "  (first %d of %d dimensions)%n", shown, d);
+    }
+    double lpSamples = MixtureRun.average(gm.logDensity(xHat, sigma));
+    double lpExact = MixtureRun.average(gm.logDensity(gm.sample(seeds, sigma), sigma));
+    w.printf(Locale.ROOT, "  mean log p_σ: samples %.4f, exact samples %.4f%n", lpSamples, lpExact);
+  }
+
+  private long[] seeds(int rows) {
+    if (seeds == null) {
+      int n = rows < 0 ? 64 : rows;
+      long[] s = new long[n];
+      for (int i = 0; i < n; i++) {
+        s[i] = i;
+      }
+      return s;
+    }
+    long[] s = SeededNoise.parseSeeds(seeds);
+    if (rows >= 0 && s.length != rows) {
+      throw new IllegalArgumentException("--seeds " + seeds + " gives " + s.length + " seeds but "
+          + (noiseFile != null ? "--noise" : "--init") + " has " + rows + " rows; give one seed per row or "
+          + "leave --seeds out");
+    }
+    return s;
+  }
+
+  static DataType parseDtype(String v) {
+    switch (v.toLowerCase(Locale.ROOT)) {
+      case "float64":
+        return DataType.FLOAT64;
+      case "float32":
+        return DataType.FLOAT32;
+      default:
+        throw new IllegalArgumentException("unknown --dtype '" + v + "'; accepted: float64, float32");
+    }
+  }
+
+  /** The file's extension, which must be one of {@code accepted}. */
+  static String kind(Path file, String option, String... accepted) {
+    String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+    for (String a : accepted) {
+      if (name.endsWith("." + a)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException(option + " " + file + " must end in ." + String.join(" or .", accepted));
+  }
+
+  /** Reads a gaussian-mixture model JSON file. */
+  static GaussianMixture readModel(Path file) throws IOException {
+    String json;
+    try {
+      json = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--model " + file + ": no such file");
+    }
+    try {
+      return GaussianMixture.fromJson(json);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--model " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** Reads n·d states from a .npy of shape [n, d]. */
+  static double[] readStates(Path file, String option, int dim) throws IOException {
+    NpyArray a;
+    try {
+      a = Npy.read(file);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + " " + e.getMessage());
+    }
+    long[] sh = a.shape();
+    if (sh.length != 2 || sh[1] != dim || sh[0] < 1) {
+      throw new IllegalArgumentException(option + " " + file + " has shape " + a.shapeText() + "; expected [n, "
+          + dim + "] (n >= 1) for this " + dim + "-D model");
+    }
+    if (!a.dtype().endsWith("f4") && !a.dtype().endsWith("f8")) {
+      throw new IllegalArgumentException(option + " " + file + " has dtype " + a.dtype()
+          + "; accepted: float32, float64");
+    }
+    for (int i = 0; i < a.data().length; i++) {
+      if (!Double.isFinite(a.data()[i])) {
+        throw new IllegalArgumentException(option + " " + file + " holds a non-finite value at flat index " + i);
+      }
+    }
+    return a.data();
+  }
+}

@@ -1,0 +1,49 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.diffusion4j.sampling.ParamSpec;
+import org.diffusion4j.sampling.SamplerInfo;
+import org.diffusion4j.sampling.SamplerRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SamplersAndDemoTest {
+  @Test
+  void samplersListsEverySamplerWithKindAndParameters() {
+    Cli.Run r = Cli.run("samplers");
+    assertEquals(0, r.code(), r.err());
+    for (SamplerInfo s : SamplerRegistry.all()) {
+      assertTrue(r.out().contains(s.id() + " ") && r.out().contains(s.summary()), s.id() + " missing:\n" + r.out());
+      for (ParamSpec p : s.params()) {
+        assertTrue(r.out().contains("--param " + p.name() + "=" + p.defaultValue()), p.name() + " of " + s.id());
+      }
+    }
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("heun ") && l.contains(" ODE ")), r.out());
+  }
+
+  @Test
+  void demoWritesPictureAndReport(@TempDir Path dir) throws Exception {
+    Cli.Run r = Cli.run("demo", "--out", dir.toString(), "--samples", "40");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("| euler |") && r.out().contains("| heun |"), r.out());
+    String report = Files.readString(dir.resolve("report.md"));
+    assertTrue(report.contains("| sampler | 5 steps | 10 steps | 20 steps | 50 steps |"), report);
+    // Heun at 50 steps (99 NFE) must be far more accurate than Euler at 5 steps.
+    assertTrue(report.contains("(99) |"), report);
+    BufferedImage img = ImageIO.read(dir.resolve("demo.png").toFile());
+    assertTrue(img != null && img.getWidth() > 1000, "demo.png");
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    Cli.Run r = Cli.run();
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("d4j: error: missing command"), r.err());
+  }
+}
