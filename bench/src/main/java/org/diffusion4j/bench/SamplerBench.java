@@ -53,7 +53,7 @@ public final class SamplerBench {
     int n16 = args.length > 1 ? Integer.parseInt(args[1]) : 500;
     List<SamplerInfo> samplers = new ArrayList<>();
     for (SamplerInfo s : SamplerRegistry.all()) {
-      if (!s.stochastic()) {
+      if (!s.create(Map.of()).stochastic()) {
         samplers.add(s);
       }
     }

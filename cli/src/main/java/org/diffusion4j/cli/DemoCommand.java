@@ -82,6 +82,7 @@ public final class DemoCommand implements Callable<Integer> {
     Map<String, Cell[]> table = new LinkedHashMap<>();
     Map<String, double[]> shown = new LinkedHashMap<>();
     for (SamplerInfo info : samplers) {
+      boolean stochastic = info.create(Map.of()).stochastic();
       Cell[] row = new Cell[STEPS.length];
       for (int k = 0; k < STEPS.length; k++) {
         Grid g = karras.build(Edm.DEFAULT, STEPS[k]);
@@ -97,16 +98,16 @@ public final class DemoCommand implements Callable<Integer> {
           row[k] = new Cell(Double.NaN, "failed");
           continue;
         }
-        double err = info.stochastic()
+        double err = stochastic
             ? Math.abs(MixtureRun.average(gm.logDensity(r.x(), 0))
                 - MixtureRun.average(gm.logDensity(gm.sample(seeds, 0), 0)))
             : MixtureRun.rms(r.x(), reference);
         row[k] = new Cell(err, r.nfeText());
-        if (STEPS[k] == (info.stochastic() ? 20 : 10) && shown.size() < 4) {
+        if (STEPS[k] == (stochastic ? 20 : 10) && shown.size() < 4) {
           shown.put(String.format(Locale.ROOT, "%s · %d steps · NFE %s", info.id(), STEPS[k], r.nfeText()), r.x());
         }
       }
-      table.put(info.id() + (info.stochastic() ? " (SDE)" : ""), row);
+      table.put(info.id() + (stochastic ? " (SDE)" : ""), row);
     }
     String markdown = markdownTable(table);
     w.println("Samplers on the embedded 2-D mixture, EDM Karras grid (ρ 7, σ 80 → 0.002 → 0), " + samples

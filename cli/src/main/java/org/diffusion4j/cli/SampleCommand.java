@@ -136,11 +136,11 @@ public final class SampleCommand implements Callable<Integer> {
     MixtureRun.Result r = MixtureRun.run(gm, g, s, x0, noise, b, type, trajectoryFile != null);
     int last = g.size() - 1;
     double[] xHat = MixtureRun.scaled(r.x(), g, last);
-    w.printf(Locale.ROOT, "%s (%s) on %s, %d samples, %s, batch %d%n", info.id(), info.stochastic() ? "SDE" : "ODE",
+    w.printf(Locale.ROOT, "%s (%s) on %s, %d samples, %s, batch %d%n", info.id(), s.stochastic() ? "SDE" : "ODE",
         ProcessGridOptions.describe(g, grid.gridOptions().grid()), n, dtype.toLowerCase(Locale.ROOT), b);
     w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
     w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
-    if (!info.stochastic()) {
+    if (!s.stochastic()) {
       double[] ref = MixtureRun.reference(gm, g, x0);
       w.printf(Locale.ROOT, "error     RMS %s, max %s against the exact PF-ODE from σ %s to %s%n",
           Format.sci(MixtureRun.rms(xHat, ref)), Format.sci(MixtureRun.maxAbs(xHat, ref)),

@@ -19,6 +19,14 @@ public interface Sampler {
   String id();
 
   /**
+   * Whether this configuration draws fresh noise (an SDE sampler with η &gt; 0, churn &gt; 0, …); a
+   * deterministic configuration follows the PF-ODE and is compared with it.
+   */
+  default boolean stochastic() {
+    return false;
+  }
+
+  /**
    * Integrates from the first to the last grid point.
    *
    * @param model the denoiser D(x̂; σ)

@@ -46,6 +46,11 @@ public record Ddim(double eta) implements Sampler {
   }
 
   @Override
+  public boolean stochastic() {
+    return eta > 0;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = x0.duplicate();
     for (int i = 0; i < grid.steps(); i++) {

@@ -61,6 +61,11 @@ public record DpmSolverPlusPlus2MSde(double eta, double sNoise, String solverTyp
   }
 
   @Override
+  public boolean stochastic() {
+    return eta > 0;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = SigmaSpace.enter(x0, grid);
     NDArray oldDenoised = null;

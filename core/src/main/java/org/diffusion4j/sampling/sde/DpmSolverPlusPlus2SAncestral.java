@@ -50,6 +50,11 @@ public record DpmSolverPlusPlus2SAncestral(double eta, double sNoise) implements
   }
 
   @Override
+  public boolean stochastic() {
+    return eta > 0;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = SigmaSpace.enter(x0, grid);
     for (int i = 0; i < grid.steps(); i++) {

@@ -57,6 +57,11 @@ public record DpmSolverPlusPlus3MSde(double eta, double sNoise) implements Sampl
   }
 
   @Override
+  public boolean stochastic() {
+    return eta > 0;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = SigmaSpace.enter(x0, grid);
     NDArray denoised1 = null;

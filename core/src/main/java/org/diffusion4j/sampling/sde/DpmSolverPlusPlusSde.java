@@ -69,6 +69,11 @@ public record DpmSolverPlusPlusSde(double eta, double sNoise, double r) implemen
   }
 
   @Override
+  public boolean stochastic() {
+    return eta > 0;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = SigmaSpace.enter(x0, grid);
     for (int i = 0; i < grid.steps(); i++) {

@@ -64,6 +64,11 @@ public record EdmStochastic(double sChurn, double sTmin, double sTmax, double sN
   }
 
   @Override
+  public boolean stochastic() {
+    return sChurn > 0;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = SigmaSpace.enter(x0, grid);
     double gammaMax = Math.min(sChurn / grid.steps(), Math.sqrt(2) - 1);
