@@ -24,31 +24,37 @@ final class ClassEmbedding extends FixedBlock {
 
   /**
    * @param labels int labels {@code [n]} in 0…K (K = the null label), or null for all-null
-   * @param n the batch size
+   * @param like a batch array whose manager and size n the result takes
    */
-  NDArray apply(ParameterStore ps, NDArray labels, long n, ai.djl.Device device, boolean training) {
-    NDArray e = ps.getValue(table, device, training);
+  NDArray apply(ParameterStore ps, NDArray labels, NDArray like, boolean training) {
+    long n = like.getShape().get(0);
+    NDArray e = ps.getValue(table, like.getDevice(), training);
     if (labels == null) {
       // No labels: every row is ∅.
-      return e.get(classes).expandDims(0).repeat(0, n);
-    }
-    int[] values = labels.toType(DataType.INT32, false).toIntArray();
-    if (values.length != n) {
-      throw new IllegalArgumentException("labels must have shape [" + n + "], got " + labels.getShape());
-    }
-    for (int v : values) {
-      if (v < 0 || v > classes) {
-        throw new IllegalArgumentException("class label " + v + " outside 0…" + classes
-            + " (" + classes + " = the null label)");
+      labels = like.getManager().full(new Shape(n), classes, DataType.INT64);
+    } else {
+      int[] values = labels.toType(DataType.INT32, false).toIntArray();
+      if (values.length != n) {
+        throw new IllegalArgumentException("labels must have shape [" + n + "], got " + labels.getShape());
+      }
+      for (int v : values) {
+        if (v < 0 || v > classes) {
+          throw new IllegalArgumentException("class label " + v + " outside 0…" + classes
+              + " (" + classes + " = the null label)");
+        }
       }
     }
-    return labels.toType(DataType.INT64, false).oneHot(classes + 1).toType(e.getDataType(), false).matMul(e);
+    NDArray index = labels.toType(DataType.INT64, false);
+    if (index != labels) {
+      FixedBlock.local(index, like);
+    }
+    return FixedBlock.local(index.oneHot(classes + 1), like).toType(e.getDataType(), false).matMul(e);
   }
 
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
       PairList<String, Object> params) {
     NDArray labels = inputs.singletonOrThrow();
-    return new NDList(apply(ps, labels, labels.getShape().get(0), labels.getDevice(), training));
+    return new NDList(apply(ps, labels, labels, training));
   }
 }

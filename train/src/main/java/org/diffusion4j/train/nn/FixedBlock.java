@@ -1,5 +1,6 @@
 package org.diffusion4j.train.nn;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -21,6 +22,16 @@ abstract class FixedBlock extends AbstractBlock {
   protected final Parameter param(String name, Parameter.Type type, Shape shape, Initializer init) {
     return addParameter(Parameter.builder().setName(name).setType(type).optShape(shape)
         .optInitializer(init).build());
+  }
+
+  /**
+   * Moves {@code a}, the result of an op whose first operand was a parameter (and which DJL therefore
+   * attached to the parameters' long-lived manager), to the manager of the batch array {@code like},
+   * so that it is freed with the step.
+   */
+  static NDArray local(NDArray a, NDArray like) {
+    a.attach(like.getManager());
+    return a;
   }
 
   @Override

@@ -100,8 +100,8 @@ public final class GroupNorm extends FixedBlock {
     java.util.Arrays.fill(b, 1);
     b[1] = channels;
     Shape bShape = new Shape(b);
-    NDArray gam = ps.getValue(gamma, x.getDevice(), training).reshape(bShape);
-    NDArray bet = ps.getValue(beta, x.getDevice(), training).reshape(bShape);
+    NDArray gam = FixedBlock.local(ps.getValue(gamma, x.getDevice(), training).reshape(bShape), x);
+    NDArray bet = FixedBlock.local(ps.getValue(beta, x.getDevice(), training).reshape(bShape), x);
     return y.mul(gam).add(bet);
   }
 }

@@ -75,7 +75,7 @@ public final class Mlp extends FixedBlock {
         NoiseEmbedding.embed(config.embedding(), cNoise.reshape(n), config.embedDim()), training));
     e = embed2.apply(ps, e, training);
     if (classEmbedding != null) {
-      e = e.add(classEmbedding.apply(ps, labels, n, x.getDevice(), training));
+      e = e.add(classEmbedding.apply(ps, labels, x, training));
     }
     e = Silu.apply(e);
     // Residual trunk.

@@ -121,7 +121,7 @@ public final class UNet extends FixedBlock {
     // Noise (and class) embedding.
     NDArray e = NoiseEmbedding.embed(config.embedding(), cNoise.reshape(n), config.baseChannels());
     if (classEmbedding != null) {
-      e = e.add(classEmbedding.apply(ps, labels, n, x.getDevice(), training));
+      e = e.add(classEmbedding.apply(ps, labels, x, training));
     }
     e = Silu.apply(embed1.apply(ps, e, training));
     e = Silu.apply(embed2.apply(ps, e, training));
