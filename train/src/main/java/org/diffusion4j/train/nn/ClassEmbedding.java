@@ -22,6 +22,15 @@ final class ClassEmbedding extends FixedBlock {
     table = param("table", Parameter.Type.WEIGHT, new Shape(classes + 1, width), Init.xavierUniform(1));
   }
 
+  /** The optional third input of a network, checked against the network having a class embedding. */
+  static NDArray labels(NDList inputs, ClassEmbedding embedding) {
+    NDArray labels = inputs.size() > 2 ? inputs.get(2) : null;
+    if (labels != null && embedding == null) {
+      throw new IllegalArgumentException("labels given to an unconditional network (classes = 0)");
+    }
+    return labels;
+  }
+
   /**
    * @param labels int labels {@code [n]} in 0…K (K = the null label), or null for all-null
    * @param like a batch array whose manager and size n the result takes

@@ -60,15 +60,12 @@ public final class Mlp extends FixedBlock {
       PairList<String, Object> params) {
     NDArray x = inputs.get(0);
     NDArray cNoise = inputs.get(1);
-    NDArray labels = inputs.size() > 2 ? inputs.get(2) : null;
+    NDArray labels = ClassEmbedding.labels(inputs, classEmbedding);
     Shape shape = x.getShape();
     long n = shape.get(0);
     if (shape.size() / Math.max(n, 1) != config.dim() || cNoise.getShape().size() != n) {
       throw new IllegalArgumentException("Mlp(dim " + config.dim() + ") expects x [n, " + config.dim()
           + "] and c_noise [n], got " + shape + " and " + cNoise.getShape());
-    }
-    if (labels != null && classEmbedding == null) {
-      throw new IllegalArgumentException("labels given to an unconditional network (classes = 0)");
     }
     // Noise (and class) embedding.
     NDArray e = Silu.apply(embed1.apply(ps,

@@ -106,7 +106,7 @@ public final class UNet extends FixedBlock {
       PairList<String, Object> params) {
     NDArray x = inputs.get(0);
     NDArray cNoise = inputs.get(1);
-    NDArray labels = inputs.size() > 2 ? inputs.get(2) : null;
+    NDArray labels = ClassEmbedding.labels(inputs, classEmbedding);
     Shape s = x.getShape();
     long n = s.get(0);
     int r = config.resolution();
@@ -114,9 +114,6 @@ public final class UNet extends FixedBlock {
         || cNoise.getShape().size() != n) {
       throw new IllegalArgumentException("UNet expects x [n, " + config.channels() + ", " + r + ", " + r
           + "] and c_noise [n], got " + s + " and " + cNoise.getShape());
-    }
-    if (labels != null && classEmbedding == null) {
-      throw new IllegalArgumentException("labels given to an unconditional network (classes = 0)");
     }
     // Noise (and class) embedding.
     NDArray e = NoiseEmbedding.embed(config.embedding(), cNoise.reshape(n), config.baseChannels());
