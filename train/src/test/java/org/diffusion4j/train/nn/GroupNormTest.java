@@ -107,6 +107,39 @@ class GroupNormTest {
   }
 
   @Test
+  void gradientMatchesAutogradOfTheDefinition() {
+    Shape shape = new Shape(2, 6, 3, 3);
+    Random r = new Random(5);
+    try (NDManager m = NDManager.newBaseManager()) {
+      GroupNorm gn = new GroupNorm(3, 6);
+      gn.initialize(m, DataType.FLOAT32, shape);
+      gn.gamma().getArray().set(f(random(r, 6, 1, 1)));
+      NDArray w = m.create(f(random(r, (int) shape.size(), 1, 0)), shape);
+      float[][] grads = new float[2][];
+      for (int variant = 0; variant < 2; variant++) {
+        NDArray x = m.create(f(random(new Random(9), (int) shape.size(), 2, 0.5)), shape);
+        x.setRequiresGradient(true);
+        try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+          NDArray y;
+          if (variant == 0) {
+            y = gn.forward(new ParameterStore(m, false), new NDList(x), true).singletonOrThrow();
+          } else {
+            // The definition as plain ops: mean and biased variance per sample and group.
+            NDArray g = x.reshape(2, 3, -1);
+            NDArray c = g.sub(g.mean(new int[] {2}, true));
+            y = c.div(c.square().mean(new int[] {2}, true).add(1e-5f).sqrt()).reshape(shape)
+                .mul(gn.gamma().getArray().reshape(1, 6, 1, 1));
+          }
+          gc.backward(y.mul(w).sum());
+        }
+        grads[variant] = x.getGradient().toFloatArray();
+      }
+      // float32 round-off.
+      assertArrayEquals(grads[1], grads[0], 1e-4f);
+    }
+  }
+
+  @Test
   void defaultGroupsAndValidation() {
     assertEquals(8, GroupNorm.defaultGroups(32));
     assertEquals(16, GroupNorm.defaultGroups(64));
