@@ -82,7 +82,7 @@ class NetworkStepMemoryTest {
 
   @Test
   void liveArrayCountStaysFlatOver50Steps() {
-    assertFlat("mlp", MlpConfig.toy(2).build(), new Shape(512, 2), false);
+    assertFlat("mlp", MlpConfig.toy(2).build(), new Shape(128, 2), false);
     assertFlat("mlp(classes 3, LayerNorm)", new MlpConfig(2, 32, 2, 16, 3, true, NoiseEmbedding.Kind.FOURIER)
         .build(), new Shape(64, 2), true);
     assertFlat("unet(base 8, classes 3)", NetworksTest.smallUNet(1, 28, 3).build(), new Shape(2, 1, 28, 28),
