@@ -10,6 +10,6 @@
  * {@code block.initialize(manager, FLOAT32, xShape)} (seed the engine first for reproducible
  * weights), and wrap it with a core {@code Preconditioning} in a
  * {@link org.diffusion4j.train.nn.NetworkDenoiser}. Parameters are named by DJL's block paths
- * (e.g. {@code 05down0_0_01norm0_gamma}).
+ * (e.g. {@code 04down0_0_01norm0_gamma} in the unconditional U-Net).
  */
 package org.diffusion4j.train.nn;
