@@ -214,7 +214,7 @@ public final class Trainer {
                 return net.forward(ps, input, true).singletonOrThrow();
               }).mean();
               gc.backward(opt.accumulate() == 1 ? l : l.div(opt.accumulate()));
-              sum += l.getDouble();
+              sum += l.toType(DataType.FLOAT64, false).getDouble();
             }
           }
           loss = sum / opt.accumulate();
