@@ -31,7 +31,7 @@ class EulerMaruyamaTest {
   @Test
   void reachesTheDataMomentsOnVpVeEdmAndFlow() {
     // 400 steps from exact p_σmax draws; allowance 4 standard errors + 2% for the EM bias (measured: the
-    // worst 400-step run uses about 0.6 of the pure 4-SE band).
+    // worst run deviates by 0.45 of the pure 4-SE band).
     for (Grid grid : grids(400)) {
       for (GaussianMixture gm : List.of(gaussian, mixture)) {
         double[] x = SdeTesting.sample(new EulerMaruyama(), gm, grid, SdeTesting.N);
