@@ -24,8 +24,10 @@ import org.diffusion4j.schedule.Grid;
  * at σ_L. Grid step i reports the state after the Langevin run at σ_{i+1} (level σ_0 runs before
  * step 0). NFE = levels·steps-per-level (+1 for the final denoising).
  *
- * <p>ε = 2e-5 is NCSN's value for σ_L = 0.01; the step relative to the score's scale is about
- * ε/σ_L² at large σ, so with a much smaller σ_L lower ε (keep ε/σ_L² well below 1).
+ * <p>ε = 2e-5 is NCSN's value for σ_L = 0.01 (ε/σ_L² = 0.2). Since {@code −∇²log p_σ ≼ I/σ²}, a
+ * Langevin step at level ℓ contracts for any data when {@code η_ℓ/σ_ℓ² = ε/σ_L² < 2}, and at levels far
+ * above the data's scale it diverges otherwise: {@link #run} refuses {@code ε ≥ 2σ_L²}, naming both, rather
+ * than return NaN. With a small σ_min (EDM 0.002, flow 1e-3) lower ε to about 0.2σ_L².
  *
  * @param stepsPerLevel Langevin steps per noise level (10; NCSN: 100)
  * @param epsilon the step at the smallest level, ε (2e-5)
@@ -63,6 +65,11 @@ public record AnnealedLangevin(int stepsPerLevel, double epsilon, boolean finalD
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     double sigmaL = grid.sigma(grid.endsAtZero() ? grid.size() - 2 : grid.size() - 1);
+    if (!(epsilon < 2 * sigmaL * sigmaL)) {
+      throw new IllegalArgumentException("ald: epsilon " + epsilon + " is too large for the grid's smallest level "
+          + "sigma_L = " + sigmaL + ": Langevin is stable only for epsilon < 2*sigma_L^2 = " + 2 * sigmaL * sigmaL
+          + " (NCSN: 2e-5 with sigma_L = 0.01); lower epsilon or raise the grid's sigma-min");
+    }
     NDArray x = langevin(model, SigmaSpace.enter(x0, grid), grid.sigma(0), sigmaL, noise);
     for (int i = 0; i < grid.steps(); i++) {
       double sigmaNext = grid.sigma(i + 1);
