@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +17,7 @@ import org.diffusion4j.process.Processes;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerRegistry;
 import org.diffusion4j.sampling.SeededNoise;
+import org.diffusion4j.sampling.StepListener;
 import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridSpec;
 import org.diffusion4j.testing.Oracle;
@@ -55,6 +59,44 @@ class SdeSamplersTest {
           assertTrue(SdeTesting.finite(x), s + " on " + grid + " gave " + java.util.Arrays.toString(x));
         }
       }
+    }
+  }
+
+  @Test
+  void liveArrayCountStaysFlatOverLongRuns() {
+    // After a run, only the input and the result are left on the caller's manager, whatever the length.
+    GaussianMixture gm = Oracle.gaussian(2);
+    for (Sampler s : SAMPLERS) {
+      int[] live = new int[2];
+      int k = 0;
+      for (int steps : new int[] {3, 60}) {
+        Grid grid = new GridSpec.Karras(0.05, 10, 7).build(Processes.byId("vp"), steps);
+        try (NDManager m = NDManager.newBaseManager()) {
+          NDArray x = m.create(Oracle.prior(grid, Oracle.normals(4, 2)), new Shape(4, 2));
+          NDArray out = s.run(gm.denoiser(), grid, x, new SeededNoise(1, 2, 3, 4), StepListener.NONE);
+          assertTrue(!x.isReleased() && !out.isReleased(), s + " closed its input or result");
+          live[k++] = m.getManagedArrays().size();
+        }
+      }
+      assertEquals(2, live[0], s + " live arrays after 3 steps");
+      assertEquals(live[0], live[1], s + " live arrays after 3 vs 60 steps");
+    }
+  }
+
+  @Test
+  void listenerSeesEveryStepOnceInOrder() {
+    GaussianMixture gm = Oracle.gaussian(2);
+    Grid grid = new GridSpec.Karras(0.05, 10, 7).build(Processes.byId("vp"), 7);
+    for (Sampler s : SAMPLERS) {
+      List<Integer> seen = new ArrayList<>();
+      try (NDManager m = NDManager.newBaseManager()) {
+        NDArray x = m.create(Oracle.prior(grid, Oracle.normals(3, 2)), new Shape(3, 2));
+        s.run(gm.denoiser(), grid, x, new SeededNoise(1, 2, 3), info -> {
+          seen.add(info.step());
+          assertEquals(grid.sigma(info.step() + 1), info.sigmaNext(), 0);
+        });
+      }
+      assertEquals(List.of(0, 1, 2, 3, 4, 5, 6), seen, s.id());
     }
   }
 
