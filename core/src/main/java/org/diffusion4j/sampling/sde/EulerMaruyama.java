@@ -6,9 +6,7 @@ import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
-import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -38,15 +36,7 @@ public record EulerMaruyama() implements Sampler {
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = x0;
     for (int i = 0; i < grid.steps(); i++) {
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = ReverseSde.denoise(model, grid, i, x);
-        NDArray next = step.keep(ReverseSde.predictor(grid, i, x, denoised, noise));
-        if (x != x0) {
-          x.close();
-        }
-        x = next;
-        SigmaSpace.notifyProcess(listener, grid, i, x, denoised);
-      }
+      x = ReverseSde.eulerMaruyamaStep(model, grid, i, x, x0, noise, listener);
     }
     return x;
   }

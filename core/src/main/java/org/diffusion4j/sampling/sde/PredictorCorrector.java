@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.NoiseSource;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
-import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
 import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
@@ -71,15 +70,7 @@ public record PredictorCorrector(double snr, int correctorSteps) implements Samp
         }
       }
       // Predictor: Euler–Maruyama to t_{i+1}.
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = ReverseSde.denoise(model, grid, i, x);
-        NDArray next = step.keep(ReverseSde.predictor(grid, i, x, denoised, noise));
-        if (x != x0) {
-          x.close();
-        }
-        x = next;
-        SigmaSpace.notifyProcess(listener, grid, i, x, denoised);
-      }
+      x = ReverseSde.eulerMaruyamaStep(model, grid, i, x, x0, noise, listener);
     }
     return x;
   }

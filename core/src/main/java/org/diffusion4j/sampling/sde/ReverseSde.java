@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.SigmaSpace;
+import org.diffusion4j.sampling.StepListener;
+import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -23,6 +26,23 @@ final class ReverseSde {
   static NDArray score(Grid grid, int i, NDArray x, NDArray denoised) {
     double var = grid.sigmaAbs(i) * grid.sigmaAbs(i);
     return denoised.mul(grid.alpha(i) / var).sub(x.div(var));
+  }
+
+  /**
+   * The whole Euler–Maruyama step i → i+1 in its own {@link StepScope}: denoise, {@link #predictor},
+   * notify; closes {@code x} unless it is the caller's {@code input}.
+   */
+  static NDArray eulerMaruyamaStep(Denoiser model, Grid grid, int i, NDArray x, NDArray input,
+      NoiseSource noise, StepListener listener) {
+    try (StepScope step = new StepScope()) {
+      NDArray denoised = denoise(model, grid, i, x);
+      NDArray next = step.keep(predictor(grid, i, x, denoised, noise));
+      if (x != input) {
+        x.close();
+      }
+      SigmaSpace.notifyProcess(listener, grid, i, next, denoised);
+      return next;
+    }
   }
 
   /**
