@@ -7,6 +7,10 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.diffusion4j.sampling.ode.Euler;
 import org.diffusion4j.sampling.ode.Heun;
+import org.diffusion4j.sampling.sde.AnnealedLangevin;
+import org.diffusion4j.sampling.sde.DdpmAncestral;
+import org.diffusion4j.sampling.sde.EulerMaruyama;
+import org.diffusion4j.sampling.sde.PredictorCorrector;
 
 /**
  * Every sampler by CLI identifier ({@code d4j samplers} prints this list).
@@ -51,6 +55,11 @@ public final class SamplerRegistry {
     ALL.add(org.diffusion4j.sampling.sde.DpmSolverPlusPlus2MSde.INFO);
     ALL.add(org.diffusion4j.sampling.sde.DpmSolverPlusPlus3MSde.INFO);
 
+    // reverse-SDE, DDPM and Langevin samplers
+    ALL.add(EulerMaruyama.INFO);
+    ALL.add(DdpmAncestral.INFO);
+    ALL.add(PredictorCorrector.INFO);
+    ALL.add(AnnealedLangevin.INFO);
     // -- end block --
   }
 
