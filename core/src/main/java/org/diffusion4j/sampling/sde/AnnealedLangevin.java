@@ -63,6 +63,11 @@ public record AnnealedLangevin(int stepsPerLevel, double epsilon, boolean finalD
   }
 
   @Override
+  public boolean stochastic() {
+    return true;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     double sigmaL = grid.sigma(grid.endsAtZero() ? grid.size() - 2 : grid.size() - 1);
     if (!(epsilon < 2 * sigmaL * sigmaL)) {

@@ -70,6 +70,11 @@ public record DdpmAncestral(Variance variance) implements Sampler {
   }
 
   @Override
+  public boolean stochastic() {
+    return true;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = x0;
     for (int i = 0; i < grid.steps(); i++) {

@@ -56,6 +56,11 @@ public record PredictorCorrector(double snr, int correctorSteps) implements Samp
   }
 
   @Override
+  public boolean stochastic() {
+    return true;
+  }
+
+  @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
     NDArray x = x0;
     for (int i = 0; i < grid.steps(); i++) {
