@@ -1,5 +1,8 @@
 package org.diffusion4j.process;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import java.util.List;
 import java.util.Locale;
 
@@ -39,6 +42,89 @@ public final class Processes {
         throw new IllegalArgumentException(
             "unknown process '" + id + "'; accepted: " + String.join(", ", IDS));
     }
+  }
+
+  /** The process and all its parameters as JSON, e.g. {@code {"id":"vp","beta_min":0.1,…}} (for run configs). */
+  public static JsonObject toJson(NoiseProcess p) {
+    JsonObject o = new JsonObject();
+    o.addProperty("id", p.id());
+    if (p instanceof Edm e) {
+      o.addProperty("sigma_min", e.sigmaMinValue());
+      o.addProperty("sigma_max", e.sigmaMaxValue());
+    } else if (p instanceof VarianceExploding v) {
+      o.addProperty("sigma_min", v.sigmaMinValue());
+      o.addProperty("sigma_max", v.sigmaMaxValue());
+    } else if (p instanceof VpLinear v) {
+      o.addProperty("beta_min", v.betaMin());
+      o.addProperty("beta_max", v.betaMax());
+      o.addProperty("t_min", v.tMinValue());
+    } else if (p instanceof SubVp v) {
+      o.addProperty("beta_min", v.betaMin());
+      o.addProperty("beta_max", v.betaMax());
+      o.addProperty("t_min", v.tMinValue());
+    } else if (p instanceof VpCosine v) {
+      o.addProperty("offset", v.offset());
+      o.addProperty("t_min", v.tMinValue());
+      o.addProperty("t_max", v.tMaxValue());
+    } else if (p instanceof RectifiedFlow f) {
+      o.addProperty("t_min", f.tMinValue());
+      o.addProperty("t_max", f.tMaxValue());
+    } else if (p instanceof Trigonometric f) {
+      o.addProperty("t_min", f.tMinValue());
+      o.addProperty("t_max", f.tMaxValue());
+    } else if (p instanceof DiscreteDdpm d) {
+      o.addProperty("betas_schedule", d.schedule());
+      o.add("betas", new Gson().toJsonTree(d.betas()));
+    } else {
+      throw new IllegalArgumentException("cannot describe process " + p + " as JSON");
+    }
+    return o;
+  }
+
+  /** The inverse of {@link #toJson}; errors name the missing field. */
+  public static NoiseProcess fromJson(JsonObject o) {
+    String id = str(o, "id");
+    switch (id) {
+      case "edm":
+        return new Edm(num(o, "sigma_min"), num(o, "sigma_max"));
+      case "ve":
+        return new VarianceExploding(num(o, "sigma_min"), num(o, "sigma_max"));
+      case "vp":
+        return new VpLinear(num(o, "beta_min"), num(o, "beta_max"), num(o, "t_min"));
+      case "subvp":
+        return new SubVp(num(o, "beta_min"), num(o, "beta_max"), num(o, "t_min"));
+      case "vp-cosine":
+        return new VpCosine(num(o, "offset"), num(o, "t_min"), num(o, "t_max"));
+      case "flow":
+        return new RectifiedFlow(num(o, "t_min"), num(o, "t_max"));
+      case "trig":
+        return new Trigonometric(num(o, "t_min"), num(o, "t_max"));
+      case "ddpm": {
+        JsonElement b = o.get("betas");
+        if (b == null || !b.isJsonArray()) {
+          throw new IllegalArgumentException("process JSON for ddpm needs a \"betas\" array");
+        }
+        return new DiscreteDdpm(new Gson().fromJson(b, double[].class), str(o, "betas_schedule"));
+      }
+      default:
+        throw new IllegalArgumentException("unknown process '" + id + "'; accepted: " + String.join(", ", IDS));
+    }
+  }
+
+  private static String str(JsonObject o, String k) {
+    JsonElement e = o.get(k);
+    if (e == null || !e.isJsonPrimitive()) {
+      throw new IllegalArgumentException("process JSON lacks the text field \"" + k + "\"");
+    }
+    return e.getAsString();
+  }
+
+  private static double num(JsonObject o, String k) {
+    JsonElement e = o.get(k);
+    if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+      throw new IllegalArgumentException("process JSON lacks the number field \"" + k + "\"");
+    }
+    return e.getAsDouble();
   }
 
   static double requirePositive(String name, double v) {

@@ -137,6 +137,19 @@ class ProcessTest {
   }
 
   @Test
+  void everyProcessSurvivesAJsonRoundTrip() {
+    for (NoiseProcess p : all()) {
+      NoiseProcess back = Processes.fromJson(com.google.gson.JsonParser.parseString(
+          Processes.toJson(p).toString()).getAsJsonObject());
+      assertEquals(p, back, p.id());
+      assertEquals(p.sigma(p.tMax() * 0.5), back.sigma(p.tMax() * 0.5), 0);
+    }
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> Processes.fromJson(com.google.gson.JsonParser.parseString("{\"id\":\"vp\"}").getAsJsonObject()));
+    assertTrue(e.getMessage().contains("beta_min"), e.getMessage());
+  }
+
+  @Test
   void badParametersNameTheValue() {
     var e = assertThrows(IllegalArgumentException.class, () -> new Edm(-1, 80));
     assertTrue(e.getMessage().contains("-1"), e.getMessage());

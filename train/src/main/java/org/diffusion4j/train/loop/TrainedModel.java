@@ -1,0 +1,83 @@
+package org.diffusion4j.train.loop;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.diffusion4j.train.nn.NetworkDenoiser;
+
+/**
+ * A trained run loaded for sampling: its config, the network with the chosen weights (EMA by default),
+ * and the denoiser the preconditioning makes of it.
+ */
+public final class TrainedModel implements AutoCloseable {
+  private final RunConfig config;
+  private final NDManager manager;
+  private final Block network;
+  private final long step;
+
+  private TrainedModel(RunConfig config, NDManager manager, Block network, long step) {
+    this.config = config;
+    this.manager = manager;
+    this.network = network;
+    this.step = step;
+  }
+
+  /** A new, initialised network of the config's shape, in {@code manager}. */
+  public static Block newNetwork(RunConfig config, NDManager manager) {
+    Block net = config.network().build();
+    long[] x = new long[config.sampleShape().length + 1];
+    x[0] = 1;
+    System.arraycopy(config.sampleShape(), 0, x, 1, config.sampleShape().length);
+    net.initialize(manager, DataType.FLOAT32, new Shape(x), new Shape(1));
+    return net;
+  }
+
+  /**
+   * Loads the run in {@code dir}.
+   *
+   * @param ema the EMA weights (true, the default for sampling) or the raw weights
+   */
+  public static TrainedModel load(Path dir, boolean ema) throws IOException {
+    RunConfig config = RunConfig.fromJson(Checkpoint.readConfig(dir));
+    NDManager m = NDManager.newBaseManager();
+    try {
+      Block net = newNetwork(config, m);
+      Map<String, Tensor> w = Checkpoint.readWeights(dir, ema);
+      Trainer.loadInto(Trainer.parameters(net), w, dir.resolve(ema ? Checkpoint.EMA : Checkpoint.WEIGHTS).toString());
+      long step = Checkpoint.load(dir).step();
+      return new TrainedModel(config, m, net, step);
+    } catch (RuntimeException | IOException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /** The run's description. */
+  public RunConfig config() {
+    return config;
+  }
+
+  /** Optimiser steps the weights were trained for. */
+  public long step() {
+    return step;
+  }
+
+  /** The network F. */
+  public Block network() {
+    return network;
+  }
+
+  /** F preconditioned into the frame's denoiser D(x̂; σ). */
+  public NetworkDenoiser denoiser() {
+    return new NetworkDenoiser(network, config.objectiveValue().preconditioning());
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
