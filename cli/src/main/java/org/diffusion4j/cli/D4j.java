@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
 @Command(name = "d4j", mixinStandardHelpOptions = true, version = "d4j 0.1.0-SNAPSHOT",
     description = "Diffusion4J: diffusion and flow samplers on the JVM, run on models whose exact "
         + "denoiser is known, with their error against the exact probability-flow ODE.",
-    subcommands = {DemoCommand.class, SampleCommand.class, GridCommand.class, SamplersCommand.class},
+    subcommands = {DemoCommand.class, TrainCommand.class, SampleCommand.class, DataCommand.class, GridCommand.class,
+        SamplersCommand.class},
     footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
         "  d4j grid --process ddpm --grid trailing --steps 10 --json", "  d4j samplers"})
 public final class D4j implements Runnable {
@@ -31,7 +32,7 @@ public final class D4j implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command; accepted: demo, sample, grid, samplers");
+        "missing command; accepted: demo, train, sample, data, grid, samplers");
   }
 
   /** Entry point of the launcher {@code bin/d4j}. */

@@ -69,7 +69,19 @@ public final class MixtureRun {
    */
   public static Result run(GaussianMixture gm, Grid grid, Sampler sampler, double[] x0, SeededNoise noise,
       int batch, DataType dtype, boolean trajectory) {
-    int d = gm.dim();
+    return run(gm.denoiser(), new long[] {gm.dim()}, grid, sampler, x0, noise, batch, dtype, trajectory);
+  }
+
+  /**
+   * Runs {@code sampler} with any denoiser on states of shape {@code [n, sampleShape…]} stored
+   * row-major in {@code x0}, in batches of {@code batch} (sample k's noise from its own stream).
+   */
+  public static Result run(Denoiser model, long[] sampleShape, Grid grid, Sampler sampler, double[] x0,
+      SeededNoise noise, int batch, DataType dtype, boolean trajectory) {
+    int d = 1;
+    for (long v : sampleShape) {
+      d *= (int) v;
+    }
     int n = x0.length / d;
     int points = grid.size();
     double[] out = new double[x0.length];
@@ -78,7 +90,7 @@ public final class MixtureRun {
       System.arraycopy(x0, 0, traj, 0, x0.length);
     }
     long[] inside = {0};
-    Denoiser exact = gm.denoiser();
+    Denoiser exact = model;
     Denoiser timed = (x, sigma) -> {
       long t0 = System.nanoTime();
       NDArray r = exact.denoise(x, sigma);
@@ -100,7 +112,10 @@ public final class MixtureRun {
           }
         };
         try (NDManager bm = m.newSubManager()) {
-          NDArray xb = bm.create(Arrays.copyOfRange(x0, offset, to * d), new Shape(to - from, d));
+          long[] bshape = new long[sampleShape.length + 1];
+          bshape[0] = to - from;
+          System.arraycopy(sampleShape, 0, bshape, 1, sampleShape.length);
+          NDArray xb = bm.create(Arrays.copyOfRange(x0, offset, to * d), new Shape(bshape));
           if (dtype != DataType.FLOAT64) {
             xb = xb.toType(dtype, false);
           }

@@ -54,17 +54,26 @@ public final class SampleCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "FILE",
-      description = "Model JSON: a gaussian-mixture (see the example below).")
+  @Option(names = "--model", required = true, paramLabel = "FILE|RUN",
+      description = "Model: a gaussian-mixture JSON (exact denoiser; see the example below), or a run "
+          + "directory written by 'd4j train' (its EMA weights; its process is the default --process).")
   Path model;
+
+  @Option(names = "--weights", paramLabel = "KIND", defaultValue = "ema",
+      description = "For a run: ema or raw weights (default: ${DEFAULT-VALUE}).")
+  String weights;
+
+  @Option(names = "--class", paramLabel = "K",
+      description = "For a class-conditional run: the class to sample (default: the null label, unconditional).")
+  Integer classLabel;
 
   @Option(names = "--sampler", required = true, paramLabel = "ID",
       description = "Sampler identifier; 'd4j samplers' lists them all.")
   String sampler;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
-      description = "Output: .npy (final samples in data scale x/s, shape [n, d]) or .png (2-D models: "
-          + "samples over the model's density).")
+      description = "Output: .npy (final samples in data scale, shape [n, …]), .png (2-D: samples over the "
+          + "model's density or as a scatter; images: a grid), or, for image runs, a directory (one PNG per seed).")
   Path out;
 
   @Mixin
@@ -103,6 +112,9 @@ public final class SampleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    if (Files.isDirectory(model)) {
+      return new RunSampling(this).call(w);
+    }
     // Check everything before any work, so that a bad input leaves no file behind.
     String outKind = kind(out, "--out", "npy", "png");
     if (trajectoryFile != null) {
@@ -188,7 +200,7 @@ public final class SampleCommand implements Callable<Integer> {
     w.printf(Locale.ROOT, "  mean log p_σ: samples %.4f, exact samples %.4f%n", lpSamples, lpExact);
   }
 
-  private long[] seeds(int rows) {
+  long[] seeds(int rows) {
     if (seeds == null) {
       int n = rows < 0 ? 64 : rows;
       long[] s = new long[n];

@@ -1,0 +1,150 @@
+package org.diffusion4j.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.process.NoiseProcess;
+import org.diffusion4j.sampling.Sampler;
+import org.diffusion4j.sampling.SamplerParams;
+import org.diffusion4j.sampling.SamplerRegistry;
+import org.diffusion4j.sampling.SeededNoise;
+import org.diffusion4j.schedule.Grid;
+import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.loop.RunConfig;
+import org.diffusion4j.train.loop.TrainedModel;
+import org.diffusion4j.train.nn.NetworkDenoiser;
+
+/** {@code d4j sample --model RUN}: any sampler on a trained network. */
+final class RunSampling {
+  private final SampleCommand c;
+
+  RunSampling(SampleCommand c) {
+    this.c = c;
+  }
+
+  int call(PrintWriter w) throws IOException {
+    // Check the inputs before any work.
+    String name = c.out.getFileName() == null ? "" : c.out.getFileName().toString().toLowerCase(Locale.ROOT);
+    boolean perSeed = !name.contains(".");
+    String kind = perSeed ? "dir" : SampleCommand.kind(c.out, "--out", "npy", "png");
+    if (c.trajectoryFile != null) {
+      SampleCommand.kind(c.trajectoryFile, "--trajectory", "npy");
+    }
+    DataType type = SampleCommand.parseDtype(c.dtype);
+    boolean ema = switch (c.weights.toLowerCase(Locale.ROOT)) {
+      case "ema" -> true;
+      case "raw" -> false;
+      default -> throw new IllegalArgumentException("unknown --weights '" + c.weights + "'; accepted: ema, raw");
+    };
+    if (c.noiseFile != null || c.initFile != null) {
+      throw new IllegalArgumentException("--noise/--init are for exact models; a run draws its noise from --seeds");
+    }
+    Sampler sampler = SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
+    try (TrainedModel tm = TrainedModel.load(c.model, ema)) {
+      RunConfig rc = tm.config();
+      long[] shape = rc.sampleShape();
+      boolean images = shape.length == 3;
+      boolean twoD = shape.length == 1 && shape[0] == 2;
+      if (kind.equals("dir") && !images) {
+        throw new IllegalArgumentException("--out " + c.out + ": a directory of PNGs needs an image model; use .npy or .png");
+      }
+      if (kind.equals("png") && !images && !twoD) {
+        throw new IllegalArgumentException("--out " + c.out + ": a PNG needs a 2-D or image model, this one has shape "
+            + java.util.Arrays.toString(shape) + "; use .npy");
+      }
+      if (c.classLabel != null && (rc.classes() == 0 || c.classLabel < 0 || c.classLabel >= rc.classes())) {
+        throw new IllegalArgumentException("--class " + c.classLabel + ": the run has " + rc.classes()
+            + " classes" + (rc.classes() == 0 ? " (it is unconditional)" : "; accepted 0.." + (rc.classes() - 1)));
+      }
+      boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
+      NoiseProcess process = processGiven ? c.grid.process() : rc.process();
+      Grid grid = c.grid.buildGrid(process);
+      long[] seeds = c.seeds(-1);
+      int b = c.batch == null ? Math.min(seeds.length, images ? 64 : 4096) : c.batch;
+      if (b < 1) {
+        throw new IllegalArgumentException("--batch must be >= 1, got " + b);
+      }
+      NetworkDenoiser nd = tm.denoiser();
+      Denoiser d = c.classLabel == null ? nd : (x, sigma) -> {
+        NDArray labels = x.getManager().full(new Shape(x.getShape().get(0)), (long) c.classLabel, DataType.INT64);
+        return nd.denoise(x, sigma, labels);
+      };
+      int per = 1;
+      for (long v : shape) {
+        per *= (int) v;
+      }
+      SeededNoise noise = new SeededNoise(seeds);
+      double[] x0 = MixtureRun.prior(grid, MixtureRun.normals(noise, seeds.length, per));
+      MixtureRun.Result r = MixtureRun.run(d, shape, grid, sampler, x0, noise, b, type, c.trajectoryFile != null);
+      double[] stored = MixtureRun.scaled(r.x(), grid, grid.size() - 1);
+      w.printf(Locale.ROOT, "%s on run %s (step %d, %s weights), process %s, %d samples of %s, batch %d%n",
+          c.sampler, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,
+          java.util.Arrays.toString(shape), b);
+      w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
+      w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
+      switch (kind) {
+        case "npy": {
+          double[] raw = stored.clone();
+          for (int i = 0; i < raw.length; i++) {
+            raw[i] = rc.scaling().invert(raw[i]);
+          }
+          long[] full = new long[shape.length + 1];
+          full[0] = seeds.length;
+          System.arraycopy(shape, 0, full, 1, shape.length);
+          Npy.write(c.out, raw, full, type == DataType.FLOAT32);
+          break;
+        }
+        case "png": {
+          double[] ref = twoD ? reference(rc) : null;
+          AtomicFiles.write(c.out, ModelPreview.png(ModelPreview.picture(
+              String.format(Locale.ROOT, "%s · %d steps · NFE %s", c.sampler, grid.steps(), r.nfeText()), shape, stored,
+              ref)));
+          break;
+        }
+        default: {
+          Files.createDirectories(c.out);
+          int h = (int) shape[1];
+          for (int k = 0; k < seeds.length; k++) {
+            AtomicFiles.write(c.out.resolve(String.format(Locale.ROOT, "seed-%06d.png", seeds[k])),
+                ModelPreview.png(org.diffusion4j.cli.plot.ImageGrid.image(stored, k, (int) shape[0], h, (int) shape[2],
+                    h <= 32 ? 4 : 1)));
+          }
+        }
+      }
+      if (c.trajectoryFile != null) {
+        long[] full = new long[shape.length + 2];
+        full[0] = grid.size();
+        full[1] = seeds.length;
+        System.arraycopy(shape, 0, full, 2, shape.length);
+        Npy.write(c.trajectoryFile, r.trajectory(), full, type == DataType.FLOAT32);
+      }
+      w.printf("wrote %s%n", c.out);
+      return 0;
+    }
+  }
+
+  /** Training-data points to draw under a 2-D scatter (generated toys and small files only). */
+  private static double[] reference(RunConfig rc) {
+    try {
+      DataSource s = DataSources.parse(rc.data());
+      float[] f = s.sample(1000, new SplittableRandom(777)).x();
+      double[] d = new double[f.length];
+      for (int i = 0; i < f.length; i++) {
+        d[i] = f[i];
+      }
+      return d;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,465 @@
+package org.diffusion4j.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.diffusion4j.cli.plot.LinePlot;
+import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.process.NoiseProcess;
+import org.diffusion4j.process.Processes;
+import org.diffusion4j.sampling.SamplerRegistry;
+import org.diffusion4j.train.data.DataOptions;
+import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.loop.Checkpoint;
+import org.diffusion4j.train.loop.Ema;
+import org.diffusion4j.train.loop.LrSchedule;
+import org.diffusion4j.train.loop.RunConfig;
+import org.diffusion4j.train.loop.TrainedModel;
+import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.loss.Objective;
+import org.diffusion4j.train.nn.MlpConfig;
+import org.diffusion4j.train.nn.NetworkConfig;
+import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.train.nn.UNetConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code d4j train}: trains a denoiser on a data set with any objective of the frame. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Train a diffusion or flow model on the JVM. Any objective is a preconditioning, a weighting "
+        + "λ(σ) and a draw of σ; the trained network becomes a denoiser D(x;σ) that every sampler of "
+        + "'d4j samplers' runs on ('d4j sample --model RUN').",
+        "Writes RUN/config.json, weights.safetensors, ema.safetensors, optimizer.safetensors (atomically, at "
+        + "every checkpoint), metrics.jsonl (one JSON object per logged step, with step and loss), loss.png and "
+        + "samples/step-N.png (a scatter over the data for 2-D, an image grid for images)."},
+    footer = {"", "Examples:", "  d4j train --data two-moons --out runs/moons",
+        "  d4j train --data mnist:../shared/data/mnist --steps 6000 --batch 64 --out runs/mnist",
+        "  d4j train --data checkerboard --objective flow --steps 6000 --out runs/cb",
+        "  d4j train --out runs/moons --resume --steps 8000      # continue a run to 8000 steps"})
+public final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--data", paramLabel = "SPEC",
+      description = "Training data: two-moons, 8-gaussians, checkerboard, swiss-roll, pinwheel, circles, demo, "
+          + "gmm:FILE.json, mnist:DIR, images:DIR, npy:FILE, npz:FILE[:KEY], csv:FILE. Required unless --resume.")
+  String data;
+
+  @Option(names = "--out", paramLabel = "DIR", required = true, description = "The run directory, e.g. runs/moons.")
+  Path out;
+
+  @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint (its stored "
+      + "network, process, objective and data are used; --steps may extend it). The continued run takes exactly "
+      + "the steps the uninterrupted run would have taken.")
+  boolean resume;
+
+  @Option(names = "--objective", paramLabel = "ID", defaultValue = "edm",
+      description = "eps | x0 | v | score | edm | vp | ve | flow (default: ${DEFAULT-VALUE}).")
+  String objective;
+
+  @Option(names = "--process", paramLabel = "ID",
+      description = "Forward process (default by objective: edm→edm, flow→flow, score/ve→ve, others→vp): "
+          + "edm, ve, vp, vp-cosine, subvp, flow, trig, ddpm.")
+  String process;
+
+  @Option(names = "--net", paramLabel = "KIND", defaultValue = "auto",
+      description = "mlp | unet | auto (mlp for points, unet for images; default: ${DEFAULT-VALUE}).")
+  String net;
+
+  @Option(names = "--hidden", paramLabel = "N", defaultValue = "256", description = "MLP width (default: ${DEFAULT-VALUE}).")
+  int hidden;
+
+  @Option(names = "--blocks", paramLabel = "N", defaultValue = "4",
+      description = "MLP residual blocks (default: ${DEFAULT-VALUE}).")
+  int blocks;
+
+  @Option(names = "--base-channels", paramLabel = "N", defaultValue = "32",
+      description = "U-Net base channels (default: ${DEFAULT-VALUE}).")
+  int baseChannels;
+
+  @Option(names = "--multipliers", paramLabel = "M,M,…", split = ",", defaultValue = "1,2,2",
+      description = "U-Net channel multipliers per level (default: ${DEFAULT-VALUE}).")
+  int[] multipliers;
+
+  @Option(names = "--blocks-per-level", paramLabel = "N", defaultValue = "2",
+      description = "U-Net residual blocks per level (default: ${DEFAULT-VALUE}).")
+  int blocksPerLevel;
+
+  @Option(names = "--attention", paramLabel = "R,…", split = ",", defaultValue = "7",
+      description = "U-Net self-attention resolutions (default: ${DEFAULT-VALUE}).")
+  int[] attention;
+
+  @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1", description = "U-Net dropout (default: ${DEFAULT-VALUE}).")
+  double dropout;
+
+  @Option(names = "--class-conditional", description = "Condition on the data's labels (MNIST): a class embedding "
+      + "with a null label, so the model also samples unconditionally.")
+  boolean classConditional;
+
+  @Option(names = "--resolution", paramLabel = "PX", description = "Image side for images:DIR (default 32).")
+  Integer resolution;
+
+  @Option(names = "--flip", description = "Random horizontal flips of images.")
+  boolean flip;
+
+  @Option(names = "--sigma-data", paramLabel = "σ|auto", defaultValue = "auto",
+      description = "σ_data of the preconditioning; auto measures the data's std (default: ${DEFAULT-VALUE}).")
+  String sigmaData;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Optimiser steps (default 4000 for points, 6000 for images).")
+  Long steps;
+
+  @Option(names = "--batch", paramLabel = "B", description = "Batch size (default 512 for points, 64 for images).")
+  Integer batch;
+
+  @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default 2e-3 for points, 5e-4 for images).")
+  Double lr;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "200",
+      description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
+  long warmup;
+
+  @Option(names = "--lr-schedule", paramLabel = "KIND", defaultValue = "cosine",
+      description = "constant | cosine after warm-up (default: ${DEFAULT-VALUE}).")
+  String lrSchedule;
+
+  @Option(names = "--clip", paramLabel = "NORM", defaultValue = "1.0",
+      description = "Global gradient-norm clipping, 0 to disable (default: ${DEFAULT-VALUE}).")
+  double clip;
+
+  @Option(names = "--ema", paramLabel = "DECAY", defaultValue = "0.999",
+      description = "EMA decay with warm-up min(decay, (1+t)/(10+t)) (default: ${DEFAULT-VALUE}).")
+  double emaDecay;
+
+  @Option(names = "--ema-half-life", paramLabel = "IMAGES",
+      description = "Use EDM's EMA half-life in images instead of --ema (e.g. 500000).")
+  Double emaHalfLife;
+
+  @Option(names = "--accumulate", paramLabel = "K", defaultValue = "1",
+      description = "Gradient-accumulation micro-batches per step; must divide --batch (default: ${DEFAULT-VALUE}).")
+  int accumulate;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Run seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--checkpoint-every", paramLabel = "N",
+      description = "Steps between checkpoints and sample previews (default steps/5).")
+  Integer checkpointEvery;
+
+  @Option(names = "--log-every", paramLabel = "N", description = "Steps between metrics lines (default steps/200, >= 1).")
+  Integer logEvery;
+
+  @Option(names = "--quiet", description = "No progress bar.")
+  boolean quiet;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    RunConfig config;
+    DataSource source;
+    if (resume) {
+      if (!Files.exists(out.resolve(Checkpoint.CONFIG))) {
+        throw new IllegalArgumentException("--resume: " + out + " holds no run (no " + Checkpoint.CONFIG + ")");
+      }
+      config = RunConfig.fromJson(Checkpoint.readConfig(out));
+      if (data != null && !data.equals(config.data())) {
+        throw new IllegalArgumentException("--resume: the run was trained on '" + config.data() + "', not '" + data + "'");
+      }
+      source = DataSources.parse(config.data(), dataOptions());
+    } else {
+      if (data == null) {
+        throw new IllegalArgumentException("--data is required (e.g. --data two-moons); accepted: " + DataSources.spellings());
+      }
+      if (Files.exists(out.resolve(Checkpoint.CONFIG))) {
+        throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or choose another --out");
+      }
+      // Everything is checked before the run directory is touched.
+      source = DataSources.parse(data, dataOptions());
+      config = newConfig(source);
+    }
+    boolean images = config.sampleShape().length == 3;
+    long n = steps != null ? steps : images ? 6000 : 4000;
+    int b = batch != null ? batch : images ? 64 : 512;
+    double rate = lr != null ? lr : images ? 5e-4 : 2e-3;
+    int every = checkpointEvery != null ? checkpointEvery : (int) Math.max(1, n / 5);
+    int log = logEvery != null ? logEvery : (int) Math.max(1, n / 200);
+    LrSchedule schedule = switch (lrSchedule.toLowerCase(Locale.ROOT)) {
+      case "constant" -> LrSchedule.constant(rate, warmup);
+      case "cosine" -> LrSchedule.cosine(rate, Math.min(warmup, n - 1), n);
+      default -> throw new IllegalArgumentException("unknown --lr-schedule '" + lrSchedule + "'; accepted: constant, cosine");
+    };
+    Ema.Decay ema = emaHalfLife != null ? new Ema.HalfLife(emaHalfLife, 0.05, b) : new Ema.WarmUp(emaDecay);
+    Trainer.Options opt = new Trainer.Options(n, b, accumulate, schedule, clip, ema, seed, log, every);
+    JsonObject training = new JsonObject();
+    training.addProperty("steps", n);
+    training.addProperty("batch", b);
+    training.addProperty("lr", rate);
+    training.addProperty("warmup", warmup);
+    training.addProperty("lr_schedule", lrSchedule);
+    training.addProperty("clip", clip);
+    training.addProperty("ema", emaHalfLife != null ? "half-life " + emaHalfLife : "decay " + emaDecay);
+    training.addProperty("accumulate", accumulate);
+    training.addProperty("seed", seed);
+    RunConfig full = new RunConfig(config.network(), config.process(), config.objective(), config.sigmaData(),
+        config.data(), config.sampleShape(), config.scaling(), config.classes(), training);
+
+    w.printf(Locale.ROOT, "%s %s: %s on %s, objective %s (σ_data %.3g), process %s; %d steps × batch %d, lr %.3g%n",
+        resume ? "resuming" : "training", out, describe(full.network()), source.describe(), full.objective(),
+        full.sigmaData(), full.process().id(), n, b, rate);
+    w.flush();
+    double[] reference = reference(source, full);
+    Progress progress = new Progress(err, quiet, n);
+    try (NDManager m = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed((int) (seed & 0x7fffffff));
+      Block network = TrainedModel.newNetwork(full, m);
+      Trainer.Listener listener = new Trainer.Listener() {
+        @Override
+        public void onLog(Trainer.StepLog s) {
+          progress.update(s);
+        }
+
+        @Override
+        public void onCheckpoint(long step, Map<String, NDArray> averages) {
+          try {
+            preview(full, averages, step, reference);
+            lossPlot();
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      };
+      new Trainer(network, full.objectiveValue(), Trainer.Batches.of(source), opt, out, full.toJson(), listener)
+          .run(resume);
+    }
+    progress.done();
+    w.printf(Locale.ROOT, "done: %s (checkpoint, metrics.jsonl, loss.png, samples/)%n", out);
+    w.printf(Locale.ROOT, "sample it: d4j sample --model %s --sampler heun --steps 18 --out %s%n", out,
+        images ? "samples.png" : "samples.png");
+    return 0;
+  }
+
+  private DataOptions dataOptions() {
+    DataOptions o = DataOptions.defaults();
+    if (resolution != null) {
+      o = o.withResolution(resolution);
+    }
+    return new DataOptions(o.resolution(), flip, o.channels(), o.scaling());
+  }
+
+  private RunConfig newConfig(DataSource source) {
+    long[] shape = source.sampleShape();
+    String kind = net.toLowerCase(Locale.ROOT);
+    if (kind.equals("auto")) {
+      kind = shape.length == 3 ? "unet" : "mlp";
+    }
+    int classes = classConditional ? source.classes() : 0;
+    if (classConditional && classes == 0) {
+      throw new IllegalArgumentException("--class-conditional: data '" + data + "' has no labels");
+    }
+    NetworkConfig nc;
+    switch (kind) {
+      case "mlp": {
+        int dim = 1;
+        for (long v : shape) {
+          dim *= (int) v;
+        }
+        nc = new MlpConfig(dim, hidden, blocks, 64, classes);
+        break;
+      }
+      case "unet": {
+        if (shape.length != 3 || shape[1] != shape[2]) {
+          throw new IllegalArgumentException("--net unet needs square images [C, H, H], data has shape "
+              + java.util.Arrays.toString(shape));
+        }
+        UNetConfig d = UNetConfig.mnist();
+        nc = new UNetConfig((int) shape[0], (int) shape[1], baseChannels, multipliers, blocksPerLevel, attention,
+            dropout, classes, d.heads(), d.embedding(), d.downsample());
+        break;
+      }
+      default:
+        throw new IllegalArgumentException("unknown --net '" + net + "'; accepted: mlp, unet, auto");
+    }
+    String obj = objective.toLowerCase(Locale.ROOT);
+    if (!Objective.IDS.contains(obj)) {
+      throw new IllegalArgumentException("unknown --objective '" + objective + "'; accepted: " + String.join(", ", Objective.IDS));
+    }
+    NoiseProcess p = Processes.byId(process != null ? process : defaultProcess(obj));
+    double sd = sigmaData.equalsIgnoreCase("auto") ? measureStd(source) : parsePositive("--sigma-data", sigmaData);
+    return new RunConfig(nc, p, obj, sd, data, shape, source.scaling(), classes, new JsonObject());
+  }
+
+  static String defaultProcess(String objective) {
+    switch (objective) {
+      case "edm":
+        return "edm";
+      case "flow":
+        return "flow";
+      case "score":
+      case "ve":
+        return "ve";
+      default:
+        return "vp";
+    }
+  }
+
+  private static double parsePositive(String name, String v) {
+    try {
+      double d = Double.parseDouble(v);
+      if (d > 0 && Double.isFinite(d)) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw new IllegalArgumentException(name + " must be a number > 0 or auto, got '" + v + "'");
+  }
+
+  /** The data's overall std from 4096 draws, rounded to 2 significant digits. */
+  static double measureStd(DataSource s) {
+    DataSource.HostBatch b = s.sample(4096, new SplittableRandom(12345));
+    double mean = 0;
+    for (float v : b.x()) {
+      mean += v;
+    }
+    mean /= b.x().length;
+    double var = 0;
+    for (float v : b.x()) {
+      var += (v - mean) * (v - mean);
+    }
+    double sd = Math.sqrt(var / b.x().length);
+    if (!(sd > 0)) {
+      throw new IllegalArgumentException("the data has zero variance; cannot train on it");
+    }
+    return Double.parseDouble(String.format(Locale.ROOT, "%.2g", sd));
+  }
+
+  private static String describe(NetworkConfig c) {
+    return c instanceof MlpConfig m ? String.format(Locale.ROOT, "MLP %d×%d", m.blocks(), m.hidden())
+        : "U-Net " + ((UNetConfig) c).baseChannels() + "ch";
+  }
+
+  /** 2-D data points to draw samples over. */
+  private static double[] reference(DataSource s, RunConfig c) {
+    if (c.sampleShape().length != 1 || c.sampleShape()[0] != 2) {
+      return null;
+    }
+    float[] f = s.sample(2000, new SplittableRandom(777)).x();
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  private void preview(RunConfig c, Map<String, NDArray> averages, long step, double[] reference) throws IOException {
+    try (NDManager m = NDManager.newBaseManager()) {
+      Block net = TrainedModel.newNetwork(c, m);
+      Map<String, NDArray> params = Trainer.parameters(net);
+      averages.forEach((k, v) -> v.copyTo(params.get(k)));
+      NetworkDenoiser d = new NetworkDenoiser(net, c.objectiveValue().preconditioning());
+      boolean images = c.sampleShape().length == 3;
+      long[] seeds = new long[images ? 64 : 1000];
+      for (int i = 0; i < seeds.length; i++) {
+        seeds[i] = i;
+      }
+      MixtureRun.Result r = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
+          SamplerRegistry.create("heun", Map.of()), seeds, images ? 64 : 1000, false);
+      var img = ModelPreview.picture(String.format(Locale.ROOT, "EMA samples · step %d · heun 18 steps", step),
+          c.sampleShape(), r.x(), reference);
+      if (img != null) {
+        AtomicFiles.write(out.resolve("samples").resolve(String.format(Locale.ROOT, "step-%07d.png", step)),
+            ModelPreview.png(img));
+      }
+    }
+  }
+
+  private void lossPlot() throws IOException {
+    Path metrics = out.resolve("metrics.jsonl");
+    if (!Files.exists(metrics)) {
+      return;
+    }
+    List<double[]> pts = new ArrayList<>();
+    for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+      JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+      pts.add(new double[] {o.get("step").getAsDouble(), o.get("loss").getAsDouble()});
+    }
+    double[] x = new double[pts.size()];
+    double[] y = new double[pts.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = pts.get(i)[0];
+      y[i] = pts.get(i)[1];
+    }
+    AtomicFiles.write(out.resolve("loss.png"), ModelPreview.png(LinePlot.logY("training loss (" + out + ")", x, y)));
+  }
+
+  /** A one-line progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise. */
+  static final class Progress {
+    private final PrintWriter err;
+    private final boolean quiet;
+    private final long total;
+    private final boolean tty = System.console() != null;
+    private long lastTenth = -1;
+    private boolean drawn;
+
+    Progress(PrintWriter err, boolean quiet, long total) {
+      this.err = err;
+      this.quiet = quiet;
+      this.total = total;
+    }
+
+    void update(Trainer.StepLog s) {
+      if (quiet) {
+        return;
+      }
+      double frac = (double) s.step() / total;
+      double eta = s.stepsPerSecond() > 0 ? (total - s.step()) / s.stepsPerSecond() : 0;
+      int width = 24;
+      int filled = (int) Math.round(frac * width);
+      String bar = "=".repeat(Math.max(0, filled)) + " ".repeat(Math.max(0, width - filled));
+      String line = String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f  %.1f steps/s  ETA %s", s.step(), total, bar,
+          s.loss(), s.stepsPerSecond(), clock(eta));
+      if (tty) {
+        err.print("\r" + line);
+        err.flush();
+        drawn = true;
+      } else {
+        long tenth = (long) Math.floor(frac * 10);
+        if (tenth != lastTenth) {
+          lastTenth = tenth;
+          err.println(line);
+          err.flush();
+        }
+      }
+    }
+
+    void done() {
+      if (drawn) {
+        err.println();
+        err.flush();
+      }
+    }
+
+    static String clock(double seconds) {
+      long s = Math.round(seconds);
+      return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+    }
+  }
+}
