@@ -1,0 +1,104 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.io.NpyArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+  @TempDir Path dir;
+
+  private Cli.Run train(Path run, String... extra) {
+    List<String> args = new java.util.ArrayList<>(List.of("train", "--out", run.toString(), "--quiet", "--hidden", "32",
+        "--blocks", "1", "--batch", "64"));
+    args.addAll(List.of(extra));
+    return Cli.run(args.toArray(new String[0]));
+  }
+
+  @Test
+  void trainsWritesARunAndSamplesIt() throws Exception {
+    Path run = dir.resolve("moons");
+    Cli.Run r = train(run, "--data", "two-moons", "--steps", "40", "--checkpoint-every", "20", "--log-every", "5");
+    assertEquals(0, r.code(), r.err());
+    for (String f : List.of("config.json", "weights.safetensors", "ema.safetensors", "optimizer.safetensors",
+        "metrics.jsonl", "loss.png", "samples/step-0000020.png", "samples/step-0000040.png")) {
+      assertTrue(Files.exists(run.resolve(f)), f + " missing");
+    }
+    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+    assertEquals(8, lines.size());
+    for (String l : lines) {
+      JsonObject o = JsonParser.parseString(l).getAsJsonObject();
+      assertTrue(o.has("step") && o.has("loss"), l);
+      assertTrue(Double.isFinite(o.get("loss").getAsDouble()), l);
+    }
+    JsonObject config = JsonParser.parseString(Files.readString(run.resolve("config.json"))).getAsJsonObject();
+    assertEquals("edm", config.get("objective").getAsString());
+    assertEquals("mlp", config.getAsJsonObject("network").get("type").getAsString());
+
+    Path out = dir.resolve("x.npy");
+    Cli.Run s = Cli.sample(run, out, "--sampler", "dpmpp-2m", "--steps", "8", "--seeds", "0-9");
+    assertEquals(0, s.code(), s.err());
+    NpyArray a = Npy.read(out);
+    assertArrayEquals(new long[] {10, 2}, a.shape());
+    for (double v : a.data()) {
+      assertTrue(Double.isFinite(v));
+    }
+    // Sample k depends only on seed k, whatever the batch: its noise is its own; the network's float32
+    // GEMM kernels differ with the batch size, so outputs agree to round-off, not bit for bit.
+    Path out2 = dir.resolve("y.npy");
+    assertEquals(0, Cli.sample(run, out2, "--sampler", "dpmpp-2m", "--steps", "8", "--seeds", "0-9", "--batch", "3",
+        "--dtype", "float32").code());
+    Path out3 = dir.resolve("z.npy");
+    assertEquals(0, Cli.sample(run, out3, "--sampler", "dpmpp-2m", "--steps", "8", "--seeds", "0-9", "--batch", "10",
+        "--dtype", "float32").code());
+    assertArrayEquals(Npy.read(out3).data(), Npy.read(out2).data(), 1e-5);
+    assertEquals(0, Cli.sample(run, dir.resolve("p.png"), "--sampler", "euler-ancestral", "--steps", "8").code());
+  }
+
+  @Test
+  void resumeContinuesAndRefusesToClobber() throws Exception {
+    Path run = dir.resolve("r");
+    assertEquals(0, train(run, "--data", "8-gaussians", "--steps", "10", "--log-every", "1").code());
+    Cli.Run again = train(run, "--data", "8-gaussians", "--steps", "10");
+    assertEquals(2, again.code());
+    assertTrue(again.err().contains("--resume"), again.err());
+    Cli.Run r = train(run, "--resume", "--steps", "16", "--log-every", "1");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(16, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+  }
+
+  @Test
+  void badDataFailsCleanlyWithoutARunDirectory() {
+    Path run = dir.resolve("bad");
+    Cli.Run r = train(run, "--data", "npy:" + dir.resolve("missing.npy"));
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("d4j: error:") && r.err().contains("missing.npy"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace");
+    assertFalse(Files.exists(run));
+    r = train(run, "--data", "two-moons", "--objective", "epsilon");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("epsilon") && r.err().contains("flow"), r.err());
+    assertFalse(Files.exists(run));
+  }
+
+  @Test
+  void dataDrawsTheTrainingGenerator() throws Exception {
+    Path out = dir.resolve("pts.npy");
+    Cli.Run r = Cli.run("data", "--data", "circles", "--n", "100", "--seed", "3", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertArrayEquals(new long[] {100, 2}, Npy.read(out).shape());
+    Path again = dir.resolve("pts2.npy");
+    Cli.run("data", "--data", "circles", "--n", "100", "--seed", "3", "--out", again.toString());
+    assertArrayEquals(Npy.read(out).data(), Npy.read(again).data(), 0);
+  }
+}
