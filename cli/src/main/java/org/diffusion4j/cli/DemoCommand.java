@@ -55,15 +55,37 @@ public final class DemoCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--samples", paramLabel = "N", defaultValue = "500",
-      description = "Samples per run, seeds 0..N-1, >= 2 (default: ${DEFAULT-VALUE}).")
+      description = "Samples per exact-model run, seeds 0..N-1, >= 2 (default: ${DEFAULT-VALUE}).")
   int samples;
+
+  @Option(names = "--train-steps", paramLabel = "N", defaultValue = "3000",
+      description = "Training steps of the two-moons model (default: ${DEFAULT-VALUE}).")
+  long trainSteps;
+
+  @Option(names = "--train-samples", paramLabel = "N", defaultValue = "5000",
+      description = "Points each sampler draws from the trained model (default: ${DEFAULT-VALUE}).")
+  int trainSamples;
+
+  @Option(names = "--no-train", description = "Only the exact-model part (a few seconds).")
+  boolean noTrain;
+
+  @Option(names = "--quiet", description = "No progress bar.")
+  boolean quiet;
 
   @Override
   public Integer call() throws IOException {
     if (samples < 2 || samples > 100_000) {
       throw new IllegalArgumentException("--samples must lie in [2, 100000], got " + samples);
     }
+    if (trainSteps < 1 || trainSamples < 10) {
+      throw new IllegalArgumentException("--train-steps must be >= 1 and --train-samples >= 10");
+    }
     PrintWriter w = commandSpec.commandLine().getOut();
+    String trained = noTrain ? ""
+        : TrainingDemo.run(out, trainSteps, trainSamples, w, commandSpec.commandLine().getErr(), quiet);
+    if (!noTrain) {
+      w.println();
+    }
     GaussianMixture gm = GaussianMixture.demo2d();
     long[] seeds = new long[samples];
     for (int i = 0; i < samples; i++) {
@@ -117,9 +139,11 @@ public final class DemoCommand implements Callable<Integer> {
         + "%.1f s.%n", (System.nanoTime() - start) / 1e9);
 
     byte[] png = DensityPlot.png(picture(gm, seeds, shown, eps));
-    AtomicFiles.write(out.resolve("demo.png"), png);
-    AtomicFiles.write(out.resolve("report.md"), report(markdown, samples).getBytes(StandardCharsets.UTF_8));
-    w.println("wrote " + out.resolve("demo.png") + " and " + out.resolve("report.md"));
+    AtomicFiles.write(out.resolve("exact.png"), png);
+    AtomicFiles.write(out.resolve("report.md"), ("# Diffusion4J demo\n\n" + trained + report(markdown, samples))
+        .getBytes(StandardCharsets.UTF_8));
+    w.println("wrote " + (noTrain ? "" : out.resolve("demo.png") + ", ") + out.resolve("exact.png") + " and "
+        + out.resolve("report.md"));
     return 0;
   }
 
@@ -189,7 +213,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static String report(String markdown, int samples) {
-    return "# Diffusion4J demo: samplers on an exact 2-D Gaussian mixture\n\n"
+    return "## 2. Samplers on an exact 2-D Gaussian mixture\n\n"
         + "Model: the embedded mixture of 8 Gaussians on a circle of radius 2 (stds 0.15 and 0.3, weights 1:2), "
         + "whose denoiser D(x; σ) is exact. Grid: EDM Karras (ρ = 7, σ from 80 to 0.002, then 0) on the EDM "
         + "process. " + samples + " samples, seeds 0.." + (samples - 1) + ", float64.\n\n"
@@ -197,7 +221,7 @@ public final class DemoCommand implements Callable<Integer> {
         + "same initial noise (adaptive Dormand–Prince at tolerance 1e-11), and in parentheses the number of "
         + "denoiser evaluations (NFE). Rows marked (SDE) are stochastic samplers, whose paths do not follow the "
         + "ODE: their cell is |mean log p(samples) − mean log p(exact data samples)| instead.\n\n"
-        + markdown + "\n![demo](demo.png)\n\n"
+        + markdown + "\n![exact model](exact.png)\n\n"
         + "Panels: the data density log p with exact samples; samples of a few samplers; exact PF-ODE paths "
         + "from σ = 80 to 0, drawn in the variance-preserving coordinates x/√(1+σ²) so that they start as "
         + "N(0, I) draws.\n";
