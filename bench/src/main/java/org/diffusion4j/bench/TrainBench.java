@@ -52,7 +52,8 @@ import org.diffusion4j.train.nn.UNetConfig;
  * (defaults: the machine's cores, 5, 50, 10).
  */
 public final class TrainBench {
-  private static final String PYTHON = "/usr/bin/python3";
+  /** Debian's interpreter, where {@code python3-torch} installs (override: {@code -Dd4j.bench.python}). */
+  private static final String PYTHON = System.getProperty("d4j.bench.python", "/usr/bin/python3");
   private static final int MLP_BATCH = 512;
   private static final int UNET_BATCH = 32;
   private static final double SAMPLE_SIGMA = 1.0;
