@@ -23,7 +23,7 @@ import org.diffusion4j.schedule.GridSpec;
  * ({@link org.diffusion4j.analytic.ExactFlow}, tolerance 1e-11) from the same initial noise, the NFE, the
  * wall time and the sampler overhead {@code (total − time inside denoiser calls) / time inside denoiser
  * calls}. The exact denoiser runs on the host in double, so "denoiser time" includes copying the state
- * out of and back into NDArrays. Usage: {@code bin/bench [samples2d] [samples16d]} (default 1000 500).
+ * out of and back into NDArrays. Usage: {@code bin/bench [samplers] [samples2d] [samples16d]} (default 1000 500).
  */
 public final class SamplerBench {
   private static final int[] STEPS = {5, 10, 20, 50};

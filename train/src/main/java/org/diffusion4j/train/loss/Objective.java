@@ -128,11 +128,8 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
     NDArray out = f.forward(xHat.mul(c.cIn()), c.cNoise());
     NDArray target = x0.sub(xHat.mul(c.cSkip())).div(c.cOut());
     NDArray se = out.sub(target).square();
-    int[] axes = new int[rank - 1];
-    for (int i = 0; i < axes.length; i++) {
-      axes[i] = i + 1;
-    }
-    NDArray mse = axes.length == 0 ? se : se.mean(axes);
+    // Mean over each example's elements (DJL's PyTorch engine reduces over one axis at a time).
+    NDArray mse = rank == 1 ? se : se.reshape(sigma.length, -1).mean(new int[] {1});
     return mse.mul(c.weight());
   }
 }

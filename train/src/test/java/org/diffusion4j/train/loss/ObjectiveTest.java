@@ -88,6 +88,35 @@ class ObjectiveTest {
   }
 
   @Test
+  void imageBatchesAverageOverEveryElementOfAnExample() {
+    // Rank-4 x0 [n, C, H, W]: the per-example loss is λ c_out² times the mean over C·H·W elements.
+    try (NDManager m = NDManager.newBaseManager()) {
+      Shape shape = new Shape(3, 2, 4, 4);
+      NDArray x0 = normals(m, 3, 32, 6).reshape(shape);
+      NDArray eps = normals(m, 3, 32, 7).reshape(shape);
+      NDArray f = normals(m, 3, 32, 8).reshape(shape);
+      double[] sg = {0.2, 1.0, 3.0};
+      Objective o = Objective.of("edm", Edm.DEFAULT, 0.5);
+      double[] got = o.perExampleLoss(x0, sg, eps, (in, cNoise) -> f).toDoubleArray();
+      double[] x = x0.toDoubleArray();
+      double[] e = eps.toDoubleArray();
+      double[] fv = f.toDoubleArray();
+      assertEquals(3, got.length);
+      for (int i = 0; i < 3; i++) {
+        Scalings c = o.preconditioning().scalings(sg[i]);
+        double sum = 0;
+        for (int j = 32 * i; j < 32 * (i + 1); j++) {
+          double xHat = x[j] + sg[i] * e[j];
+          double r = fv[j] - (x[j] - c.cSkip() * xHat) / c.cOut();
+          sum += r * r;
+        }
+        double want = o.weighting().applyAsDouble(sg[i]) * c.cOut() * c.cOut() * sum / 32;
+        assertEquals(want, got[i], 1e-9 * want, "example " + i);
+      }
+    }
+  }
+
+  @Test
   void edmLossIsOneAtInitialisationOnDataOfStdSigmaData() {
     // 003: with λ(σ) = (σ² + σd²)/(σ σd)² and F ≡ 0, E[L] = 1 for data of std σd.
     try (NDManager m = NDManager.newBaseManager()) {
