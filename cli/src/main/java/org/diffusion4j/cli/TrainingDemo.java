@@ -39,7 +39,7 @@ import org.diffusion4j.train.nn.MlpConfig;
 final class TrainingDemo {
   static final String DATA = "two-moons";
   /** Sampler, steps, extra parameters. */
-  static final String[][] SAMPLERS = {{"heun", "18"}, {"dpmpp-2m", "12"}, {"unipc", "10"}, {"euler-ancestral", "40"}};
+  static final String[][] SAMPLERS = {{"heun", "18"}, {"dpmpp-2m", "20"}, {"unipc", "20"}, {"euler-ancestral", "40"}};
 
   private TrainingDemo() {}
 

@@ -29,15 +29,21 @@ class SamplersAndDemoTest {
 
   @Test
   void demoWritesPictureAndReport(@TempDir Path dir) throws Exception {
-    Cli.Run r = Cli.run("demo", "--out", dir.toString(), "--samples", "40");
+    // A tiny training budget: the path is exercised; the quality of the full demo is a benchmark.
+    Cli.Run r = Cli.run("demo", "--out", dir.toString(), "--samples", "40", "--train-steps", "20",
+        "--train-samples", "200", "--quiet");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("| euler |") && r.out().contains("| heun |"), r.out());
     String report = Files.readString(dir.resolve("report.md"));
     assertTrue(report.contains("| sampler | 5 steps | 10 steps | 20 steps | 50 steps |"), report);
     // Heun at 50 steps (99 NFE) must be far more accurate than Euler at 5 steps.
     assertTrue(report.contains("(99) |"), report);
-    BufferedImage img = ImageIO.read(dir.resolve("demo.png").toFile());
-    assertTrue(img != null && img.getWidth() > 1000, "demo.png");
+    assertTrue(report.contains("## 1. A model trained on the JVM") && report.contains("| heun | 18 |"), report);
+    for (String png : new String[] {"demo.png", "exact.png"}) {
+      BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
+      assertTrue(img != null && img.getWidth() > 1000, png);
+    }
+    assertTrue(Files.exists(dir.resolve("run").resolve("ema.safetensors")), "the trained run is kept");
   }
 
   @Test
