@@ -246,7 +246,7 @@ public final class TrainCommand implements Callable<Integer> {
           }
         }
       };
-      new Trainer(network, full.objectiveValue(), Trainer.Batches.of(source), opt, out, full.toJson(), listener)
+      new Trainer(network, full.objectiveValue(), Trainer.Batches.of(source, full.classes() > 0), opt, out, full.toJson(), listener)
           .run(resume);
     }
     progress.done();

@@ -69,7 +69,7 @@ final class TrainingDemo {
       if (java.nio.file.Files.exists(run)) {
         deleteRecursively(run);
       }
-      new Trainer(block, config.objectiveValue(), Trainer.Batches.of(data), opt, run, config.toJson(),
+      new Trainer(block, config.objectiveValue(), Trainer.Batches.of(data, false), opt, run, config.toJson(),
           new Trainer.Listener() {
             @Override
             public void onLog(Trainer.StepLog s) {

@@ -44,9 +44,9 @@ public final class Trainer {
   public interface Batches {
     DataSource.Batch next(NDManager manager, int n, SplittableRandom rng);
 
-    /** A data set's batches (with labels when it has them). */
-    static Batches of(DataSource data) {
-      return data::batchWithLabels;
+    /** A data set's batches, with labels only when the network is class-conditional. */
+    static Batches of(DataSource data, boolean labels) {
+      return labels ? data::batchWithLabels : (m, n, rng) -> new DataSource.Batch(data.batch(m, n, rng), null);
     }
   }
 
