@@ -43,6 +43,15 @@ public final class AtomicFiles {
     }
   }
 
+  /** Reads a whole file; a missing file is bad input, named in the message. */
+  public static byte[] readAll(Path file) throws IOException {
+    try {
+      return Files.readAllBytes(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException("no such file: " + file);
+    }
+  }
+
   /** Atomically replaces {@code target} with {@code bytes}. */
   public static void write(Path target, byte[] bytes) throws IOException {
     write(target, out -> out.write(bytes));

@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.diffusion4j.io.AtomicFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,13 +28,7 @@ public final class Npy {
 
   /** Reads a {@code .npy} file. */
   public static NpyArray read(Path file) throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("no such file: " + file);
-    }
-    return parse(bytes, file.toString());
+    return parse(AtomicFiles.readAll(file), file.toString());
   }
 
   /** Parses the bytes of a {@code .npy} file; {@code source} names it in errors. */

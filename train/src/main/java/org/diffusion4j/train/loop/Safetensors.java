@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -166,13 +165,7 @@ public final class Safetensors {
 
   /** Reads a safetensors file. */
   public static Contents read(Path file) throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("no such file: " + file);
-    }
-    return parse(bytes, file.toString());
+    return parse(AtomicFiles.readAll(file), file.toString());
   }
 
   /** Parses the bytes of a safetensors file; {@code source} names it in errors. */
