@@ -66,6 +66,14 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Points each sampler draws from the trained model (default: ${DEFAULT-VALUE}).")
   int trainSamples;
 
+  @Option(names = "--hidden", paramLabel = "N", defaultValue = "128",
+      description = "Width of the demo's MLP (default: ${DEFAULT-VALUE}).")
+  int hidden;
+
+  @Option(names = "--blocks", paramLabel = "N", defaultValue = "3",
+      description = "Residual blocks of the demo's MLP (default: ${DEFAULT-VALUE}).")
+  int blocks;
+
   @Option(names = "--no-train", description = "Only the exact-model part (a few seconds).")
   boolean noTrain;
 
@@ -82,7 +90,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
     PrintWriter w = commandSpec.commandLine().getOut();
     String trained = noTrain ? ""
-        : TrainingDemo.run(out, trainSteps, trainSamples, w, commandSpec.commandLine().getErr(), quiet);
+        : TrainingDemo.run(out, trainSteps, trainSamples, hidden, blocks, w, commandSpec.commandLine().getErr(), quiet);
     if (!noTrain) {
       w.println();
     }

@@ -44,9 +44,10 @@ final class TrainingDemo {
   private TrainingDemo() {}
 
   /** Runs it; returns the report's markdown section. */
-  static String run(Path out, long steps, int samples, PrintWriter w, PrintWriter err, boolean quiet) throws IOException {
+  static String run(Path out, long steps, int samples, int hidden, int blocks, PrintWriter w, PrintWriter err,
+      boolean quiet) throws IOException {
     DataSource data = DataSources.parse(DATA);
-    MlpConfig net = new MlpConfig(2, 128, 3, 64, 0);
+    MlpConfig net = new MlpConfig(2, hidden, blocks, 64, 0);
     double sigmaData = TrainCommand.measureStd(data);
     JsonObject training = new JsonObject();
     training.addProperty("steps", steps);
@@ -55,8 +56,8 @@ final class TrainingDemo {
         training);
     Path run = out.resolve("run");
     org.diffusion4j.cli.TrainCommand.Progress progress = new TrainCommand.Progress(err, quiet, steps);
-    w.printf(Locale.ROOT, "1/2 training an MLP (3×128) on %s, EDM objective, %d steps × batch 512 → %s%n", DATA, steps,
-        run);
+    w.printf(Locale.ROOT, "1/2 training an MLP (%d×%d) on %s, EDM objective, %d steps × batch 512 → %s%n", blocks, hidden,
+        DATA, steps, run);
     w.flush();
     long t0 = System.nanoTime();
     double finalLoss;
@@ -132,14 +133,14 @@ final class TrainingDemo {
     panels.add(plot.panel("PF-ODE paths of the trained model, x/√(1+σ²)", fresh, ends, paths));
     AtomicFiles.write(out.resolve("demo.png"), DensityPlot.png(DensityPlot.grid(panels, 3)));
     return String.format(Locale.ROOT, "## 1. A model trained on the JVM%n%n"
-        + "An MLP denoiser (3 residual blocks × 128, %s) trained on %s with the EDM objective (log-normal σ, "
+        + "An MLP denoiser (%d residual blocks × %d, %s) trained on %s with the EDM objective (log-normal σ, "
         + "λ(σ) = (σ²+σd²)/(σσd)², σ_data = %.2g measured from the data), AdamW, cosine learning rate from 2e-3, "
         + "EMA 0.999: %d steps × batch 512 in %.0f s (final loss %.3f). The run is in `run/`; sample it with "
         + "`d4j sample --model %s --sampler heun --out x.png`.%n%n"
         + "Each sampler draws %d points from the EMA model on the EDM Karras grid; the score is the sliced "
         + "2-Wasserstein distance to %d fresh data points, and its ratio to the distance between two independent "
         + "data sets of that size (%.4f) — 1 would be indistinguishable from data at this sample size.%n%n%s%n"
-        + "![trained model](demo.png)%n%n", "sinusoidal noise embedding", DATA, sigmaData, steps, trainSeconds,
+        + "![trained model](demo.png)%n%n", blocks, hidden, "sinusoidal noise embedding", DATA, sigmaData, steps, trainSeconds,
         finalLoss, run, samples, samples, baseline, table);
   }
 
