@@ -20,7 +20,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class MnistTest {
-  private static final Path REAL = Path.of("/work/shared/data/mnist");
+  /** The real MNIST files: {@code shared/data/mnist} beside the checkout (CI's layout), found upwards. */
+  private static final Path REAL = locate();
+
+  private static Path locate() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      Path c = p.resolve("shared").resolve("data").resolve("mnist");
+      if (Files.isDirectory(c)) {
+        return c;
+      }
+    }
+    return Path.of("../../shared/data/mnist");
+  }
   private static DataSource real;
 
   @TempDir Path dir;
