@@ -13,14 +13,23 @@ import java.util.Locale;
  * range, as k-diffusion does. On a grid, σ = 0 stands at t = −1 (diffusers' "previous timestep" of
  * the last step).
  *
- * @param betas β_i, i = 0..N−1, each in (0, 1)
- * @param schedule the beta schedule's name, for configs and messages
+ * <p>The tables ᾱ_i and log σ_i are computed once, at construction: σ(t) and its inverse are on the
+ * hot path of grids, quadratures and training draws.
  */
-public record DiscreteDdpm(double[] betas, String schedule) implements NoiseProcess {
+public final class DiscreteDdpm implements NoiseProcess {
   /** 1000 steps, linear betas 1e-4 → 0.02 (Ho et al. 2020). */
   public static final DiscreteDdpm DEFAULT = of(1000, "linear", 1e-4, 0.02);
 
-  public DiscreteDdpm {
+  private final double[] betas;
+  private final String schedule;
+  private final double[] alphasCumprod;
+  private final double[] logSigmas;
+
+  /**
+   * @param betas β_i, i = 0..N−1, each in (0, 1)
+   * @param schedule the beta schedule's name, for configs and messages
+   */
+  public DiscreteDdpm(double[] betas, String schedule) {
     if (betas.length < 2) {
       throw new IllegalArgumentException("train-steps must be >= 2, got " + betas.length);
     }
@@ -29,7 +38,26 @@ public record DiscreteDdpm(double[] betas, String schedule) implements NoiseProc
         throw new IllegalArgumentException("every beta must lie in (0, 1), got " + b);
       }
     }
-    betas = betas.clone();
+    this.betas = betas.clone();
+    this.schedule = schedule;
+    this.alphasCumprod = new double[betas.length];
+    this.logSigmas = new double[betas.length];
+    double p = 1;
+    for (int i = 0; i < betas.length; i++) {
+      p *= 1 - betas[i];
+      alphasCumprod[i] = p;
+      logSigmas[i] = 0.5 * Math.log((1 - p) / p);
+    }
+  }
+
+  /** β_i (a copy). */
+  public double[] betas() {
+    return betas.clone();
+  }
+
+  /** The beta schedule's name. */
+  public String schedule() {
+    return schedule;
   }
 
   /**
@@ -82,39 +110,18 @@ public record DiscreteDdpm(double[] betas, String schedule) implements NoiseProc
     return betas.length;
   }
 
-  /** ᾱ_i (Ho's notation: the cumulative product of 1 − β). */
+  /** ᾱ_i (Ho's notation: the cumulative product of 1 − β), a copy. */
   public double[] alphasCumprod() {
-    double[] a = new double[betas.length];
-    double p = 1;
-    for (int i = 0; i < betas.length; i++) {
-      p *= 1 - betas[i];
-      a[i] = p;
-    }
-    return a;
+    return alphasCumprod.clone();
   }
 
   /** σ_i = sqrt((1 − ᾱ_i)/ᾱ_i) at the integer timesteps. */
   public double[] sigmas() {
-    double[] a = alphasCumprod();
-    double[] s = new double[a.length];
-    for (int i = 0; i < a.length; i++) {
-      s[i] = Math.sqrt((1 - a[i]) / a[i]);
+    double[] s = new double[alphasCumprod.length];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = Math.sqrt((1 - alphasCumprod[i]) / alphasCumprod[i]);
     }
     return s;
-  }
-
-  private double logSigma(int i) {
-    double[] a = alphasCumprod();
-    return 0.5 * Math.log((1 - a[i]) / a[i]);
-  }
-
-  private double[] logSigmas() {
-    double[] s = sigmas();
-    double[] l = new double[s.length];
-    for (int i = 0; i < s.length; i++) {
-      l[i] = Math.log(s[i]);
-    }
-    return l;
   }
 
   @Override public String id() { return "ddpm"; }
@@ -129,7 +136,7 @@ public record DiscreteDdpm(double[] betas, String schedule) implements NoiseProc
       throw new IllegalArgumentException(
           "timestep " + t + " is outside [0, " + (betas.length - 1) + "]");
     }
-    double[] l = logSigmas();
+    double[] l = logSigmas;
     int lo = (int) Math.floor(t);
     if (lo >= l.length - 1) {
       return Math.exp(l[l.length - 1]);
@@ -140,7 +147,7 @@ public record DiscreteDdpm(double[] betas, String schedule) implements NoiseProc
 
   @Override
   public double dSigma(double t) {
-    double[] l = logSigmas();
+    double[] l = logSigmas;
     int lo = Math.min((int) Math.floor(t), l.length - 2);
     return sigma(t) * (l[lo + 1] - l[lo]);
   }
@@ -159,7 +166,7 @@ public record DiscreteDdpm(double[] betas, String schedule) implements NoiseProc
 
   @Override
   public double sigmaInv(double sigma) {
-    double[] l = logSigmas();
+    double[] l = logSigmas;
     double ls = Math.log(sigma);
     if (ls <= l[0]) {
       return 0;

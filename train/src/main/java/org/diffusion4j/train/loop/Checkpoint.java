@@ -144,6 +144,13 @@ public record Checkpoint(JsonObject config, Map<String, Tensor> weights, Map<Str
   }
 
   /** Reads only the weights, the EMA weights if {@code ema} (what sampling needs). */
+  /** The weights (EMA or raw) and the step they were saved at, reading only that part. */
+  public static Map.Entry<Long, Map<String, Tensor>> readWeightsWithStep(Path dir, boolean ema) throws IOException {
+    String file = ema ? EMA : WEIGHTS;
+    Safetensors.Contents c = readPart(dir, file, ema ? "ema" : "weights");
+    return Map.entry(step(dir, file, c), c.tensors());
+  }
+
   public static Map<String, Tensor> readWeights(Path dir, boolean ema) throws IOException {
     return ema ? readPart(dir, EMA, "ema").tensors() : readPart(dir, WEIGHTS, "weights").tensors();
   }

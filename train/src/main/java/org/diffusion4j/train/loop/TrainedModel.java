@@ -46,10 +46,10 @@ public final class TrainedModel implements AutoCloseable {
     NDManager m = NDManager.newBaseManager();
     try {
       Block net = newNetwork(config, m);
-      Map<String, Tensor> w = Checkpoint.readWeights(dir, ema);
-      Trainer.loadInto(Trainer.parameters(net), w, dir.resolve(ema ? Checkpoint.EMA : Checkpoint.WEIGHTS).toString());
-      long step = Checkpoint.load(dir).step();
-      return new TrainedModel(config, m, net, step);
+      Map.Entry<Long, Map<String, Tensor>> w = Checkpoint.readWeightsWithStep(dir, ema);
+      Trainer.loadInto(Trainer.parameters(net), w.getValue(),
+          dir.resolve(ema ? Checkpoint.EMA : Checkpoint.WEIGHTS).toString());
+      return new TrainedModel(config, m, net, w.getKey());
     } catch (RuntimeException | IOException e) {
       m.close();
       throw e;
