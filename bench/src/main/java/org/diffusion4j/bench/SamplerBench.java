@@ -7,7 +7,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.diffusion4j.analytic.GaussianMixture;
-import org.diffusion4j.cli.MixtureRun;
+import org.diffusion4j.analytic.ExactFlow;
+import org.diffusion4j.analytic.SampleStats;
+import org.diffusion4j.sampling.Sampling;
 import org.diffusion4j.process.Edm;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SamplerRegistry;
@@ -69,11 +71,16 @@ public final class SamplerBench {
     for (int i = 0; i < n; i++) {
       seeds[i] = i;
     }
-    GridSpec spec = new GridSpec.Karras(Double.NaN, Double.NaN, 7);
+    GridSpec spec = GridSpec.karras();
     Grid first = spec.build(Edm.DEFAULT, STEPS[0]);
-    double[] eps = MixtureRun.normals(new SeededNoise(seeds), n, gm.dim());
     long t0 = System.nanoTime();
-    double[] reference = MixtureRun.reference(gm, first, MixtureRun.prior(first, eps));
+    // Every grid starts at the same σ_max: the exact flow of the seeds' prior draws is the reference.
+    double[] prior = Sampling.prior(first, seeds, gm.dim());
+    double[] scaled = prior.clone();
+    for (int i = 0; i < scaled.length; i++) {
+      scaled[i] /= first.s(0);
+    }
+    double[] reference = ExactFlow.solve(gm, scaled, first.sigma(0), 0);
     System.out.printf(Locale.ROOT, "%n== %s, %d samples (reference PF-ODE solved in %.1f s)%n", name, n,
         (System.nanoTime() - t0) / 1e9);
     System.out.printf(Locale.ROOT, "%-22s %5s %6s %10s %10s %10s%n", "sampler", "steps", "NFE", "RMS error",
@@ -81,19 +88,18 @@ public final class SamplerBench {
     for (SamplerInfo info : samplers) {
       for (int steps : STEPS) {
         Grid g = spec.build(Edm.DEFAULT, steps);
-        double[] x0 = MixtureRun.prior(g, eps);
         try {
-          MixtureRun.Result best = null;
+          Sampling.Result best = null;
           for (int rep = 0; rep <= REPEATS; rep++) {
-            MixtureRun.Result r = MixtureRun.run(gm, g, info.create(Map.of()), x0, new SeededNoise(seeds), n,
-                DataType.FLOAT64, false);
+            Sampling.Result r = Sampling.of(gm.denoiser(), gm.dim()).sampler(info.create(Map.of())).grid(g)
+                .seeds(seeds).initial(prior).run();
             if (rep > 0 && (best == null || r.nanos() < best.nanos())) {
               best = r;
             }
           }
           double overhead = (double) (best.nanos() - best.denoiserNanos()) / best.denoiserNanos();
           System.out.printf(Locale.ROOT, "%-22s %5d %6s %10.2e %10.2f %9.1f%%%n", info.id(), steps, best.nfeText(),
-              MixtureRun.rms(best.x(), reference), best.nanos() / 1e6, 100 * overhead);
+              SampleStats.rms(best.samples(), reference), best.nanos() / 1e6, 100 * overhead);
         } catch (RuntimeException e) {
           System.out.printf(Locale.ROOT, "%-22s %5d  failed: %s%n", info.id(), steps, e.getMessage());
         }

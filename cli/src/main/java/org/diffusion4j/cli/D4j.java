@@ -48,6 +48,9 @@ public final class D4j implements Runnable {
 
   /** Runs {@code d4j args} in-process with the given streams; returns the exit code. */
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    // --debug anywhere: stack traces for unexpected failures (never needed for user errors).
+    boolean debug = java.util.Arrays.asList(args).contains("--debug");
+    String[] rest = java.util.Arrays.stream(args).filter(a -> !a.equals("--debug")).toArray(String[]::new);
     CommandLine cl = new CommandLine(new D4j());
     cl.setOut(out);
     cl.setErr(err);
@@ -60,13 +63,31 @@ public final class D4j implements Runnable {
       if (ex instanceof IOException || ex instanceof UncheckedIOException) {
         return fail(err, ex.getMessage(), IO_ERROR);
       }
-      throw ex;
+      if (ex instanceof org.diffusion4j.train.loop.TrainingDivergedException
+          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException) {
+        return fail(err, ex.getMessage(), FAILED);
+      }
+      if (debug) {
+        ex.printStackTrace(err);
+      }
+      return fail(err, "internal error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+          + (debug ? "" : " (run again with --debug for the stack trace)"), INTERNAL);
     });
-    int code = cl.execute(args);
+    int code;
+    try {
+      code = cl.execute(rest);
+    } catch (OutOfMemoryError e) {
+      code = fail(err, "out of memory; use a smaller --batch, fewer --seeds or --steps, or a larger -Xmx", FAILED);
+    }
     out.flush();
     err.flush();
     return code;
   }
+
+  /** Exit code of a run that failed for a reason a user can act on (a diverged loss, non-finite samples). */
+  static final int FAILED = 3;
+  /** Exit code of an unexpected failure (a bug: please report it with --debug's trace). */
+  static final int INTERNAL = 70;
 
   private static int fail(PrintWriter err, String message, int code) {
     String m = message == null ? "invalid input" : message.strip();

@@ -21,6 +21,8 @@ import org.diffusion4j.process.Edm;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SamplerRegistry;
 import org.diffusion4j.sampling.SeededNoise;
+import org.diffusion4j.sampling.Sampling;
+import org.diffusion4j.analytic.SampleStats;
 import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridSpec;
 import picocli.CommandLine.Command;
@@ -103,10 +105,11 @@ public final class DemoCommand implements Callable<Integer> {
     for (String id : SAMPLERS) {
       SamplerRegistry.all().stream().filter(s -> s.id().equals(id)).findFirst().ifPresent(samplers::add);
     }
-    GridSpec karras = new GridSpec.Karras(Double.NaN, Double.NaN, 7);
-    double[] eps = MixtureRun.normals(new SeededNoise(seeds), samples, 2);
+    GridSpec karras = GridSpec.karras();
+    // Every grid below starts at the same σ_max, so one exact reference serves them all.
     Grid first = karras.build(Edm.DEFAULT, STEPS[0]);
-    double[] reference = MixtureRun.reference(gm, first, MixtureRun.prior(first, eps));
+    double[] prior = Sampling.prior(first, seeds, 2);
+    double[] reference = ExactCheck.reference(gm, first, prior, samples);
 
     long start = System.nanoTime();
     Map<String, Cell[]> table = new LinkedHashMap<>();
@@ -116,11 +119,9 @@ public final class DemoCommand implements Callable<Integer> {
       Cell[] row = new Cell[STEPS.length];
       for (int k = 0; k < STEPS.length; k++) {
         Grid g = karras.build(Edm.DEFAULT, STEPS[k]);
-        SeededNoise noise = new SeededNoise(seeds);
-        double[] x0 = MixtureRun.prior(g, MixtureRun.normals(noise, samples, 2));
-        MixtureRun.Result r;
+        Sampling.Result r;
         try {
-          r = MixtureRun.run(gm, g, info.create(Map.of()), x0, noise, samples, DataType.FLOAT64, false);
+          r = Sampling.of(gm.denoiser(), 2).sampler(info.create(Map.of())).grid(g).seeds(seeds).run();
         } catch (RuntimeException e) {
           // One broken sampler must not hide the others: report it and go on.
           commandSpec.commandLine().getErr().printf("d4j: warning: %s at %d steps failed: %s%n", info.id(), STEPS[k],
@@ -129,12 +130,12 @@ public final class DemoCommand implements Callable<Integer> {
           continue;
         }
         double err = stochastic
-            ? Math.abs(MixtureRun.average(gm.logDensity(r.x(), 0))
-                - MixtureRun.average(gm.logDensity(gm.sample(seeds, 0), 0)))
-            : MixtureRun.rms(r.x(), reference);
+            ? Math.abs(SampleStats.average(gm.logDensity(r.samples(), 0))
+                - SampleStats.average(gm.logDensity(gm.sample(seeds, 0), 0)))
+            : SampleStats.rms(r.samples(), reference);
         row[k] = new Cell(err, r.nfeText());
         if (STEPS[k] == (stochastic ? 20 : 10) && shown.size() < 4) {
-          shown.put(String.format(Locale.ROOT, "%s · %d steps · NFE %s", info.id(), STEPS[k], r.nfeText()), r.x());
+          shown.put(String.format(Locale.ROOT, "%s · %d steps · NFE %s", info.id(), STEPS[k], r.nfeText()), r.samples());
         }
       }
       table.put(info.id() + (stochastic ? " (SDE)" : ""), row);
@@ -146,7 +147,7 @@ public final class DemoCommand implements Callable<Integer> {
     w.printf(Locale.ROOT, "Cells: RMS error against the exact PF-ODE (NFE); SDE rows: |Δ mean log p| (NFE). "
         + "%.1f s.%n", (System.nanoTime() - start) / 1e9);
 
-    byte[] png = DensityPlot.png(picture(gm, seeds, shown, eps));
+    byte[] png = DensityPlot.png(picture(gm, seeds, shown, Sampling.prior(first, seeds, 2), first.sigma(0)));
     AtomicFiles.write(out.resolve("exact.png"), png);
     AtomicFiles.write(out.resolve("report.md"), ("# Diffusion4J demo\n\n" + trained + report(markdown, samples))
         .getBytes(StandardCharsets.UTF_8));
@@ -177,7 +178,11 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static BufferedImage picture(GaussianMixture gm, long[] seeds, Map<String, double[]> shown,
-      double[] eps) {
+      double[] prior, double sigmaMax) {
+    double[] eps = new double[prior.length];
+    for (int i = 0; i < eps.length; i++) {
+      eps[i] = prior[i] / sigmaMax;
+    }
     double[] view = DensityPlot.defaultView(gm, 0);
     DensityPlot plot = new DensityPlot(gm, 0, view);
     List<BufferedImage> panels = new ArrayList<>();

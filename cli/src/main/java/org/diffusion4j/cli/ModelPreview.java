@@ -9,7 +9,7 @@ import org.diffusion4j.cli.plot.Scatter;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.sampling.Sampler;
-import org.diffusion4j.sampling.SeededNoise;
+import org.diffusion4j.sampling.Sampling;
 import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridSpec;
 
@@ -20,21 +20,16 @@ import org.diffusion4j.schedule.GridSpec;
 final class ModelPreview {
   private ModelPreview() {}
 
-  /** Samples (x̂ at the last grid point, i.e. stored data scale) for seeds, in batches. */
-  static MixtureRun.Result sample(Denoiser d, long[] sampleShape, Grid grid, Sampler sampler, long[] seeds, int batch,
+  /** Samples (x̂ at the last grid point, i.e. stored data scale) for seeds, in batches, in float32. */
+  static Sampling.Result sample(Denoiser d, long[] sampleShape, Grid grid, Sampler sampler, long[] seeds, int batch,
       boolean trajectory) {
-    int per = 1;
-    for (long v : sampleShape) {
-      per *= (int) v;
-    }
-    SeededNoise noise = new SeededNoise(seeds);
-    double[] x0 = MixtureRun.prior(grid, MixtureRun.normals(noise, seeds.length, per));
-    return MixtureRun.run(d, sampleShape, grid, sampler, x0, noise, batch, DataType.FLOAT32, trajectory);
+    return Sampling.of(d, sampleShape).sampler(sampler).grid(grid).seeds(seeds).batch(batch)
+        .dtype(DataType.FLOAT32).trajectory(trajectory).run();
   }
 
   /** The default preview grid: Karras ρ = 7 over the process's σ range, 18 steps. */
   static Grid defaultGrid(NoiseProcess p) {
-    return new GridSpec.Karras(Double.NaN, Double.NaN, 7).build(p, 18);
+    return GridSpec.karras().build(p, 18);
   }
 
   /** A picture of samples: scatter over {@code reference} for 2-D, a grid for images. */

@@ -22,7 +22,8 @@ import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.data.DataSources;
 import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.TrainedModel;
-import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.sampling.Sampling;
+import org.diffusion4j.denoiser.Conditioning;
 
 /** {@code d4j sample --model RUN}: any sampler on a trained network. */
 final class RunSampling {
@@ -74,19 +75,13 @@ final class RunSampling {
       if (b < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + b);
       }
-      NetworkDenoiser nd = tm.denoiser();
-      Denoiser d = c.classLabel == null ? nd : (x, sigma) -> {
-        NDArray labels = x.getManager().full(new Shape(x.getShape().get(0)), (long) c.classLabel, DataType.INT64);
-        return nd.denoise(x, sigma, labels);
-      };
-      int per = 1;
-      for (long v : shape) {
-        per *= (int) v;
+      Sampling run = Sampling.of(tm.denoiser(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
+          .trajectory(c.trajectoryFile != null);
+      if (c.classLabel != null) {
+        run.conditioning(Conditioning.label(c.classLabel, seeds.length));
       }
-      SeededNoise noise = new SeededNoise(seeds);
-      double[] x0 = MixtureRun.prior(grid, MixtureRun.normals(noise, seeds.length, per));
-      MixtureRun.Result r = MixtureRun.run(d, shape, grid, sampler, x0, noise, b, type, c.trajectoryFile != null);
-      double[] stored = MixtureRun.scaled(r.x(), grid, grid.size() - 1);
+      Sampling.Result r = run.run();
+      double[] stored = r.samples();
       w.printf(Locale.ROOT, "%s on run %s (step %d, %s weights), process %s, %d samples of %s, batch %d%n",
           c.sampler, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,
           java.util.Arrays.toString(shape), b);

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.analytic.SampleStats;
+import org.diffusion4j.sampling.Sampling;
 import org.diffusion4j.cli.plot.DensityPlot;
 import org.diffusion4j.io.AtomicFiles;
 import org.diffusion4j.io.Npy;
@@ -105,6 +107,14 @@ public final class SampleCommand implements Callable<Integer> {
       description = "Sampler hyper-parameter, repeatable (e.g. --param eta=1); 'd4j samplers' lists them.")
   List<String> params = new ArrayList<>();
 
+  @Option(names = "--no-check", description = "Skip the comparison with the exact model (it costs an exact ODE solve "
+      + "per checked sample).")
+  boolean noCheck;
+
+  @Option(names = "--check-samples", paramLabel = "N", defaultValue = "2000",
+      description = "Compare at most the first N samples with the exact model, >= 1 (default: ${DEFAULT-VALUE}).")
+  int checkSamples;
+
   @Option(names = "--trajectory", paramLabel = "FILE",
       description = "Also write every grid point's state as .npy [steps+1, n, d] in process coordinates.")
   Path trajectoryFile;
@@ -141,24 +151,37 @@ public final class SampleCommand implements Callable<Integer> {
     if (b < 1) {
       throw new IllegalArgumentException("--batch must be >= 1, got " + b);
     }
-    SeededNoise noise = new SeededNoise(seedList);
-    double[] x0 = initFile != null ? given
-        : MixtureRun.prior(g, noiseFile != null ? given : MixtureRun.normals(noise, n, gm.dim()));
-
-    MixtureRun.Result r = MixtureRun.run(gm, g, s, x0, noise, b, type, trajectoryFile != null);
+    if (checkSamples < 1) {
+      throw new IllegalArgumentException("--check-samples must be >= 1, got " + checkSamples);
+    }
+    Sampling run = Sampling.of(gm.denoiser(), gm.dim()).sampler(s).grid(g).seeds(seedList).batch(b).dtype(type)
+        .trajectory(trajectoryFile != null);
+    if (initFile != null) {
+      run.initial(given);
+    } else if (noiseFile != null) {
+      run.noise(given);
+    }
+    Sampling.Result r = run.run();
     int last = g.size() - 1;
-    double[] xHat = MixtureRun.scaled(r.x(), g, last);
+    double[] xHat = r.samples();
     w.printf(Locale.ROOT, "%s (%s) on %s, %d samples, %s, batch %d%n", info.id(), s.stochastic() ? "SDE" : "ODE",
         ProcessGridOptions.describe(g, grid.gridOptions().grid()), n, dtype.toLowerCase(Locale.ROOT), b);
     w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
     w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
-    if (!s.stochastic()) {
-      double[] ref = MixtureRun.reference(gm, g, x0);
-      w.printf(Locale.ROOT, "error     RMS %s, max %s against the exact PF-ODE from σ %s to %s%n",
-          Format.sci(MixtureRun.rms(xHat, ref)), Format.sci(MixtureRun.maxAbs(xHat, ref)),
-          Format.num(g.sigma(0)), Format.num(g.sigma(last)));
+    int checked = Math.min(n, checkSamples);
+    String of = checked < n ? String.format(Locale.ROOT, " (first %d of %d samples)", checked, n) : "";
+    if (noCheck) {
+      w.printf("check     skipped (--no-check)%n");
+    } else if (!s.stochastic()) {
+      double[] x0 = initial(g, given, seedList, gm.dim());
+      double[] ref = ExactCheck.reference(gm, g, x0, checked);
+      double[] mine = ExactCheck.first(xHat, gm.dim(), checked);
+      w.printf(Locale.ROOT, "error     RMS %s, max %s against the exact PF-ODE from σ %s to %s%s%n",
+          Format.sci(SampleStats.rms(mine, ref)), Format.sci(SampleStats.maxAbs(mine, ref)),
+          Format.num(g.sigma(0)), Format.num(g.sigma(last)), of);
     } else {
-      distributionCheck(w, gm, xHat, seedList, g.sigma(last));
+      long[] first = java.util.Arrays.copyOf(seedList, checked);
+      distributionCheck(w, gm, ExactCheck.first(xHat, gm.dim(), checked), first, g.sigma(last));
     }
     boolean float32 = type == DataType.FLOAT32;
     if (trajectoryFile != null) {
@@ -178,11 +201,27 @@ public final class SampleCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The initial states a run starts from: given, or the prior draw s_0·σ_0·ε of the seeds (as {@link Sampling} draws it). */
+  private double[] initial(Grid g, double[] given, long[] seedList, int d) {
+    if (initFile != null) {
+      return given;
+    }
+    if (noiseFile == null) {
+      return Sampling.prior(g, seedList, d);
+    }
+    double c = g.s(0) * g.sigma(0);
+    double[] x = new double[given.length];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = c * given[i];
+    }
+    return x;
+  }
+
   /** Mean and std per dimension and mean log-density, against the exact marginal p_σ. */
   static void distributionCheck(PrintWriter w, GaussianMixture gm, double[] xHat, long[] seeds, double sigma) {
     int d = gm.dim();
-    double[] m = MixtureRun.mean(xHat, d);
-    double[] sd = MixtureRun.std(xHat, d);
+    double[] m = SampleStats.mean(xHat, d);
+    double[] sd = SampleStats.std(xHat, d);
     double[] em = gm.mean();
     double[] ev = gm.variance(sigma);
     w.printf(Locale.ROOT, "distribution check against the exact p_σ at σ = %s (stochastic sampler, n = %d):%n",
@@ -195,8 +234,8 @@ public final class SampleCommand implements Callable<Integer> {
     if (shown < d) {
       w.printf(Locale.ROOT, "  (first %d of %d dimensions)%n", shown, d);
     }
-    double lpSamples = MixtureRun.average(gm.logDensity(xHat, sigma));
-    double lpExact = MixtureRun.average(gm.logDensity(gm.sample(seeds, sigma), sigma));
+    double lpSamples = SampleStats.average(gm.logDensity(xHat, sigma));
+    double lpExact = SampleStats.average(gm.logDensity(gm.sample(seeds, sigma), sigma));
     w.printf(Locale.ROOT, "  mean log p_σ: samples %.4f, exact samples %.4f%n", lpSamples, lpExact);
   }
 

@@ -26,6 +26,9 @@ import org.diffusion4j.train.data.DataOptions;
 import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.data.DataSources;
 import org.diffusion4j.train.loop.Checkpoint;
+import org.diffusion4j.train.loop.TrainSettings;
+import org.diffusion4j.train.Training;
+import org.diffusion4j.sampling.Sampling;
 import org.diffusion4j.train.loop.Ema;
 import org.diffusion4j.train.loop.LrSchedule;
 import org.diffusion4j.train.loop.RunConfig;
@@ -169,155 +172,194 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "No progress bar.")
   boolean quiet;
 
+  /** Options that shape a new run; on --resume each is refused, since the run keeps what it stored. */
+  private static final List<String> RUN_OPTIONS = List.of("--objective", "--process", "--net", "--hidden", "--blocks",
+      "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
+      "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule", "--clip", "--ema",
+      "--ema-half-life", "--accumulate", "--seed");
+  private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
+  private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--multipliers", "--blocks-per-level",
+      "--attention", "--dropout");
+
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    RunConfig config;
-    DataSource source;
+    Training training;
     if (resume) {
-      if (!Files.exists(out.resolve(Checkpoint.CONFIG))) {
+      for (String o : RUN_OPTIONS) {
+        if (given(o)) {
+          throw new IllegalArgumentException("--resume: " + o + " would change the run; a resumed run uses everything "
+              + "stored in " + out.resolve(Checkpoint.CONFIG) + " (only --steps may extend it)");
+        }
+      }
+      if (!RunDirs.isRun(out)) {
         throw new IllegalArgumentException("--resume: " + out + " holds no run (no " + Checkpoint.CONFIG + ")");
       }
-      config = RunConfig.fromJson(Checkpoint.readConfig(out));
-      if (data != null && !data.equals(config.data())) {
-        throw new IllegalArgumentException("--resume: the run was trained on '" + config.data() + "', not '" + data + "'");
+      training = Training.resume(out);
+      if (steps != null) {
+        training.steps(steps);
       }
-      source = DataSources.parse(config.data(), dataOptions());
+      if (logEvery != null) {
+        training.logEvery(logEvery);
+      }
+      if (checkpointEvery != null) {
+        training.checkpointEvery(checkpointEvery);
+      }
     } else {
       if (data == null) {
         throw new IllegalArgumentException("--data is required (e.g. --data two-moons); accepted: " + DataSources.spellings());
       }
-      if (Files.exists(out.resolve(Checkpoint.CONFIG))) {
-        throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or choose another --out");
+      RunDirs.checkNew(out);
+      training = newTraining();
+    }
+    // Everything is checked (data read, σ_data measured) before the run directory is touched.
+    Training.Plan plan = training.plan();
+    RunConfig full = plan.config();
+    if (resume) {
+      if (data != null && !data.equals(full.data())) {
+        throw new IllegalArgumentException("--resume: the run was trained on '" + full.data() + "', not '" + data + "'");
       }
-      // Everything is checked before the run directory is touched.
-      source = DataSources.parse(data, dataOptions());
-      config = newConfig(source);
+      long at = Checkpoint.readWeightsWithStep(out, false).getKey();
+      if (at >= full.training().steps()) {
+        w.printf(Locale.ROOT, "nothing to do: %s is at step %d of %d; pass --steps N > %d to train it further%n", out, at,
+            full.training().steps(), at);
+        return 0;
+      }
+      if (steps != null) {
+        w.printf(Locale.ROOT, "extending the run to %d steps (its %s learning-rate schedule now spans %d steps)%n",
+            full.training().steps(), full.training().lrSchedule(), full.training().steps());
+      }
     }
-    boolean images = config.sampleShape().length == 3;
-    long n = steps != null ? steps : images ? 6000 : 4000;
-    int b = batch != null ? batch : images ? 64 : 512;
-    double rate = lr != null ? lr : images ? 5e-4 : 2e-3;
-    int every = checkpointEvery != null ? checkpointEvery : (int) Math.max(1, n / 5);
-    int log = logEvery != null ? logEvery : (int) Math.max(1, n / 200);
-    LrSchedule schedule = switch (lrSchedule.toLowerCase(Locale.ROOT)) {
-      case "constant" -> LrSchedule.constant(rate, warmup);
-      case "cosine" -> LrSchedule.cosine(rate, Math.min(warmup, n - 1), n);
-      default -> throw new IllegalArgumentException("unknown --lr-schedule '" + lrSchedule + "'; accepted: constant, cosine");
-    };
-    Ema.Decay ema = emaHalfLife != null ? new Ema.HalfLife(emaHalfLife, 0.05, b) : new Ema.WarmUp(emaDecay);
-    Trainer.Options opt = new Trainer.Options(n, b, accumulate, schedule, clip, ema, seed, log, every);
-    JsonObject training = new JsonObject();
-    training.addProperty("steps", n);
-    training.addProperty("batch", b);
-    training.addProperty("lr", rate);
-    training.addProperty("warmup", warmup);
-    training.addProperty("lr_schedule", lrSchedule);
-    training.addProperty("clip", clip);
-    training.addProperty("ema", emaHalfLife != null ? "half-life " + emaHalfLife : "decay " + emaDecay);
-    training.addProperty("accumulate", accumulate);
-    training.addProperty("seed", seed);
-    RunConfig full = new RunConfig(config.network(), config.process(), config.objective(), config.sigmaData(),
-        config.data(), config.sampleShape(), config.scaling(), config.classes(), training);
-
+    checkOptionsApply(full);
+    boolean images = full.sampleShape().length == 3;
+    TrainSettings t = full.training();
     w.printf(Locale.ROOT, "%s %s: %s on %s, objective %s (σ_data %.3g), process %s; %d steps × batch %d, lr %.3g%n",
-        resume ? "resuming" : "training", out, describe(full.network()), source.describe(), full.objective(),
-        full.sigmaData(), full.process().id(), n, b, rate);
+        resume ? "resuming" : "training", out, describe(full.network()), plan.data().describe(), full.objective(),
+        full.sigmaData(), full.process().id(), t.steps(), t.batch(), t.lr());
     w.flush();
-    double[] reference = reference(source, full);
-    Progress progress = new Progress(err, quiet, n);
-    try (NDManager m = NDManager.newBaseManager()) {
-      Engine.getInstance().setRandomSeed((int) (seed & 0x7fffffff));
-      Block network = TrainedModel.newNetwork(full, m);
-      Trainer.Listener listener = new Trainer.Listener() {
-        @Override
-        public void onLog(Trainer.StepLog s) {
-          progress.update(s);
-        }
+    double[] reference = reference(plan.data(), full);
+    Progress progress = new Progress(err, quiet, t.steps());
+    training.listener(new Trainer.Listener() {
+      @Override
+      public void onLog(Trainer.StepLog s) {
+        progress.update(s);
+      }
 
-        @Override
-        public void onCheckpoint(long step, Map<String, NDArray> averages) {
-          try {
-            preview(full, averages, step, reference);
-            lossPlot();
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
+      @Override
+      public void onCheckpoint(long step, Map<String, NDArray> averages) {
+        try {
+          preview(full, averages, step, reference);
+          lossPlot();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
         }
-      };
-      new Trainer(network, full.objectiveValue(), Trainer.Batches.of(source, full.classes() > 0), opt, out, full.toJson(), listener)
-          .run(resume);
+      }
+    });
+    // Ctrl-C: the trainer finishes its step, writes a checkpoint there and returns.
+    Trainer[] running = {null};
+    java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    boolean[] interrupted = {false};
+    Thread hook = new Thread(() -> {
+      Trainer tr = running[0];
+      if (tr != null) {
+        interrupted[0] = true;
+        tr.requestStop();
+        try {
+          finished.await(120, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "d4j-train-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      training.run(plan, out, tr -> running[0] = tr).close();
+    } finally {
+      progress.done();
+      Trainer tr = running[0];
+      if (interrupted[0] && tr != null) {
+        err.printf(Locale.ROOT, "d4j: interrupted: checkpoint of step %d written in %s; continue with: d4j train --out %s "
+            + "--resume%n", tr.lastCheckpoint(), out, out);
+        err.flush();
+      }
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // The JVM is already shutting down (Ctrl-C): the hook is running.
+      }
     }
-    progress.done();
     w.printf(Locale.ROOT, "done: %s (checkpoint, metrics.jsonl, loss.png, samples/)%n", out);
-    w.printf(Locale.ROOT, "sample it: d4j sample --model %s --sampler heun --steps 18 --out %s%n", out,
-        images ? "samples.png" : "samples.png");
+    w.printf(Locale.ROOT, "sample it: d4j sample --model %s --sampler heun --steps 18 --out samples.png%n", out);
     return 0;
   }
 
-  private DataOptions dataOptions() {
+  private Training newTraining() {
     DataOptions o = DataOptions.defaults();
+    boolean folder = data.toLowerCase(Locale.ROOT).startsWith("images:");
+    if (!folder && (given("--resolution") || given("--flip"))) {
+      throw new IllegalArgumentException((given("--resolution") ? "--resolution" : "--flip")
+          + " applies to image folders (--data images:DIR) only");
+    }
     if (resolution != null) {
       o = o.withResolution(resolution);
     }
-    return new DataOptions(o.resolution(), flip, o.channels(), o.scaling());
-  }
-
-  private RunConfig newConfig(DataSource source) {
-    long[] shape = source.sampleShape();
+    o = o.withFlip(flip);
+    Training t = Training.on(data, o).objective(objective).classConditional(classConditional)
+        .lrSchedule(lrSchedule).clip(clip).ema(emaDecay).accumulate(accumulate).seed(seed).warmup(warmup);
+    if (process != null) {
+      t.process(process);
+    }
+    if (!sigmaData.equalsIgnoreCase("auto")) {
+      t.sigmaData(parsePositive("--sigma-data", sigmaData));
+    }
+    if (steps != null) {
+      t.steps(steps);
+    }
+    if (batch != null) {
+      t.batch(batch);
+    }
+    if (lr != null) {
+      t.lr(lr);
+    }
+    if (emaHalfLife != null) {
+      t.emaHalfLife(emaHalfLife);
+    }
+    if (logEvery != null) {
+      t.logEvery(logEvery);
+    }
+    if (checkpointEvery != null) {
+      t.checkpointEvery(checkpointEvery);
+    }
     String kind = net.toLowerCase(Locale.ROOT);
-    if (kind.equals("auto")) {
-      kind = shape.length == 3 ? "unet" : "mlp";
+    if (!List.of("auto", "mlp", "unet").contains(kind)) {
+      throw new IllegalArgumentException("unknown --net '" + net + "'; accepted: mlp, unet, auto");
     }
-    int classes = classConditional ? source.classes() : 0;
-    if (classConditional && classes == 0) {
-      throw new IllegalArgumentException("--class-conditional: data '" + data + "' has no labels");
-    }
-    NetworkConfig nc;
-    switch (kind) {
-      case "mlp": {
-        int dim = 1;
-        for (long v : shape) {
-          dim *= (int) v;
-        }
-        nc = new MlpConfig(dim, hidden, blocks, 64, classes);
-        break;
-      }
-      case "unet": {
-        if (shape.length != 3 || shape[1] != shape[2]) {
-          throw new IllegalArgumentException("--net unet needs square images [C, H, H], data has shape "
-              + java.util.Arrays.toString(shape));
-        }
-        UNetConfig d = UNetConfig.mnist();
-        nc = new UNetConfig((int) shape[0], (int) shape[1], baseChannels, multipliers, blocksPerLevel, attention,
-            dropout, classes, d.heads(), d.embedding(), d.downsample());
-        break;
-      }
-      default:
-        throw new IllegalArgumentException("unknown --net '" + net + "'; accepted: mlp, unet, auto");
-    }
-    String obj = objective.toLowerCase(Locale.ROOT);
-    if (!Objective.IDS.contains(obj)) {
-      throw new IllegalArgumentException("unknown --objective '" + objective + "'; accepted: " + String.join(", ", Objective.IDS));
-    }
-    NoiseProcess p = Processes.byId(process != null ? process : defaultProcess(obj));
-    double sd = sigmaData.equalsIgnoreCase("auto") ? measureStd(source) : parsePositive("--sigma-data", sigmaData);
-    return new RunConfig(nc, p, obj, sd, data, shape, source.scaling(), classes, new JsonObject());
+    t.networkFor((shape, classes) -> network(kind.equals("auto") ? (shape.length == 3 ? "unet" : "mlp") : kind, shape,
+        classes));
+    return t;
   }
 
-  static String defaultProcess(String objective) {
-    switch (objective) {
-      case "edm":
-        return "edm";
-      case "flow":
-        return "flow";
-      case "score":
-      case "ve":
-        return "ve";
-      default:
-        return "vp";
+  private NetworkConfig network(String kind, long[] shape, int classes) {
+    if (kind.equals("mlp")) {
+      long dim = 1;
+      for (long v : shape) {
+        dim *= v;
+      }
+      return new MlpConfig(Math.toIntExact(dim), hidden, blocks, 64, classes);
     }
+    if (shape.length != 3 || shape[1] != shape[2]) {
+      throw new IllegalArgumentException("--net unet needs square images [C, H, H], data has shape "
+          + java.util.Arrays.toString(shape));
+    }
+    UNetConfig d = UNetConfig.mnist();
+    return new UNetConfig((int) shape[0], (int) shape[1], baseChannels, multipliers, blocksPerLevel, attention, dropout,
+        classes, d.heads(), d.embedding(), d.downsample());
   }
 
   private static double parsePositive(String name, String v) {
@@ -332,23 +374,18 @@ public final class TrainCommand implements Callable<Integer> {
     throw new IllegalArgumentException(name + " must be a number > 0 or auto, got '" + v + "'");
   }
 
-  /** The data's overall std from 4096 draws, rounded to 2 significant digits. */
-  static double measureStd(DataSource s) {
-    DataSource.HostBatch b = s.sample(4096, new SplittableRandom(12345));
-    double mean = 0;
-    for (float v : b.x()) {
-      mean += v;
+  /** Fills in the network from the options now that the data's shape is known, refusing options with no effect. */
+  private void checkOptionsApply(RunConfig c) {
+    if (resume) {
+      return;
     }
-    mean /= b.x().length;
-    double var = 0;
-    for (float v : b.x()) {
-      var += (v - mean) * (v - mean);
+    boolean unet = c.network() instanceof UNetConfig;
+    for (String o : unet ? MLP_OPTIONS : UNET_OPTIONS) {
+      if (given(o)) {
+        throw new IllegalArgumentException(o + " has no effect on " + (unet ? "a U-Net" : "an MLP") + " (--net "
+            + (unet ? "unet" : "mlp") + "); leave it out");
+      }
     }
-    double sd = Math.sqrt(var / b.x().length);
-    if (!(sd > 0)) {
-      throw new IllegalArgumentException("the data has zero variance; cannot train on it");
-    }
-    return Double.parseDouble(String.format(Locale.ROOT, "%.2g", sd));
   }
 
   private static String describe(NetworkConfig c) {
@@ -380,10 +417,10 @@ public final class TrainCommand implements Callable<Integer> {
       for (int i = 0; i < seeds.length; i++) {
         seeds[i] = i;
       }
-      MixtureRun.Result r = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
+      Sampling.Result r = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
           SamplerRegistry.create("heun", Map.of()), seeds, images ? 64 : 1000, false);
       var img = ModelPreview.picture(String.format(Locale.ROOT, "EMA samples · step %d · heun 18 steps", step),
-          c.sampleShape(), r.x(), reference);
+          c.sampleShape(), r.samples(), reference);
       if (img != null) {
         AtomicFiles.write(out.resolve("samples").resolve(String.format(Locale.ROOT, "step-%07d.png", step)),
             ModelPreview.png(img));

@@ -1,9 +1,5 @@
 package org.diffusion4j.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
-import com.google.gson.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,9 +20,9 @@ import org.diffusion4j.schedule.GridSpec;
 import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.data.DataSources;
 import org.diffusion4j.train.eval.SlicedWasserstein;
-import org.diffusion4j.train.loop.Ema;
-import org.diffusion4j.train.loop.LrSchedule;
 import org.diffusion4j.train.loop.RunConfig;
+import org.diffusion4j.train.Training;
+import org.diffusion4j.sampling.Sampling;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.nn.MlpConfig;
@@ -48,38 +44,28 @@ final class TrainingDemo {
       boolean quiet) throws IOException {
     DataSource data = DataSources.parse(DATA);
     MlpConfig net = new MlpConfig(2, hidden, blocks, 64, 0);
-    double sigmaData = TrainCommand.measureStd(data);
-    JsonObject training = new JsonObject();
-    training.addProperty("steps", steps);
-    training.addProperty("batch", 512);
-    RunConfig config = new RunConfig(net, Edm.DEFAULT, "edm", sigmaData, DATA, data.sampleShape(), data.scaling(), 0,
-        training);
     Path run = out.resolve("run");
-    org.diffusion4j.cli.TrainCommand.Progress progress = new TrainCommand.Progress(err, quiet, steps);
+    TrainCommand.Progress progress = new TrainCommand.Progress(err, quiet, steps);
     w.printf(Locale.ROOT, "1/2 training an MLP (%d×%d) on %s, EDM objective, %d steps × batch 512 → %s%n", blocks, hidden,
         DATA, steps, run);
     w.flush();
     long t0 = System.nanoTime();
-    double finalLoss;
-    try (NDManager m = NDManager.newBaseManager()) {
-      Engine.getInstance().setRandomSeed(0);
-      Block block = TrainedModel.newNetwork(config, m);
-      Trainer.Options opt = new Trainer.Options(steps, 512, 1, LrSchedule.cosine(2e-3, Math.min(200, steps - 1), steps),
-          1.0, new Ema.WarmUp(0.999), 0, (int) Math.max(1, steps / 100), (int) steps);
-      double[] last = {Double.NaN};
-      if (java.nio.file.Files.exists(run)) {
-        deleteRecursively(run);
-      }
-      new Trainer(block, config.objectiveValue(), Trainer.Batches.of(data, false), opt, run, config.toJson(),
-          new Trainer.Listener() {
-            @Override
-            public void onLog(Trainer.StepLog s) {
-              progress.update(s);
-              last[0] = s.loss();
-            }
-          }).run(false);
-      finalLoss = last[0];
-    }
+    double[] last = {Double.NaN};
+    RunDirs.replaceRun(run);
+    Training training = Training.on(DATA).objective("edm").process("edm").network(net).steps(steps).batch(512)
+        .lr(2e-3).logEvery((int) Math.max(1, steps / 100)).checkpointEvery((int) steps)
+        .listener(new Trainer.Listener() {
+          @Override
+          public void onLog(Trainer.StepLog s) {
+            progress.update(s);
+            last[0] = s.loss();
+          }
+        });
+    Training.Plan plan = training.plan();
+    RunConfig config = plan.config();
+    double sigmaData = config.sigmaData();
+    training.run(plan, run, t -> {}).close();
+    double finalLoss = last[0];
     progress.done();
     double trainSeconds = (System.nanoTime() - t0) / 1e9;
 
@@ -99,23 +85,23 @@ final class TrainingDemo {
     try (TrainedModel tm = TrainedModel.load(run, true)) {
       for (String[] s : SAMPLERS) {
         int n = Integer.parseInt(s[1]);
-        Grid g = new GridSpec.Karras(Double.NaN, Double.NaN, 7).build(Edm.DEFAULT, n);
-        MixtureRun.Result r = ModelPreview.sample(tm.denoiser(), config.sampleShape(), g,
+        Grid g = GridSpec.karras().build(Edm.DEFAULT, n);
+        Sampling.Result r = ModelPreview.sample(tm.denoiser(), config.sampleShape(), g,
             SamplerRegistry.create(s[0], Map.of()), seeds, Math.min(samples, 2500), false);
-        double swd = SlicedWasserstein.distance(r.x(), fresh, 2, 256, 0);
+        double swd = SlicedWasserstein.distance(r.samples(), fresh, 2, 256, 0);
         table.append(String.format(Locale.ROOT, "| %s | %d | %s | %.4f | %.2f |%n", s[0], n, r.nfeText(), swd,
             swd / baseline));
         w.printf(Locale.ROOT, "   %-16s %3d steps  NFE %-4s sliced W₂ %.4f (%.2f× data–data)%n", s[0], n, r.nfeText(),
             swd, swd / baseline);
         w.flush();
-        shown.put(String.format(Locale.ROOT, "%s · %d steps · NFE %s", s[0], n, r.nfeText()), r.x());
+        shown.put(String.format(Locale.ROOT, "%s · %d steps · NFE %s", s[0], n, r.nfeText()), r.samples());
       }
       long[] few = new long[24];
       for (int i = 0; i < few.length; i++) {
         few[i] = 7_000 + i;
       }
-      Grid g = new GridSpec.Karras(Double.NaN, Double.NaN, 7).build(Edm.DEFAULT, 40);
-      MixtureRun.Result tr = ModelPreview.sample(tm.denoiser(), config.sampleShape(), g, SamplerRegistry.create("heun",
+      Grid g = GridSpec.karras().build(Edm.DEFAULT, 40);
+      Sampling.Result tr = ModelPreview.sample(tm.denoiser(), config.sampleShape(), g, SamplerRegistry.create("heun",
           Map.of()), few, 24, true);
       paths = paths(tr.trajectory(), g, few.length);
     }
@@ -166,13 +152,5 @@ final class TrainingDemo {
       out.add(p);
     }
     return out;
-  }
-
-  private static void deleteRecursively(Path p) throws IOException {
-    try (var s = java.nio.file.Files.walk(p)) {
-      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(q);
-      }
-    }
   }
 }

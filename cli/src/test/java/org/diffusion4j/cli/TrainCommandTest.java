@@ -72,9 +72,21 @@ class TrainCommandTest {
     Cli.Run again = train(run, "--data", "8-gaussians", "--steps", "10");
     assertEquals(2, again.code());
     assertTrue(again.err().contains("--resume"), again.err());
-    Cli.Run r = train(run, "--resume", "--steps", "16", "--log-every", "1");
+    Cli.Run r = Cli.run("train", "--out", run.toString(), "--quiet", "--resume", "--steps", "16");
     assertEquals(0, r.code(), r.err());
-    assertEquals(16, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    assertEquals(16, Files.readAllLines(run.resolve("metrics.jsonl")).size(), "the stored --log-every 1 is kept");
+    assertTrue(Files.readString(run.resolve("config.json")).contains("\"batch\": 64"), "stored batch kept");
+    // Nothing left to do.
+    r = Cli.run("train", "--out", run.toString(), "--quiet", "--resume");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("nothing to do") && r.out().contains("step 16 of 16"), r.out());
+    // An option that would change the run is refused, naming it.
+    r = Cli.run("train", "--out", run.toString(), "--quiet", "--resume", "--steps", "20", "--batch", "512");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--batch") && r.err().contains("would change the run"), r.err());
+    r = Cli.run("train", "--out", run.toString(), "--quiet", "--resume", "--objective", "flow", "--hidden", "999");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--objective"), r.err());
   }
 
   @Test

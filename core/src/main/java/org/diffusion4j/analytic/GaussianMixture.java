@@ -343,15 +343,37 @@ public final class GaussianMixture {
     return out;
   }
 
-  /** The exact denoiser as a {@link Denoiser} on NDArrays (computed in double, returned in x's dtype). */
+  /**
+   * The exact denoiser as a {@link Denoiser} on NDArrays (computed in double, returned in x's dtype),
+   * with a σ per sample; it takes no conditioning.
+   */
   public Denoiser denoiser() {
-    return (x, sigma) -> {
+    return (x, sigma, c) -> {
       Shape shape = x.getShape();
       if (shape.dimension() != 2 || shape.get(1) != dim) {
         throw new IllegalArgumentException(
             "state shape " + shape + " does not match the model's dimension " + dim + " (expected [n, " + dim + "])");
       }
-      double[] d = denoise(x.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray(), sigma);
+      int n = Math.toIntExact(shape.get(0));
+      Denoiser.checkSigma(sigma, n);
+      if (!c.isEmpty()) {
+        throw new IllegalArgumentException("a Gaussian mixture is unconditional, got " + c);
+      }
+      double[] all = x.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+      double[] d;
+      boolean equal = true;
+      for (double s : sigma) {
+        equal &= s == sigma[0];
+      }
+      if (equal) {
+        d = denoise(all, sigma[0]);
+      } else {
+        d = new double[all.length];
+        for (int i = 0; i < n; i++) {
+          double[] row = denoise(java.util.Arrays.copyOfRange(all, i * dim, (i + 1) * dim), sigma[i]);
+          System.arraycopy(row, 0, d, i * dim, dim);
+        }
+      }
       NDArray out = x.getManager().create(d, shape);
       return out.getDataType() == x.getDataType() ? out : out.toType(x.getDataType(), false);
     };

@@ -15,13 +15,16 @@ public sealed interface Preconditioning {
   /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}, {@code x0}. */
   String id();
 
-  /** Parses an identifier with default parameters. */
-  static Preconditioning parse(String id) {
+  /**
+   * Parses an identifier with default parameters; {@code process} is the run's forward process (used by
+   * {@code vp}, whose network is told the process's own time).
+   */
+  static Preconditioning parse(String id, org.diffusion4j.process.NoiseProcess process) {
     switch (id.toLowerCase(Locale.ROOT)) {
       case "edm":
         return new Edm(0.5);
       case "vp":
-        return new Vp(0.1, 20, 1000);
+        return new Vp(process, 1000);
       case "ve":
         return new Ve();
       case "flow":
@@ -52,14 +55,34 @@ public sealed interface Preconditioning {
   }
 
   /**
-   * VP (ε-prediction network on the VP-linear process): {@code c_skip = 1}, {@code c_out = −σ},
-   * {@code c_in = 1/sqrt(σ²+1)}, {@code c_noise = (M−1)·t(σ)}.
+   * VP (ε-prediction network): {@code c_skip = 1}, {@code c_out = −σ}, {@code c_in = 1/sqrt(σ²+1)} (the VP
+   * state x_t for x̂), and the network is told the time of the run's own process: the timestep
+   * {@code t(σ)} itself on a discrete DDPM schedule (what diffusers' ε-networks take, fractional between
+   * table entries), else {@code c_noise = (M−1)·t(σ)/max(1, t_max)} (Song et al. 2021's VP SDE with
+   * M = 1000 for t ∈ [0, 1]).
+   *
+   * @param process the forward process the network is trained on
+   * @param m the number of time steps the continuous time is scaled to (1000)
    */
-  record Vp(double betaMin, double betaMax, int m) implements Preconditioning {
+  record Vp(org.diffusion4j.process.NoiseProcess process, int m) implements Preconditioning {
+    public Vp {
+      java.util.Objects.requireNonNull(process, "process");
+      if (m < 2) {
+        throw new IllegalArgumentException("VP preconditioning: M must be >= 2, got " + m);
+      }
+    }
+
+    /** Song et al.'s VP SDE (β from 0.1 to 20) with M = 1000. */
+    public static Vp standard() {
+      return new Vp(org.diffusion4j.process.VpLinear.DEFAULT, 1000);
+    }
+
     @Override
     public Scalings scalings(double sigma) {
-      double t = new org.diffusion4j.process.VpLinear(betaMin, betaMax, 1e-5).sigmaInv(sigma);
-      return new Scalings(1, -sigma, 1 / Math.sqrt(sigma * sigma + 1), (m - 1) * t);
+      double t = process.sigmaInv(sigma);
+      double cNoise = process instanceof org.diffusion4j.process.DiscreteDdpm ? t
+          : (m - 1) * t / Math.max(1, process.tMax());
+      return new Scalings(1, -sigma, 1 / Math.sqrt(sigma * sigma + 1), cNoise);
     }
 
     @Override public String id() { return "vp"; }

@@ -45,7 +45,11 @@ public final class Processes {
   }
 
   /** The process and all its parameters as JSON, e.g. {@code {"id":"vp","beta_min":0.1,…}} (for run configs). */
-  public static JsonObject toJson(NoiseProcess p) {
+  public static String toJson(NoiseProcess p) {
+    return tree(p).toString();
+  }
+
+  static JsonObject tree(NoiseProcess p) {
     JsonObject o = new JsonObject();
     o.addProperty("id", p.id());
     if (p instanceof Edm e) {
@@ -82,7 +86,20 @@ public final class Processes {
   }
 
   /** The inverse of {@link #toJson}; errors name the missing field. */
-  public static NoiseProcess fromJson(JsonObject o) {
+  public static NoiseProcess fromJson(String json) {
+    JsonElement e;
+    try {
+      e = com.google.gson.JsonParser.parseString(json);
+    } catch (com.google.gson.JsonParseException ex) {
+      throw new IllegalArgumentException("process: not valid JSON (" + ex.getMessage() + ")");
+    }
+    if (e == null || !e.isJsonObject()) {
+      throw new IllegalArgumentException("process: expected a JSON object, got " + json);
+    }
+    return fromTree(e.getAsJsonObject());
+  }
+
+  static NoiseProcess fromTree(JsonObject o) {
     String id = str(o, "id");
     switch (id) {
       case "edm":

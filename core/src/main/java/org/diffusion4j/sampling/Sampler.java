@@ -42,9 +42,9 @@ public interface Sampler {
   default SampleResult sample(Denoiser model, Grid grid, NDArray x, NoiseSource noise,
       StepListener listener) {
     int[] nfe = {0};
-    Denoiser counted = (xx, sigma) -> {
+    Denoiser counted = (xx, sigma, c) -> {
       nfe[0]++;
-      return model.denoise(xx, sigma);
+      return model.denoise(xx, sigma, c);
     };
     NDArray out = run(counted, grid, x, noise, listener == null ? StepListener.NONE : listener);
     return new SampleResult(out, nfe[0]);

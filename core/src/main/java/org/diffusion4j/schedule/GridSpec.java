@@ -18,6 +18,31 @@ public sealed interface GridSpec {
   /** Builds the grid with {@code steps} intervals for {@code process}. */
   Grid build(NoiseProcess process, int steps);
 
+  /** EDM's ρ = 7 grid over the process's own σ range (Karras et al. 2022, eq. 5). */
+  static GridSpec karras() {
+    return new Karras(Double.NaN, Double.NaN, 7);
+  }
+
+  /** EDM's ρ-grid over [σ_min, σ_max]. */
+  static GridSpec karras(double sigmaMin, double sigmaMax, double rho) {
+    return new Karras(sigmaMin, sigmaMax, rho);
+  }
+
+  /** Geometric σ over the process's own range. */
+  static GridSpec exponential() {
+    return new Exponential(Double.NaN, Double.NaN);
+  }
+
+  /** Uniform half log-SNR over the process's own range (DPM-Solver's "logSNR" steps, Lu et al. 2022). */
+  static GridSpec uniformLambda() {
+    return new UniformLambda(Double.NaN, Double.NaN);
+  }
+
+  /** Uniform time on Song et al.'s VP SDE (β 0.1 to 20) down to t = 1e-3. */
+  static GridSpec vpTime() {
+    return new VpTime(0.1, 20, 1e-3);
+  }
+
   /**
    * EDM's ρ-grid (003 eq. 12; Karras et al. eq. 5): {@code σ_i = (σmax^{1/ρ} + i/(N−1)(σmin^{1/ρ} −
    * σmax^{1/ρ}))^ρ}, i &lt; N, then σ_N = 0 — k-diffusion's {@code get_sigmas_karras(N, …)}.

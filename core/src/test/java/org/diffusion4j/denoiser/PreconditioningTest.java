@@ -26,7 +26,7 @@ class PreconditioningTest {
   @Test
   void vpAndFlowRowsReproduceTheirParameterizations() {
     // A VP ε-network: D = x̂ − σ ε; c_noise = 999·t(σ).
-    Scalings vp = new Preconditioning.Vp(0.1, 20, 1000).scalings(1.5);
+    Scalings vp = Preconditioning.Vp.standard().scalings(1.5);
     assertEquals(1, vp.cSkip(), 0);
     assertEquals(-1.5, vp.cOut(), 0);
     assertEquals(999 * VpLinear.DEFAULT.sigmaInv(1.5), vp.cNoise(), 1e-9);
@@ -40,5 +40,22 @@ class PreconditioningTest {
     assertEquals((1 - t) * x0 + t * eps, fl.cIn() * xHat, 1e-12);
     assertEquals(x0, fl.cSkip() * xHat + fl.cOut() * (eps - x0), 1e-12);
     assertEquals(RectifiedFlow.DEFAULT.sigmaInv(sigma), fl.cNoise(), 1e-15);
+  }
+
+  @Test
+  void vpTellsTheNetworkTheTimeOfItsOwnProcess() {
+    // On a discrete DDPM schedule the ε-network is conditioned on the timestep itself.
+    org.diffusion4j.process.DiscreteDdpm ddpm = (org.diffusion4j.process.DiscreteDdpm)
+        org.diffusion4j.process.Processes.byId("ddpm");
+    Preconditioning.Vp p = new Preconditioning.Vp(ddpm, 1000);
+    for (int i : new int[] {0, 1, 250, 999}) {
+      assertEquals(i, p.scalings(ddpm.sigma(i)).cNoise(), 1e-6, "timestep " + i);
+    }
+    // On the cosine VP process, 999·t of that process, not of VP-linear.
+    org.diffusion4j.process.NoiseProcess cos = org.diffusion4j.process.Processes.byId("vp-cosine");
+    Preconditioning.Vp pc = new Preconditioning.Vp(cos, 1000);
+    assertEquals(999 * 0.4, pc.scalings(cos.sigma(0.4)).cNoise(), 1e-9);
+    assertEquals(999 * VpLinear.DEFAULT.sigmaInv(0.7),
+        new Preconditioning.Vp(VpLinear.DEFAULT, 1000).scalings(0.7).cNoise(), 1e-9);
   }
 }

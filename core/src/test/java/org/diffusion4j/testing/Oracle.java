@@ -85,21 +85,12 @@ public final class Oracle {
 
   /** Root-mean-square difference. */
   public static double rms(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      double d = a[i] - b[i];
-      s += d * d;
-    }
-    return Math.sqrt(s / a.length);
+    return org.diffusion4j.analytic.SampleStats.rms(a, b);
   }
 
   /** Max absolute difference. */
   public static double maxAbs(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s = Math.max(s, Math.abs(a[i] - b[i]));
-    }
-    return s;
+    return org.diffusion4j.analytic.SampleStats.maxAbs(a, b);
   }
 
   /**

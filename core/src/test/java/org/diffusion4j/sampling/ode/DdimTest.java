@@ -94,7 +94,7 @@ class DdimTest {
     // FWD-10 (001 Lemma 4.4.2): mean (α_{s|t}σ_t²/σ_s²) x_s + (α_t σ_{s|t}²/σ_s²) x0, variance σ_{s|t}²σ_t²/σ_s².
     Grid grid = Grid.ofSigmas(VpLinear.DEFAULT, 3.0, 1.2);
     double[] x0 = {0.3, -0.8};
-    Denoiser constant = (xx, sigma) -> xx.getManager().create(new double[] {0.3, -0.8, 0.3, -0.8}, xx.getShape());
+    Denoiser constant = Denoiser.shared((xx, sigma) -> xx.getManager().create(new double[] {0.3, -0.8, 0.3, -0.8}, xx.getShape()));
     double[] x = {1.5, -2.0, 0.4, 2.2};
     NoiseSource zeros = (m, shape, dt) -> m.zeros(shape, dt);
     NoiseSource ones = (m, shape, dt) -> m.ones(shape, dt);

@@ -157,7 +157,7 @@ class KDiffusionSdeTest {
   }
 
   private static double[] runPoly(Sampler s, double[] sg, double[] x, int degree) {
-    org.diffusion4j.denoiser.Denoiser d = (xx, sigma) -> xx.zerosLike().add(poly(-Math.log(sigma), degree));
+    org.diffusion4j.denoiser.Denoiser d = org.diffusion4j.denoiser.Denoiser.shared((xx, sigma) -> xx.zerosLike().add(poly(-Math.log(sigma), degree)));
     return Oracle.run(s, d, Grid.ofSigmas(Edm.DEFAULT, sg), x, 1, DataType.FLOAT64, NoiseSource.NONE).x();
   }
 

@@ -1,8 +1,6 @@
 package org.diffusion4j.train.loop;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -30,14 +28,14 @@ import java.util.function.Consumer;
  * were written, so a failure while writing leaves the previous checkpoint as it was; loading checks
  * that all parts come from the same step, which catches the (narrow) case of a crash between renames.
  *
- * @param config the run's configuration (opaque here)
+ * @param config the run's configuration, JSON text (opaque here; it must be a JSON object)
  * @param weights the network's parameters
  * @param ema the averaged parameters
  * @param optimizer the optimiser's state tensors (e.g. Adam moments)
  * @param step the number of optimiser steps taken
  * @param state further string state to resume with
  */
-public record Checkpoint(JsonObject config, Map<String, Tensor> weights, Map<String, Tensor> ema,
+public record Checkpoint(String config, Map<String, Tensor> weights, Map<String, Tensor> ema,
     Map<String, Tensor> optimizer, long step, Map<String, String> state) {
   public static final String CONFIG = "config.json";
   public static final String WEIGHTS = "weights.safetensors";
@@ -66,8 +64,7 @@ public record Checkpoint(JsonObject config, Map<String, Tensor> weights, Map<Str
   void save(Path dir, Consumer<String> beforePart) throws IOException {
     Files.createDirectories(dir);
     Map<String, PartWriter> parts = new LinkedHashMap<>();
-    byte[] configBytes = (new GsonBuilder().setPrettyPrinting().create().toJson(config) + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] configBytes = (config.endsWith("\n") ? config : config + "\n").getBytes(StandardCharsets.UTF_8);
     parts.put(CONFIG, out -> out.write(configBytes));
     parts.put(WEIGHTS, tensorsPart(weights, "weights", Map.of()));
     parts.put(EMA, tensorsPart(ema, "ema", Map.of()));
@@ -114,7 +111,7 @@ public record Checkpoint(JsonObject config, Map<String, Tensor> weights, Map<Str
 
   /** Loads the checkpoint in {@code dir}; errors name the missing or corrupt part. */
   public static Checkpoint load(Path dir) throws IOException {
-    JsonObject config = readConfig(dir);
+    String config = readConfig(dir);
     Safetensors.Contents w = readPart(dir, WEIGHTS, "weights");
     Safetensors.Contents e = readPart(dir, EMA, "ema");
     Safetensors.Contents o = readPart(dir, OPTIMIZER, "optimizer");
@@ -126,24 +123,24 @@ public record Checkpoint(JsonObject config, Map<String, Tensor> weights, Map<Str
     return new Checkpoint(config, w.tensors(), e.tensors(), o.tensors(), step, state);
   }
 
-  /** Reads only {@code config.json}. */
-  public static JsonObject readConfig(Path dir) throws IOException {
+  /** Reads only {@code config.json}, checked to be a JSON object; returns its text. */
+  public static String readConfig(Path dir) throws IOException {
     Path f = dir.resolve(CONFIG);
     if (!Files.isRegularFile(f)) {
       throw new IllegalArgumentException(dir + ": not a checkpoint: " + CONFIG + " is missing");
     }
     try {
-      JsonElement c = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8));
-      if (!c.isJsonObject()) {
+      String text = Files.readString(f, StandardCharsets.UTF_8);
+      JsonElement c = JsonParser.parseString(text);
+      if (c == null || !c.isJsonObject()) {
         throw new JsonParseException("not an object");
       }
-      return c.getAsJsonObject();
+      return text.strip();
     } catch (JsonParseException | java.nio.charset.MalformedInputException ex) {
       throw new IllegalArgumentException(f + ": corrupt checkpoint config (not a JSON object)");
     }
   }
 
-  /** Reads only the weights, the EMA weights if {@code ema} (what sampling needs). */
   /** The weights (EMA or raw) and the step they were saved at, reading only that part. */
   public static Map.Entry<Long, Map<String, Tensor>> readWeightsWithStep(Path dir, boolean ema) throws IOException {
     String file = ema ? EMA : WEIGHTS;
@@ -151,6 +148,7 @@ public record Checkpoint(JsonObject config, Map<String, Tensor> weights, Map<Str
     return Map.entry(step(dir, file, c), c.tensors());
   }
 
+  /** Reads only the weights, the EMA weights if {@code ema} (what sampling needs). */
   public static Map<String, Tensor> readWeights(Path dir, boolean ema) throws IOException {
     return ema ? readPart(dir, EMA, "ema").tensors() : readPart(dir, WEIGHTS, "weights").tensors();
   }

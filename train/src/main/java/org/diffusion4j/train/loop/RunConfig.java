@@ -1,8 +1,11 @@
 package org.diffusion4j.train.loop;
 
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.process.Processes;
 import org.diffusion4j.train.data.DataSource;
@@ -11,8 +14,8 @@ import org.diffusion4j.train.nn.NetworkConfig;
 
 /**
  * Everything that defines a trained model, as stored in a run's {@code config.json}: the raw network's
- * shape, the process, the objective (hence preconditioning, weighting and σ-draw), σ_data, and the data
- * (spec, sample shape, scaling, classes), plus the training options for the record.
+ * shape, the process, the objective (hence preconditioning, weighting and σ-draw), σ_data, the data
+ * (spec, sample shape, scaling, classes, image options) and the training loop's settings.
  *
  * @param network the raw network F
  * @param process the forward process trained on (the default for sampling)
@@ -22,26 +25,63 @@ import org.diffusion4j.train.nn.NetworkConfig;
  * @param sampleShape one sample's shape, e.g. [2] or [1, 28, 28]
  * @param scaling stored = scale·raw + shift
  * @param classes number of classes (0: unconditional)
- * @param training the training options, for the record
+ * @param resolution image side used to read image folders (0: not an image folder)
+ * @param flip random horizontal flips of images
+ * @param training the loop's settings
  */
 public record RunConfig(NetworkConfig network, NoiseProcess process, String objective, double sigmaData,
-    String data, long[] sampleShape, DataSource.Affine scaling, int classes, JsonObject training) {
+    String data, long[] sampleShape, DataSource.Affine scaling, int classes, int resolution, boolean flip,
+    TrainSettings training) {
 
   /** Format tag of the config file. */
   public static final String FORMAT = "diffusion4j-run-1";
+
+  public RunConfig {
+    if (!(sigmaData > 0) || Double.isInfinite(sigmaData)) {
+      throw new IllegalArgumentException("sigma_data must be a finite number > 0, got " + sigmaData);
+    }
+    if (!Objective.IDS.contains(objective)) {
+      throw new IllegalArgumentException("unknown objective '" + objective + "'; accepted: "
+          + String.join(", ", Objective.IDS));
+    }
+    if (sampleShape.length == 0) {
+      throw new IllegalArgumentException("sample shape must have at least one dimension");
+    }
+    for (long v : sampleShape) {
+      if (v < 1) {
+        throw new IllegalArgumentException("sample shape " + java.util.Arrays.toString(sampleShape)
+            + " has a dimension < 1");
+      }
+    }
+    if (classes < 0) {
+      throw new IllegalArgumentException("classes must be >= 0, got " + classes);
+    }
+    sampleShape = sampleShape.clone();
+  }
 
   /** The objective this run was trained with (its preconditioning makes F a denoiser). */
   public Objective objectiveValue() {
     return Objective.of(objective, process, sigmaData);
   }
 
-  /** The JSON form. */
-  public JsonObject toJson() {
+  /** One sample's shape. */
+  @Override
+  public long[] sampleShape() {
+    return sampleShape.clone();
+  }
+
+  /** This config with other training settings. */
+  public RunConfig withTraining(TrainSettings t) {
+    return new RunConfig(network, process, objective, sigmaData, data, sampleShape, scaling, classes, resolution, flip, t);
+  }
+
+  /** The JSON text of {@code config.json}. */
+  public String toJson() {
     Gson g = new Gson();
     JsonObject o = new JsonObject();
     o.addProperty("format", FORMAT);
-    o.add("network", network.toJsonTree());
-    o.add("process", Processes.toJson(process));
+    o.add("network", JsonParser.parseString(network.toJson()));
+    o.add("process", JsonParser.parseString(Processes.toJson(process)));
     o.addProperty("objective", objective);
     o.addProperty("preconditioning", objectiveValue().preconditioning().id());
     o.addProperty("sigma_data", sigmaData);
@@ -51,30 +91,104 @@ public record RunConfig(NetworkConfig network, NoiseProcess process, String obje
     d.addProperty("scale", scaling.scale());
     d.addProperty("shift", scaling.shift());
     d.addProperty("classes", classes);
+    d.addProperty("resolution", resolution);
+    d.addProperty("flip", flip);
     o.add("data", d);
-    o.add("training", training == null ? new JsonObject() : training);
-    return o;
+    JsonObject t = new JsonObject();
+    t.addProperty("steps", training.steps());
+    t.addProperty("batch", training.batch());
+    t.addProperty("accumulate", training.accumulate());
+    t.addProperty("lr", training.lr());
+    t.addProperty("warmup", training.warmup());
+    t.addProperty("lr_schedule", training.lrSchedule());
+    t.addProperty("clip", training.clip());
+    t.addProperty("ema", training.emaDecay());
+    t.addProperty("ema_half_life", training.emaHalfLife());
+    t.addProperty("seed", training.seed());
+    t.addProperty("log_every", training.logEvery());
+    t.addProperty("checkpoint_every", training.checkpointEvery());
+    o.add("training", t);
+    return new GsonBuilder().setPrettyPrinting().create().toJson(o);
   }
 
-  /** Reads the JSON form; errors name the missing or bad field. */
-  public static RunConfig fromJson(JsonObject o) {
-    JsonElement f = o.get("format");
-    if (f == null || !FORMAT.equals(f.getAsString())) {
-      throw new IllegalArgumentException("config.json is not a Diffusion4J run (format " + f + ", expected " + FORMAT + ")");
+  /** Reads the JSON text of {@code config.json}; errors name {@code source} and the missing or bad field. */
+  public static RunConfig fromJson(String json, String source) {
+    JsonElement root;
+    try {
+      root = JsonParser.parseString(json);
+    } catch (JsonParseException e) {
+      throw new IllegalArgumentException(source + ": not valid JSON");
     }
-    JsonObject d = obj(o, "data");
-    return new RunConfig(NetworkConfig.fromJsonTree(o.get("network")), Processes.fromJson(obj(o, "process")),
-        o.get("objective").getAsString(), o.get("sigma_data").getAsDouble(), d.get("spec").getAsString(),
-        new Gson().fromJson(d.get("sample_shape"), long[].class),
-        new DataSource.Affine(d.get("scale").getAsDouble(), d.get("shift").getAsDouble()), d.get("classes").getAsInt(),
-        o.has("training") ? o.getAsJsonObject("training") : new JsonObject());
+    if (root == null || !root.isJsonObject()) {
+      throw new IllegalArgumentException(source + ": not a JSON object");
+    }
+    JsonObject o = root.getAsJsonObject();
+    JsonElement f = o.get("format");
+    if (f == null || !f.isJsonPrimitive() || !FORMAT.equals(f.getAsString())) {
+      throw new IllegalArgumentException(source + ": not a Diffusion4J run (format " + f + ", expected " + FORMAT + ")");
+    }
+    try {
+      JsonObject d = obj(o, "data", source);
+      JsonObject t = obj(o, "training", source);
+      long[] shape;
+      try {
+        shape = new Gson().fromJson(req(d, "sample_shape", source, "data."), long[].class);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(source + ": data.sample_shape must be an array of integers");
+      }
+      TrainSettings ts = new TrainSettings(num(t, "steps", source).longValue(), num(t, "batch", source).intValue(),
+          num(t, "accumulate", source).intValue(), num(t, "lr", source).doubleValue(),
+          num(t, "warmup", source).longValue(), str(t, "lr_schedule", source, "training."),
+          num(t, "clip", source).doubleValue(), num(t, "ema", source).doubleValue(),
+          num(t, "ema_half_life", source).doubleValue(), num(t, "seed", source).longValue(),
+          num(t, "log_every", source).intValue(), num(t, "checkpoint_every", source).intValue());
+      return new RunConfig(NetworkConfig.fromJson(req(o, "network", source, "").toString()),
+          Processes.fromJson(obj(o, "process", source).toString()), str(o, "objective", source, ""),
+          numIn(o, "sigma_data", source, "").doubleValue(), str(d, "spec", source, "data."), shape,
+          new DataSource.Affine(numIn(d, "scale", source, "data.").doubleValue(),
+              numIn(d, "shift", source, "data.").doubleValue()),
+          numIn(d, "classes", source, "data.").intValue(),
+          d.has("resolution") ? numIn(d, "resolution", source, "data.").intValue() : 0,
+          d.has("flip") && d.get("flip").isJsonPrimitive() && d.get("flip").getAsBoolean(), ts);
+    } catch (IllegalArgumentException e) {
+      throw e.getMessage() != null && e.getMessage().startsWith(source) ? e
+          : new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
   }
 
-  private static JsonObject obj(JsonObject o, String k) {
+  private static JsonElement req(JsonObject o, String k, String source, String path) {
     JsonElement e = o.get(k);
-    if (e == null || !e.isJsonObject()) {
-      throw new IllegalArgumentException("config.json lacks the object \"" + k + "\"");
+    if (e == null || e.isJsonNull()) {
+      throw new IllegalArgumentException(source + ": lacks \"" + path + k + "\"");
+    }
+    return e;
+  }
+
+  private static JsonObject obj(JsonObject o, String k, String source) {
+    JsonElement e = req(o, k, source, "");
+    if (!e.isJsonObject()) {
+      throw new IllegalArgumentException(source + ": \"" + k + "\" must be an object");
     }
     return e.getAsJsonObject();
+  }
+
+  private static String str(JsonObject o, String k, String source, String path) {
+    JsonElement e = req(o, k, source, path);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new IllegalArgumentException(source + ": \"" + path + k + "\" must be a string, got " + e);
+    }
+    return e.getAsString();
+  }
+
+  private static Number num(JsonObject t, String k, String source) {
+    return numIn(t, k, source, "training.");
+  }
+
+  private static Number numIn(JsonObject o, String k, String source, String path) {
+    JsonElement e = req(o, k, source, path);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+      throw new IllegalArgumentException(source + ": \"" + path + k + "\" must be a number, got " + e);
+    }
+    return e.getAsNumber();
   }
 }

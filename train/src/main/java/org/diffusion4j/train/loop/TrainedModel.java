@@ -42,7 +42,7 @@ public final class TrainedModel implements AutoCloseable {
    * @param ema the EMA weights (true, the default for sampling) or the raw weights
    */
   public static TrainedModel load(Path dir, boolean ema) throws IOException {
-    RunConfig config = RunConfig.fromJson(Checkpoint.readConfig(dir));
+    RunConfig config = RunConfig.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString());
     NDManager m = NDManager.newBaseManager();
     try {
       Block net = newNetwork(config, m);

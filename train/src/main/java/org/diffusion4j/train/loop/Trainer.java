@@ -11,7 +11,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
+import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.train.loss.DenoisingLoss;
+import org.diffusion4j.train.nn.NetworkDenoiser;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,8 +35,9 @@ import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.loss.Objective;
 
 /**
- * The training loop (SPEC A.1/A.2): draw a batch, a σ per example and ε, regress the preconditioned
- * network on the objective's weighted target, clip, take an AdamW step, update the EMA.
+ * The training loop: per step, draw the batches, ask the {@link TrainingLoss} for the loss of each
+ * micro-batch, back-propagate, clip, take an AdamW step and update the EMA of every trainable network
+ * (Ho et al. 2020, Algorithm 1; Karras et al. 2022, Algorithm of Appendix C for the EMA).
  *
  * <p>Reproducible and resumable: every step draws its data, σ's, ε's and dropout from generators
  * seeded by (seed, step), so a run resumed from a checkpoint at step k takes exactly the steps the
@@ -87,7 +94,11 @@ public final class Trainer {
 
   /** A logged step. */
   public record StepLog(long step, long steps, double loss, double lr, double gradNorm, double stepsPerSecond,
-      double seconds) {}
+      double seconds, Map<String, Double> metrics) {
+    public StepLog {
+      metrics = Map.copyOf(metrics);
+    }
+  }
 
   /** Observes training; the progress bar, sample grids and loss plots are listeners. */
   public interface Listener {
@@ -98,27 +109,86 @@ public final class Trainer {
     default void onCheckpoint(long step, Map<String, NDArray> ema) {}
   }
 
-  private final Block net;
-  private final Objective objective;
+  /** The name of the trained network of a single-network run. */
+  public static final String MODEL = "model";
+
+  /** One trainable network's parameters, optimiser and average. */
+  private static final class Slot {
+    final String name;
+    final String prefix;
+    final NetworkDenoiser model;
+    final Map<String, NDArray> params;
+    final AdamW adam = AdamW.defaults();
+    Ema ema;
+
+    Slot(String name, boolean primary, NetworkDenoiser model) {
+      this.name = name;
+      this.prefix = primary ? "" : name + "/";
+      this.model = model;
+      this.params = parameters(model.network());
+    }
+  }
+
+  private final Map<String, NetworkDenoiser> trainable;
+  private final Map<String, Denoiser> frozen;
+  private final Map<String, Function<NDManager, Block>> twins;
+  private final TrainingLoss loss;
   private final Batches data;
   private final Options opt;
   private final Path runDir;
-  private final JsonObject config;
+  private final String config;
   private final Listener listener;
+  private final List<Slot> slots = new ArrayList<>();
+  private volatile boolean stopRequested;
+  private long lastCheckpoint = -1;
 
   /**
+   * A single-network run of a denoising objective (the classic case).
+   *
    * @param net an initialised raw network F taking {@code NDList(x, cNoise[, labels])}
    * @param objective preconditioning, weighting and σ-draw
    * @param data batches
    * @param opt loop options
    * @param runDir the run directory (checkpoint and {@code metrics.jsonl})
-   * @param config the run's full description, stored in the checkpoint
+   * @param config the run's description (JSON text), stored in the checkpoint as {@code config.json}
    * @param listener observer (may be null)
    */
-  public Trainer(Block net, Objective objective, Batches data, Options opt, Path runDir, JsonObject config,
+  public Trainer(Block net, Objective objective, Batches data, Options opt, Path runDir, String config,
       Listener listener) {
-    this.net = net;
-    this.objective = objective;
+    this(Map.of(MODEL, new NetworkDenoiser(net, objective.preconditioning())), Map.of(), Map.of(),
+        new DenoisingLoss(objective), data, opt, runDir, config, listener);
+  }
+
+  /**
+   * Any loss over any set of networks.
+   *
+   * @param trainable the networks to train, by name, in a stable order (the first is the primary one:
+   *     its tensors keep their plain names in the checkpoint, the others are prefixed {@code name/})
+   * @param frozen networks the loss reads but never updates (teacher, reference, classifier)
+   * @param twins for trainable networks whose EMA the loss uses as a target network, a factory of an
+   *     initialised network of the same shape
+   * @param loss what is learned
+   * @param data batches
+   * @param opt loop options
+   * @param runDir the run directory
+   * @param config the run's description (JSON text), stored as {@code config.json}
+   * @param listener observer (may be null)
+   */
+  public Trainer(Map<String, NetworkDenoiser> trainable, Map<String, Denoiser> frozen,
+      Map<String, Function<NDManager, Block>> twins, TrainingLoss loss, Batches data, Options opt, Path runDir,
+      String config, Listener listener) {
+    if (trainable.isEmpty()) {
+      throw new IllegalArgumentException("a training run needs at least one trainable network");
+    }
+    for (String k : twins.keySet()) {
+      if (!trainable.containsKey(k)) {
+        throw new IllegalArgumentException("target twin '" + k + "' names no trainable network " + trainable.keySet());
+      }
+    }
+    this.trainable = Collections.unmodifiableMap(new LinkedHashMap<>(trainable));
+    this.frozen = Map.copyOf(frozen);
+    this.twins = Map.copyOf(twins);
+    this.loss = loss;
     this.data = data;
     this.opt = opt;
     this.runDir = runDir;
@@ -141,14 +211,18 @@ public final class Trainer {
 
   /** Copies named tensors into the matching parameter arrays (shapes must agree). */
   public static void loadInto(Map<String, NDArray> params, Map<String, Tensor> tensors, String what) {
+    loadInto(params, tensors, "", what);
+  }
+
+  private static void loadInto(Map<String, NDArray> params, Map<String, Tensor> tensors, String prefix, String what) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
-      Tensor t = tensors.get(e.getKey());
+      Tensor t = tensors.get(prefix + e.getKey());
       if (t == null) {
-        throw new IllegalArgumentException(what + " has no tensor '" + e.getKey() + "'");
+        throw new IllegalArgumentException(what + " has no tensor '" + prefix + e.getKey() + "'");
       }
       NDArray dst = e.getValue();
       if (!java.util.Arrays.equals(t.shape(), dst.getShape().getShape())) {
-        throw new IllegalArgumentException(what + " tensor '" + e.getKey() + "' has shape "
+        throw new IllegalArgumentException(what + " tensor '" + prefix + e.getKey() + "' has shape "
             + java.util.Arrays.toString(t.shape()) + " but the network expects " + dst.getShape());
       }
       try (NDArray src = t.toNDArray(dst.getManager())) {
@@ -157,109 +231,196 @@ public final class Trainer {
     }
   }
 
+  private static Map<String, Tensor> withPrefix(Map<String, Tensor> all, String prefix) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    all.forEach((k, v) -> {
+      if (k.startsWith(prefix)) {
+        String rest = k.substring(prefix.length());
+        if (prefix.isEmpty() && rest.contains("/")) {
+          return;
+        }
+        out.put(rest, v);
+      }
+    });
+    return out;
+  }
+
   /** The step's generator: a pure function of (seed, step). */
   static SplittableRandom stepRng(long seed, long step) {
     return new SplittableRandom(new SplittableRandom(seed).split().nextLong() ^ (step * 0x9E3779B97F4A7C15L));
   }
 
   /**
+   * Asks a running {@link #run} to stop at the end of the current step; it then writes a checkpoint at
+   * that step and returns (Ctrl-C in the CLI). Safe to call from any thread.
+   */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  /** The step of the last checkpoint this trainer wrote or resumed from, or −1 if none. */
+  public long lastCheckpoint() {
+    return lastCheckpoint;
+  }
+
+  /**
    * Trains from scratch, or from the checkpoint in the run directory when {@code resume} is set.
    *
    * @return the per-step losses of the steps taken in this call, in order
+   * @throws TrainingDivergedException when the loss or a gradient norm turns non-finite (the last
+   *     checkpoint is left as it was)
    */
   public List<Double> run(boolean resume) throws IOException {
-    NDManager root = net.getParameters().get(0).getValue().getArray().getManager();
-    Map<String, NDArray> params = parameters(net);
-    AdamW adam = AdamW.defaults();
-    Ema ema;
+    NDManager root = trainable.values().iterator().next().network().getParameters().get(0).getValue().getArray()
+        .getManager();
+    boolean primary = true;
+    for (Map.Entry<String, NetworkDenoiser> e : trainable.entrySet()) {
+      slots.add(new Slot(e.getKey(), primary, e.getValue()));
+      primary = false;
+    }
     long start = 0;
     if (resume) {
       Checkpoint c = Checkpoint.load(runDir);
-      loadInto(params, c.weights(), "checkpoint weights");
-      adam.load(toArrays(root, c.optimizer()), c.step(), params);
-      ema = Ema.restore(root, c.ema(), opt.ema(), Long.parseLong(c.state().getOrDefault("ema_updates", "" + c.step())));
+      for (Slot s : slots) {
+        loadInto(s.params, withPrefix(c.weights(), s.prefix), "", "checkpoint weights");
+        s.adam.load(toArrays(root, withPrefix(c.optimizer(), s.prefix)), c.step(), s.params);
+        String key = "ema_updates" + (s.prefix.isEmpty() ? "" : "/" + s.name);
+        s.ema = Ema.restore(root, withPrefix(c.ema(), s.prefix), opt.ema(),
+            Long.parseLong(c.state().getOrDefault(key, "" + c.step())));
+      }
       start = c.step();
+      lastCheckpoint = start;
       truncateMetrics(start);
     } else {
       Files.createDirectories(runDir);
       Files.deleteIfExists(runDir.resolve("metrics.jsonl"));
-      ema = new Ema(root, params, opt.ema());
+      for (Slot s : slots) {
+        s.ema = new Ema(root, s.params, opt.ema());
+      }
     }
-    if (start >= opt.steps()) {
-      ema.close();
-      return List.of();
-    }
-    ParameterStore ps = new ParameterStore(root, false);
-    List<Double> losses = new ArrayList<>();
-    int micro = opt.batch() / opt.accumulate();
-    long t0 = System.nanoTime();
-    long windowStart = t0;
-    long windowSteps = 0;
+    Map<String, NetworkDenoiser> targetNets = new LinkedHashMap<>();
     try {
+      if (start >= opt.steps()) {
+        return List.of();
+      }
+      ParameterStore ps = new ParameterStore(root, false);
+      List<Double> losses = new ArrayList<>();
+      int micro = opt.batch() / opt.accumulate();
+      long t0 = System.nanoTime();
+      long windowStart = t0;
+      long windowSteps = 0;
       for (long step = start; step < opt.steps(); step++) {
-        double loss;
-        double gradNorm;
+        if (stopRequested) {
+          if (lastCheckpoint < step) {
+            save(step);
+          }
+          break;
+        }
+        double total;
+        double gradNorm = 0;
         double lr = opt.lr().at(step);
+        Map<String, Double> metrics = new LinkedHashMap<>();
         try (NDManager sm = root.newSubManager(); NDScope scope = new NDScope()) {
           SplittableRandom rng = stepRng(opt.seed(), step);
           Engine.getInstance().setRandomSeed((int) (rng.nextLong() & 0x7fffffff));
+          Set<String> synced = new HashSet<>();
+          Function<String, NetworkDenoiser> targets = name -> {
+            Function<NDManager, Block> twin = twins.get(name);
+            if (twin == null) {
+              throw new IllegalArgumentException("trainable network '" + name + "' has no target twin; give the "
+                  + "Trainer a factory for it");
+            }
+            NetworkDenoiser t = targetNets.computeIfAbsent(name, k -> {
+              Block b = twin.apply(root);
+              // Built inside the step's scope: keep its parameters past the step.
+              b.getParameters().forEach(p -> NDScope.unregister(p.getValue().getArray()));
+              return new NetworkDenoiser(b, trainable.get(k).preconditioning());
+            });
+            if (synced.add(name)) {
+              Map<String, NDArray> arrays = new LinkedHashMap<>();
+              t.network().getParameters().forEach(p -> arrays.put(p.getKey(), p.getValue().getArray()));
+              slot(name).ema.copyTo(arrays);
+            }
+            return t;
+          };
           double sum = 0;
           for (int a = 0; a < opt.accumulate(); a++) {
             DataSource.Batch b = data.next(sm, micro, rng);
-            double[] sigma = objective.draw().draw(micro, rng);
-            NDArray eps = normals(sm, b.x(), rng);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-              NDArray l = objective.perExampleLoss(b.x(), sigma, eps, (in, cNoise) -> {
-                NDList input = b.labels() == null ? new NDList(in, cNoise) : new NDList(in, cNoise, b.labels());
-                return net.forward(ps, input, true).singletonOrThrow();
-              }).mean();
+              TrainingLoss.Value v = loss.compute(new StepContext(sm, rng, step, b, ps, trainable, frozen, targets));
+              NDArray l = v.loss();
               gc.backward(opt.accumulate() == 1 ? l : l.div(opt.accumulate()));
               sum += l.toType(DataType.FLOAT64, false).getDouble();
+              v.metrics().forEach((k, x) -> metrics.merge(k, x / opt.accumulate(), Double::sum));
             }
           }
-          loss = sum / opt.accumulate();
-          if (!Double.isFinite(loss)) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                "loss became %s at step %d (lr %.3g); lower --lr or set --clip; the last checkpoint in %s is intact",
-                loss, step, lr, runDir));
+          total = sum / opt.accumulate();
+          if (!Double.isFinite(total)) {
+            throw diverged("the loss became " + total, step, lr);
           }
-          List<NDArray> grads = new ArrayList<>();
-          params.values().forEach(p -> grads.add(p.getGradient()));
-          gradNorm = opt.clip() > 0 ? GradientClipping.clipGlobalNorm(grads, opt.clip())
-              : GradientClipping.globalNorm(grads);
-          adam.update(params, lr);
-          AdamW.zeroGradients(params);
-          ema.update(params);
+          boolean first = true;
+          for (Slot s : slots) {
+            List<NDArray> grads = new ArrayList<>();
+            s.params.values().forEach(p -> grads.add(p.getGradient()));
+            double norm = opt.clip() > 0 ? GradientClipping.clipGlobalNorm(grads, opt.clip())
+                : GradientClipping.globalNorm(grads);
+            if (!Double.isFinite(norm)) {
+              // Checked before any update: the parameters are still those of the previous step.
+              throw diverged("the gradient norm of '" + s.name + "' became " + norm + " (loss " + total + ")", step, lr);
+            }
+            if (first) {
+              gradNorm = norm;
+              first = false;
+            } else {
+              metrics.put("grad_norm/" + s.name, norm);
+            }
+            s.adam.update(s.params, lr);
+            AdamW.zeroGradients(s.params);
+            s.ema.update(s.params);
+          }
         }
-        losses.add(loss);
+        losses.add(total);
         windowSteps++;
         long done = step + 1;
         if (done % opt.logEvery() == 0 || done == opt.steps()) {
           long now = System.nanoTime();
           double sps = windowSteps / ((now - windowStart) / 1e9);
-          StepLog log = new StepLog(done, opt.steps(), loss, lr, gradNorm, sps, (now - t0) / 1e9);
+          StepLog log = new StepLog(done, opt.steps(), total, lr, gradNorm, sps, (now - t0) / 1e9, metrics);
           appendMetrics(log);
           listener.onLog(log);
           windowStart = now;
           windowSteps = 0;
         }
         if (done % opt.checkpointEvery() == 0 || done == opt.steps()) {
-          save(params, adam, ema, done);
-          listener.onCheckpoint(done, ema.averages());
+          save(done);
+          listener.onCheckpoint(done, slots.get(0).ema.averages());
         }
       }
+      return losses;
     } finally {
-      ema.close();
+      for (NetworkDenoiser t : targetNets.values()) {
+        t.network().getParameters().forEach(p -> p.getValue().getArray().close());
+      }
+      for (Slot s : slots) {
+        if (s.ema != null) {
+          s.ema.close();
+        }
+      }
+      slots.clear();
     }
-    return losses;
   }
 
-  private static NDArray normals(NDManager m, NDArray like, SplittableRandom rng) {
-    float[] v = new float[Math.toIntExact(like.size())];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) rng.nextGaussian();
+  private Slot slot(String name) {
+    for (Slot s : slots) {
+      if (s.name.equals(name)) {
+        return s;
+      }
     }
-    return m.create(v, like.getShape()).toType(like.getDataType(), false);
+    throw new IllegalArgumentException("no trainable network '" + name + "'");
+  }
+
+  private TrainingDivergedException diverged(String what, long step, double lr) {
+    return new TrainingDivergedException(what, step, lr, runDir, lastCheckpoint);
   }
 
   private static Map<String, NDArray> toArrays(NDManager m, Map<String, Tensor> tensors) {
@@ -268,18 +429,30 @@ public final class Trainer {
     return out;
   }
 
-  private void save(Map<String, NDArray> params, AdamW adam, Ema ema, long step) throws IOException {
+  private void save(long step) throws IOException {
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    Map<String, Tensor> averages = new LinkedHashMap<>();
+    Map<String, Tensor> optimizer = new LinkedHashMap<>();
     Map<String, String> state = new LinkedHashMap<>();
-    state.put("ema_updates", Long.toString(ema.updates()));
+    for (Slot s : slots) {
+      Safetensors.toTensors(s.params).forEach((k, v) -> weights.put(s.prefix + k, v));
+      s.ema.state().forEach((k, v) -> averages.put(s.prefix + k, v));
+      Safetensors.toTensors(s.adam.state()).forEach((k, v) -> optimizer.put(s.prefix + k, v));
+      state.put("ema_updates" + (s.prefix.isEmpty() ? "" : "/" + s.name), Long.toString(s.ema.updates()));
+    }
     state.put("seed", Long.toString(opt.seed()));
-    new Checkpoint(config, Safetensors.toTensors(params), ema.state(), Safetensors.toTensors(adam.state()), step,
-        state).save(runDir);
+    state.put("networks", String.join(",", trainable.keySet()));
+    new Checkpoint(config, weights, averages, optimizer, step, state).save(runDir);
+    lastCheckpoint = step;
   }
 
   private void appendMetrics(StepLog log) {
+    StringBuilder extra = new StringBuilder();
+    log.metrics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> extra.append(
+        String.format(Locale.ROOT, ",\"%s\":%.8g", e.getKey().replace("\"", "'"), e.getValue())));
     String line = String.format(Locale.ROOT,
-        "{\"step\":%d,\"loss\":%.8g,\"lr\":%.6g,\"grad_norm\":%.6g,\"steps_per_s\":%.4g,\"time_s\":%.3f}%n",
-        log.step(), log.loss(), log.lr(), log.gradNorm(), log.stepsPerSecond(), log.seconds());
+        "{\"step\":%d,\"loss\":%.8g,\"lr\":%.6g,\"grad_norm\":%.6g,\"steps_per_s\":%.4g,\"time_s\":%.3f%s}%n",
+        log.step(), log.loss(), log.lr(), log.gradNorm(), log.stepsPerSecond(), log.seconds(), extra);
     try {
       Files.writeString(runDir.resolve("metrics.jsonl"), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);

@@ -13,6 +13,7 @@ import org.diffusion4j.process.DiscreteDdpm;
 import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.process.RectifiedFlow;
 import org.diffusion4j.process.VpLinear;
+import org.diffusion4j.train.nn.NetworkDenoiser;
 
 /**
  * A training objective as the frame sees it (SPEC OBJ-08, PAR-04/06): a preconditioning that turns the
@@ -43,7 +44,7 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
   public static Objective of(String id, NoiseProcess process, double sigmaData) {
     switch (id.toLowerCase(Locale.ROOT)) {
       case "eps":
-        return new Objective("eps", new Preconditioning.Vp(0.1, 20, 1000), s -> 1 / (s * s), timeDraw(process));
+        return new Objective("eps", new Preconditioning.Vp(process, 1000), s -> 1 / (s * s), timeDraw(process));
       case "x0":
         return new Objective("x0", new Preconditioning.X0(sigmaData), s -> 1, timeDraw(process));
       case "v":
@@ -56,8 +57,8 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
         return new Objective("edm", new Preconditioning.Edm(sigmaData),
             s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
       case "vp":
-        return new Objective("vp", new Preconditioning.Vp(0.1, 20, 1000), s -> 1 / (s * s),
-            new SigmaDraw.UniformTime(VpLinear.DEFAULT, 1e-5, 1));
+        return new Objective("vp", new Preconditioning.Vp(process, 1000), s -> 1 / (s * s),
+            process instanceof VpLinear ? new SigmaDraw.UniformTime(process, 1e-5, 1) : timeDraw(process));
       case "flow":
         return new Objective("flow", new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
             new SigmaDraw.LogitNormal(0, 1));
@@ -77,59 +78,54 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
     return new SigmaDraw.UniformTime(p, p.tMin(), p.tMax());
   }
 
-  /** The raw network: F(c_in x̂, c_noise) with c_noise shaped [n]. */
+  /** A raw network F(c_in x̂, c_noise) with c_noise shaped [n] (hand-made F's in tests). */
   @FunctionalInterface
   public interface Network {
     NDArray forward(NDArray input, NDArray cNoise);
   }
 
-  /** Per-example coefficients for a batch of σ's, broadcastable against x of {@code rank} dims. */
-  public record BatchScalings(NDArray cSkip, NDArray cOut, NDArray cIn, NDArray cNoise, NDArray weight) {}
-
-  /** c_skip, c_out, c_in shaped [n, 1, …] for broadcasting, c_noise [n], and λ c_out² [n]. */
-  public BatchScalings batchScalings(NDManager m, double[] sigma, int rank, DataType dtype) {
-    int n = sigma.length;
-    double[] skip = new double[n];
-    double[] out = new double[n];
-    double[] in = new double[n];
-    double[] noise = new double[n];
-    double[] w = new double[n];
-    for (int i = 0; i < n; i++) {
-      Scalings s = preconditioning.scalings(sigma[i]);
-      skip[i] = s.cSkip();
-      out[i] = s.cOut();
-      in[i] = s.cIn();
-      noise[i] = s.cNoise();
-      w[i] = weighting.applyAsDouble(sigma[i]) * s.cOut() * s.cOut();
+  /** {@code λ(σ)·c_out(σ)²} per sample: the weight of ‖F − target‖² that makes it λ‖D − x0‖². */
+  public double[] effectiveWeights(double[] sigma) {
+    double[] w = new double[sigma.length];
+    for (int i = 0; i < sigma.length; i++) {
+      double cOut = preconditioning.scalings(sigma[i]).cOut();
+      w[i] = weighting.applyAsDouble(sigma[i]) * cOut * cOut;
     }
-    Shape b = broadcastShape(n, rank);
-    return new BatchScalings(m.create(skip, b).toType(dtype, false), m.create(out, b).toType(dtype, false),
-        m.create(in, b).toType(dtype, false), m.create(noise, new Shape(n)).toType(dtype, false),
-        m.create(w, new Shape(n)).toType(dtype, false));
-  }
-
-  private static Shape broadcastShape(int n, int rank) {
-    long[] bshape = new long[rank];
-    java.util.Arrays.fill(bshape, 1);
-    bshape[0] = n;
-    return new Shape(bshape);
+    return w;
   }
 
   /**
-   * The per-example loss {@code λ c_out² mean‖F − target‖²} (mean over the example's elements), shape
-   * [n]: x0 clean data, sigma per example, eps standard normal of x0's shape.
+   * The per-example loss of a preconditioned forward, {@code λ c_out² mean‖F − (x0 − c_skip x̂)/c_out‖²}
+   * (mean over the example's elements), shape [n]; equal to {@code λ mean‖D − x0‖²}.
+   *
+   * @param out the forward at x̂ = x0 + σ ε (from {@link NetworkDenoiser#forward} or
+   *     {@link NetworkDenoiser#precondition})
+   * @param x0 the clean data
+   * @param sigma σ per example, each &gt; 0
+   */
+  public NDArray perExampleLoss(NetworkDenoiser.Output out, NDArray x0, double[] sigma) {
+    NDManager m = x0.getManager();
+    int rank = x0.getShape().dimension();
+    NDArray target = out.effectiveTarget(x0);
+    NDArray se = out.f().toType(x0.getDataType(), false).sub(target).square();
+    // Mean over each example's elements (DJL's PyTorch engine reduces over one axis at a time).
+    NDArray mse = rank == 1 ? se : se.reshape(sigma.length, -1).mean(new int[] {1});
+    return mse.mul(m.create(effectiveWeights(sigma)).toType(x0.getDataType(), false));
+  }
+
+  /**
+   * The per-example loss of a hand-made raw network F at {@code x̂ = x0 + σ ε}, through the same
+   * preconditioned forward as training and sampling.
    */
   public NDArray perExampleLoss(NDArray x0, double[] sigma, NDArray eps, Network f) {
     NDManager m = x0.getManager();
     int rank = x0.getShape().dimension();
-    BatchScalings c = batchScalings(m, sigma, rank, x0.getDataType());
-    NDArray sigmaB = m.create(sigma, broadcastShape(sigma.length, rank)).toType(x0.getDataType(), false);
-    NDArray xHat = x0.add(eps.mul(sigmaB));
-    NDArray out = f.forward(xHat.mul(c.cIn()), c.cNoise());
-    NDArray target = x0.sub(xHat.mul(c.cSkip())).div(c.cOut());
-    NDArray se = out.sub(target).square();
-    // Mean over each example's elements (DJL's PyTorch engine reduces over one axis at a time).
-    NDArray mse = rank == 1 ? se : se.reshape(sigma.length, -1).mean(new int[] {1});
-    return mse.mul(c.weight());
+    long[] b = new long[rank];
+    java.util.Arrays.fill(b, 1);
+    b[0] = sigma.length;
+    NDArray xHat = x0.add(eps.mul(m.create(sigma, new Shape(b)).toType(x0.getDataType(), false)));
+    NetworkDenoiser.Output out = NetworkDenoiser.precondition(preconditioning, xHat, sigma,
+        org.diffusion4j.denoiser.Conditioning.NONE, (in, cNoise, labels) -> f.forward(in, cNoise));
+    return perExampleLoss(out, x0, sigma);
   }
 }

@@ -32,7 +32,7 @@ final class ClassEmbedding extends FixedBlock {
   }
 
   /**
-   * @param labels int labels {@code [n]} in 0…K (K = the null label), or null for all-null
+   * @param labels int labels {@code [n]} in 0…K−1, or K or −1 for the null label ∅; null for all-null
    * @param like a batch array whose manager and size n the result takes
    */
   NDArray apply(ParameterStore ps, NDArray labels, NDArray like, boolean training) {
@@ -42,15 +42,24 @@ final class ClassEmbedding extends FixedBlock {
       // No labels: every row is ∅.
       labels = like.getManager().full(new Shape(n), classes, DataType.INT64);
     } else {
-      int[] values = labels.toType(DataType.INT32, false).toIntArray();
+      long[] values = labels.toType(DataType.INT64, false).toLongArray();
       if (values.length != n) {
         throw new IllegalArgumentException("labels must have shape [" + n + "], got " + labels.getShape());
       }
-      for (int v : values) {
-        if (v < 0 || v > classes) {
-          throw new IllegalArgumentException("class label " + v + " outside 0…" + classes
-              + " (" + classes + " = the null label)");
+      boolean remap = false;
+      for (int i = 0; i < values.length; i++) {
+        long v = values[i];
+        if (v < -1 || v > classes) {
+          throw new IllegalArgumentException("class label " + v + " outside 0…" + (classes - 1)
+              + " (−1 or " + classes + " = the null label)");
         }
+        if (v == -1) {
+          values[i] = classes;
+          remap = true;
+        }
+      }
+      if (remap) {
+        labels = FixedBlock.local(like.getManager().create(values), like);
       }
     }
     NDArray index = labels.toType(DataType.INT64, false);

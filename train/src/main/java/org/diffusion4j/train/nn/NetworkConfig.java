@@ -20,18 +20,13 @@ public sealed interface NetworkConfig permits MlpConfig, UNetConfig {
   /** A new, uninitialised network of this shape. */
   Block build();
 
-  /** This config as a JSON object with a {@code type} field. */
-  default JsonObject toJsonTree() {
+  /** This config as pretty-printed JSON, a {@code type} field first. */
+  default String toJson() {
     JsonObject o = new JsonObject();
     o.addProperty("type", type());
     JsonObject fields = Json.GSON.toJsonTree(this).getAsJsonObject();
     fields.entrySet().forEach(en -> o.add(en.getKey(), en.getValue()));
-    return o;
-  }
-
-  /** This config as pretty-printed JSON. */
-  default String toJson() {
-    return Json.GSON.toJson(toJsonTree());
+    return Json.GSON.toJson(o);
   }
 
   /** Parses {@link #toJson()}'s output. */
@@ -48,7 +43,7 @@ public sealed interface NetworkConfig permits MlpConfig, UNetConfig {
    * embedding, heads, downsample) take their default values, so configs written with only the
    * required fields load.
    */
-  static NetworkConfig fromJsonTree(JsonElement json) {
+  private static NetworkConfig fromJsonTree(JsonElement json) {
     if (json == null || !json.isJsonObject() || !json.getAsJsonObject().has("type")) {
       throw new IllegalArgumentException("network config must be a JSON object with a \"type\" field");
     }

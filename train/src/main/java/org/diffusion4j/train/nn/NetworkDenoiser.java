@@ -8,34 +8,42 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import java.util.Arrays;
+import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.denoiser.Preconditioning;
 import org.diffusion4j.denoiser.Scalings;
 
 /**
- * A raw network F made into the frame's denoiser by preconditioning (Karras et al. 2022 eq. 7 and
- * Table 1; seed 003 eq. 6–7; SPEC NET-01, PAR-06):
- * {@code D(x̂; σ) = c_skip(σ)·x̂ + c_out(σ)·F(c_in(σ)·x̂; c_noise(σ) [, labels])}.
+ * A raw network F made into the frame's denoiser by preconditioning (Karras et al. 2022, eq. 7 and
+ * Table 1): {@code D(x̂; σ, c) = c_skip(σ)·x̂ + c_out(σ)·F(c_in(σ)·x̂; c_noise(σ), c)}.
  *
  * <p>Every model of the frame is one {@link Preconditioning} row around the same F:
  * <ul>
  *   <li>EDM ({@code Preconditioning.Edm(σ_data)}): F predicts a mixture of x0 and ε with unit-variance
  *       input and target; {@code c_noise = ¼ ln σ}.</li>
- *   <li>VP / DDPM ({@code Vp}): F is an ε-network, {@code D = x̂ − σ F}, queried at
- *       {@code c_noise = (M−1) t(σ)} with input {@code x̂/sqrt(σ²+1)} = the VP state x_t.</li>
+ *   <li>VP / DDPM ({@code Vp}): F is an ε-network, {@code D = x̂ − σ F}, queried at the time of the
+ *       run's own process (the timestep on a discrete schedule) with input {@code x̂/sqrt(σ²+1)}.</li>
  *   <li>VE / NCSN ({@code Ve}): {@code D = x̂ + σ F}, F = −ε = σ·score, {@code c_noise = ln(σ/2)}.</li>
  *   <li>Flow matching / rectified flow ({@code Flow}): F is the velocity u(x_t, t) of
  *       {@code x_t = (1−t) x0 + t ε} at {@code t = σ/(1+σ)}, {@code x_t = x̂/(1+σ)}, so
  *       {@code D = x_t − t u}.</li>
  * </ul>
- * Training any of these is the same regression {@code λ(σ)‖D(x0 + σε; σ) − x0‖²} through
- * {@link #denoise(ParameterStore, boolean, NDArray, NDArray, NDArray)}; sampling is any sampler on
- * this class as a {@link Denoiser}.
  *
- * <p>At σ = 0 every row has {@code c_skip = 1, c_out = 0}, so {@code D(x̂; 0) = x̂} is returned without
- * calling F (whose c_noise may be −∞ there).
+ * <p>There is exactly one preconditioned forward, {@link #forward}: per-sample σ, the batch's
+ * conditioning, differentiable when called with a training parameter store inside a
+ * {@code GradientCollector}. Training asks it for F and the effective target (the loss of Karras et
+ * al. 2022, eq. 8, in the form that stays finite in float32 at σ → 0 and σ → ∞); sampling asks it, via
+ * {@link #denoise}, for D in inference mode.
+ *
+ * <p>At σ = 0 every row has {@code c_skip = 1, c_out = 0}, so {@code D(x̂; 0) = x̂}: a batch entirely at
+ * σ = 0 returns x̂ without calling F, and a σ = 0 row in a mixed batch is fed F at a finite c_noise and
+ * multiplied by c_out = 0.
  */
 public final class NetworkDenoiser implements Denoiser {
+  /** The σ whose c_noise is fed to F for σ = 0 rows of a mixed batch (their F is multiplied by 0). */
+  private static final double ZERO_STANDIN = 1e-20;
+
   private final Block network;
   private final Preconditioning preconditioning;
 
@@ -58,93 +66,116 @@ public final class NetworkDenoiser implements Denoiser {
     return preconditioning;
   }
 
-  /** Unconditional sampling-mode denoiser (labels absent: the null label for class networks). */
-  @Override
-  public NDArray denoise(NDArray x, double sigma) {
-    return denoise(x, sigma, null);
+  /**
+   * The preconditioned forward at one batch: F's output together with the coefficients, each shaped
+   * {@code [n, 1, …]} to broadcast against x̂.
+   *
+   * @param xHat the scaled state x̂ the forward was evaluated at
+   * @param f the raw network's output F(c_in·x̂; c_noise, c), in F's dtype (FLOAT32)
+   * @param cSkip c_skip per sample, in x̂'s dtype
+   * @param cOut c_out per sample, in x̂'s dtype
+   */
+  public record Output(NDArray xHat, NDArray f, NDArray cSkip, NDArray cOut) {
+    /** {@code D = c_skip·x̂ + c_out·F}, in x̂'s dtype. */
+    public NDArray denoised() {
+      return xHat.mul(cSkip).add(f.toType(xHat.getDataType(), false).mul(cOut));
+    }
+
+    /**
+     * What F should have output for D to equal {@code x0}: {@code (x0 − c_skip·x̂)/c_out}, so that
+     * {@code ‖D − x0‖² = c_out²·‖F − target‖²} (Karras et al. 2022, eq. 8). Every σ must be &gt; 0.
+     */
+    public NDArray effectiveTarget(NDArray x0) {
+      return x0.sub(xHat.mul(cSkip)).div(cOut);
+    }
   }
 
-  /** A sampling-mode denoiser with fixed class labels {@code [n]} (null: the null label). */
-  public Denoiser withLabels(NDArray labels) {
-    return (x, sigma) -> denoise(x, sigma, labels);
+  /** The raw network as the preconditioning calls it: F(c_in·x̂, c_noise[n], labels[n] or null). */
+  @FunctionalInterface
+  public interface RawNetwork {
+    NDArray apply(NDArray input, NDArray cNoise, NDArray labels);
   }
 
   /**
-   * Sampling mode: σ shared by the batch, F in inference (no dropout, no gradients — do not call
-   * inside an open {@code GradientCollector}). Computes in F's FLOAT32 and returns x's dtype; every
-   * intermediate is closed, the result joins the caller's {@code NDScope} if one is open.
+   * The one preconditioned forward of this network.
    *
-   * @param x x̂ {@code [n, …]}, FLOAT32 or FLOAT64
-   * @param sigma σ ≥ 0
-   * @param labels int class labels {@code [n]}, or null
+   * @param ps the parameter store: a training store inside a {@code GradientCollector} makes the
+   *     output differentiable in F's parameters (and in x̂, if x̂ requires a gradient)
+   * @param training true to apply dropout
+   * @param xHat x̂ = x0 + σ ε, {@code [n, …]}, FLOAT32 or FLOAT64 (F runs in FLOAT32)
+   * @param sigma σ per sample, length n, each finite and ≥ 0
+   * @param conditioning the batch's conditioning (labels reach F; {@link Conditioning#NULL_LABEL} is ∅)
    */
-  public NDArray denoise(NDArray x, double sigma, NDArray labels) {
-    if (!(sigma >= 0) || Double.isInfinite(sigma)) {
-      throw new IllegalArgumentException("σ must be finite and ≥ 0, got " + sigma);
+  public Output forward(ParameterStore ps, boolean training, NDArray xHat, double[] sigma, Conditioning conditioning) {
+    return precondition(preconditioning, xHat, sigma, conditioning, (in, cNoise, labels) -> {
+      NDList list = new NDList(in.toType(DataType.FLOAT32, false), cNoise.toType(DataType.FLOAT32, false));
+      if (labels != null) {
+        list.add(labels);
+      }
+      return network.forward(ps, list, training).singletonOrThrow();
+    });
+  }
+
+  /**
+   * The preconditioning arithmetic itself, for any raw network: coefficients computed on the host in
+   * double per sample, F called once on the whole batch. {@link #forward} is this with the block as F;
+   * the objectives' tests call it with hand-made F's.
+   */
+  public static Output precondition(Preconditioning preconditioning, NDArray xHat, double[] sigma,
+      Conditioning conditioning, RawNetwork f) {
+    Shape s = xHat.getShape();
+    int n = Math.toIntExact(s.get(0));
+    Denoiser.checkSigma(sigma, n);
+    conditioning.requireSize(n);
+    double[] cSkip = new double[n];
+    double[] cOut = new double[n];
+    double[] cIn = new double[n];
+    double[] cNoise = new double[n];
+    for (int i = 0; i < n; i++) {
+      Scalings c = preconditioning.scalings(sigma[i] == 0 ? ZERO_STANDIN : sigma[i]);
+      if (!Double.isFinite(c.cNoise()) || !Double.isFinite(c.cIn())) {
+        throw new IllegalArgumentException("c_noise(σ = " + sigma[i] + ") = " + c.cNoise() + " of sample " + i
+            + " is not finite for " + preconditioning.id() + " preconditioning");
+      }
+      cSkip[i] = sigma[i] == 0 ? 1 : c.cSkip();
+      cOut[i] = sigma[i] == 0 ? 0 : c.cOut();
+      cIn[i] = c.cIn();
+      cNoise[i] = c.cNoise();
     }
-    if (sigma == 0) {
-      // σ = 0: D(x̂; 0) = x̂.
+    NDManager m = xHat.getManager();
+    long[] b = new long[s.dimension()];
+    Arrays.fill(b, 1);
+    b[0] = n;
+    Shape bShape = new Shape(b);
+    DataType type = xHat.getDataType();
+    NDArray xIn = xHat.mul(m.create(cIn, bShape).toType(type, false));
+    long[] labels = conditioning.labels();
+    NDArray out = f.apply(xIn, m.create(cNoise).toType(type, false), labels == null ? null : m.create(labels));
+    return new Output(xHat, out, m.create(cSkip, bShape).toType(type, false), m.create(cOut, bShape).toType(type, false));
+  }
+
+  /**
+   * Sampling mode: {@link #forward} with F in inference (no dropout), returning D in x's dtype. Every
+   * intermediate is closed; the result joins the caller's {@code NDScope} if one is open. Outside a
+   * {@code GradientCollector} nothing is recorded for gradients.
+   */
+  @Override
+  public NDArray denoise(NDArray x, double[] sigma, Conditioning conditioning) {
+    Denoiser.checkSigma(sigma, x.getShape().get(0));
+    boolean allZero = true;
+    for (double v : sigma) {
+      allZero &= v == 0;
+    }
+    if (allZero) {
+      conditioning.requireSize(x.getShape().get(0));
       return x.duplicate();
     }
-    Scalings c = preconditioning.scalings(sigma);
     NDArray result;
     try (NDScope scope = new NDScope()) {
-      NDManager m = x.getManager();
-      long n = x.getShape().get(0);
-      NDArray xIn = x.toType(DataType.FLOAT32, false).mul((float) c.cIn());
-      NDArray cNoise = m.full(new Shape(n), (float) c.cNoise(), DataType.FLOAT32);
-      NDList in = labels == null ? new NDList(xIn, cNoise) : new NDList(xIn, cNoise, labels);
-      NDArray f = network.forward(new ParameterStore(m, false), in, false).singletonOrThrow();
-      result = x.mul(c.cSkip()).add(f.toType(x.getDataType(), false).mul(c.cOut()));
+      result = forward(new ParameterStore(x.getManager(), false), false, x, sigma, conditioning).denoised();
       NDScope.unregister(result);
     }
     NDScope.register(result);
     return result;
-  }
-
-  /**
-   * Training mode: per-sample σ, differentiable in F's parameters (open a {@code GradientCollector}
-   * around the loss). The coefficients are computed on the host from the core preconditioning and
-   * broadcast over x's trailing axes.
-   *
-   * @param ps the parameter store of the step
-   * @param training true to apply dropout
-   * @param xHat x̂ = x0 + σ ε, {@code [n, …]} FLOAT32
-   * @param sigma σ per sample, {@code [n]}, each &gt; 0 (or wherever c_noise is finite)
-   * @param labels int class labels {@code [n]}, or null
-   * @return D(x̂; σ), shaped like x̂
-   */
-  public NDArray denoise(ParameterStore ps, boolean training, NDArray xHat, NDArray sigma, NDArray labels) {
-    Shape s = xHat.getShape();
-    int n = Math.toIntExact(s.get(0));
-    double[] sig = sigma.toType(DataType.FLOAT64, false).toDoubleArray();
-    if (sig.length != n) {
-      throw new IllegalArgumentException("sigma must have shape [" + n + "], got " + sigma.getShape());
-    }
-    float[] cSkip = new float[n];
-    float[] cOut = new float[n];
-    float[] cIn = new float[n];
-    float[] cNoise = new float[n];
-    for (int i = 0; i < n; i++) {
-      Scalings c = preconditioning.scalings(sig[i]);
-      if (!Double.isFinite(c.cNoise()) || !Double.isFinite(c.cIn())) {
-        throw new IllegalArgumentException("c_noise(σ = " + sig[i] + ") = " + c.cNoise() + " at index " + i
-            + " is not finite for " + preconditioning.id() + " preconditioning; draw σ > 0");
-      }
-      cSkip[i] = (float) c.cSkip();
-      cOut[i] = (float) c.cOut();
-      cIn[i] = (float) c.cIn();
-      cNoise[i] = (float) c.cNoise();
-    }
-    NDManager m = xHat.getManager();
-    long[] b = new long[s.dimension()];
-    java.util.Arrays.fill(b, 1);
-    b[0] = n;
-    Shape bShape = new Shape(b);
-    NDArray xIn = xHat.mul(m.create(cIn, bShape));
-    NDList in = labels == null ? new NDList(xIn, m.create(cNoise))
-        : new NDList(xIn, m.create(cNoise), labels);
-    NDArray f = network.forward(ps, in, training).singletonOrThrow();
-    return xHat.mul(m.create(cSkip, bShape)).add(f.mul(m.create(cOut, bShape)));
   }
 }

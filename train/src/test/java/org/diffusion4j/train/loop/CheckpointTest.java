@@ -21,9 +21,8 @@ class CheckpointTest {
   @TempDir Path dir;
 
   private static Checkpoint sample(long step, float shift) {
-    JsonObject config = JsonParser.parseString(
-        "{\"model\":{\"net\":\"mlp\",\"width\":64},\"process\":\"edm\",\"objective\":\"edm\",\"data\":{\"scale\":1.0}}")
-        .getAsJsonObject();
+    String config =
+        "{\"model\":{\"net\":\"mlp\",\"width\":64},\"process\":\"edm\",\"objective\":\"edm\",\"data\":{\"scale\":1.0}}";
     return new Checkpoint(config,
         Map.of("net.w", Tensor.of(new float[] {1 + shift, 2, 3, 4}, 2, 2), "net.b", Tensor.of(new float[] {shift}, 1)),
         Map.of("net.w", Tensor.of(new float[] {0.5f, 1, 1.5f, 2 + shift}, 2, 2), "net.b", Tensor.of(new float[] {0}, 1)),

@@ -28,8 +28,8 @@ class TrainedModelTest {
   void savedRunReloadsToTheSameDenoiser() throws Exception {
     DataSource data = DataSources.parse("8-gaussians");
     RunConfig config = new RunConfig(new MlpConfig(2, 32, 1, 16, 0), VpLinear.DEFAULT, "v", 1.0, "8-gaussians",
-        data.sampleShape(), data.scaling(), 0, new JsonObject());
-    assertEquals(config.toJson(), RunConfig.fromJson(config.toJson()).toJson(), "config JSON round trip");
+        data.sampleShape(), data.scaling(), 0, 0, false, TrainSettings.defaults(false, 12));
+    assertEquals(config.toJson(), RunConfig.fromJson(config.toJson(), "config").toJson(), "config JSON round trip");
     try (NDManager m = NDManager.newBaseManager()) {
       Block net = TrainedModel.newNetwork(config, m);
       new Trainer(net, config.objectiveValue(), Trainer.Batches.of(data, false),

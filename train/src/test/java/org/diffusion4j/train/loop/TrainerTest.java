@@ -57,7 +57,7 @@ class TrainerTest {
     try (NDManager m = NDManager.newBaseManager()) {
       Mlp net = newNet(m, 64);
       Objective o = Objective.of("edm", Edm.DEFAULT, 0.5);
-      new Trainer(net, o, gaussianBatches(), options(600, 600), dir, new JsonObject(), null).run(false);
+      new Trainer(net, o, gaussianBatches(), options(600, 600), dir, "{}", null).run(false);
       NetworkDenoiser d = new NetworkDenoiser(net, o.preconditioning());
       long[] seeds = new long[256];
       for (int i = 0; i < seeds.length; i++) {
@@ -85,12 +85,12 @@ class TrainerTest {
     List<Double> whole;
     try (NDManager m = NDManager.newBaseManager()) {
       whole = new Trainer(newNet(m, 32), Objective.of("edm", Edm.DEFAULT, 0.5), gaussianBatches(), options(20, 10),
-          dir.resolve("a"), new JsonObject(), null).run(false);
+          dir.resolve("a"), "{}", null).run(false);
     }
     List<Double> resumed = new ArrayList<>();
     try (NDManager m = NDManager.newBaseManager()) {
       resumed.addAll(new Trainer(newNet(m, 32), Objective.of("edm", Edm.DEFAULT, 0.5), gaussianBatches(),
-          options(10, 10), dir.resolve("b"), new JsonObject(), null).run(false));
+          options(10, 10), dir.resolve("b"), "{}", null).run(false));
     }
     try (NDManager m = NDManager.newBaseManager()) {
       // A fresh process: new network (different init would not matter: weights come from the checkpoint).
@@ -98,7 +98,7 @@ class TrainerTest {
       Mlp net = new MlpConfig(2, 32, 2, 16, 0).build();
       net.initialize(m, DataType.FLOAT32, new Shape(4, 2), new Shape(4));
       resumed.addAll(new Trainer(net, Objective.of("edm", Edm.DEFAULT, 0.5), gaussianBatches(), options(20, 10),
-          dir.resolve("b"), new JsonObject(), null).run(true));
+          dir.resolve("b"), "{}", null).run(true));
     }
     assertEquals(20, resumed.size());
     for (int i = 0; i < 20; i++) {
@@ -114,7 +114,7 @@ class TrainerTest {
       Mlp net = newNet(m, 32);
       int[] counts = new int[81];
       new Trainer(net, Objective.of("edm", Edm.DEFAULT, 0.5), gaussianBatches(), options(80, 1000), dir,
-          new JsonObject(), new Trainer.Listener() {
+          "{}", new Trainer.Listener() {
             @Override
             public void onLog(Trainer.StepLog log) {
               counts[(int) log.step()] = m.getManagedArrays().size();
@@ -128,14 +128,14 @@ class TrainerTest {
   void corruptCheckpointGivesAClearErrorAndLeavesTheRunIntact() throws Exception {
     try (NDManager m = NDManager.newBaseManager()) {
       new Trainer(newNet(m, 16), Objective.of("edm", Edm.DEFAULT, 0.5), gaussianBatches(), options(5, 5), dir,
-          new JsonObject(), null).run(false);
+          "{}", null).run(false);
       Path w = dir.resolve(Checkpoint.WEIGHTS);
       byte[] bytes = Files.readAllBytes(w);
       Files.write(w, java.util.Arrays.copyOf(bytes, bytes.length / 2));
       byte[] metrics = Files.readAllBytes(dir.resolve("metrics.jsonl"));
       var e = assertThrows(IllegalArgumentException.class,
           () -> new Trainer(newNet(m, 16), Objective.of("edm", Edm.DEFAULT, 0.5), gaussianBatches(), options(10, 5),
-              dir, new JsonObject(), null).run(true));
+              dir, "{}", null).run(true));
       assertTrue(e.getMessage().contains(Checkpoint.WEIGHTS), e.getMessage());
       assertEquals(bytes.length / 2, Files.size(w), "the corrupt file is left for inspection, not overwritten");
       assertEquals(new String(metrics), Files.readString(dir.resolve("metrics.jsonl")));

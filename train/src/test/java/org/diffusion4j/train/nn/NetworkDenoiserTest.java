@@ -37,7 +37,7 @@ class NetworkDenoiserTest {
   }
 
   private static final List<Preconditioning> ROWS = List.of(new Preconditioning.Edm(0.5),
-      new Preconditioning.Vp(0.1, 20, 1000), new Preconditioning.Ve(), new Preconditioning.Flow());
+      Preconditioning.Vp.standard(), new Preconditioning.Ve(), new Preconditioning.Flow());
 
   private static double expected(Preconditioning p, double x, double sigma, double label) {
     Scalings c = p.scalings(sigma);
@@ -63,7 +63,7 @@ class NetworkDenoiserTest {
           }
         }
         // Labels reach F.
-        double[] withLabels = d.withLabels(m.create(new int[] {1, 2, 3})).denoise(x, 0.7).toDoubleArray();
+        double[] withLabels = d.conditioned(org.diffusion4j.denoiser.Conditioning.ofLabels(1, 2, 3)).denoise(x, 0.7).toDoubleArray();
         assertEquals(expected(p, xs[2], 0.7, 3), withLabels[2], 1e-4 * (1 + Math.abs(withLabels[2])));
       }
     }
@@ -115,7 +115,8 @@ class NetworkDenoiserTest {
         NDArray x = m.randomNormal(new Shape(3, 2));
         NDArray batch;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          batch = d.denoise(new ParameterStore(m, false), false, x, m.create(sigmas), null);
+          batch = d.forward(new ParameterStore(m, false), false, x, sigmas,
+              org.diffusion4j.denoiser.Conditioning.NONE).denoised();
           gc.backward(batch.square().sum());
         }
         float[] got = batch.toFloatArray();
@@ -132,9 +133,9 @@ class NetworkDenoiserTest {
       }
       NetworkDenoiser edm = new NetworkDenoiser(new Affine(), new Preconditioning.Edm(0.5));
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> edm.denoise(new ParameterStore(m, false), false, m.zeros(new Shape(2, 1)),
-              m.create(new float[] {1, 0}), null));
-      assertTrue(e.getMessage().contains("index 1"), e.getMessage());
+          () -> edm.forward(new ParameterStore(m, false), false, m.zeros(new Shape(2, 1)),
+              new double[] {1, -1}, org.diffusion4j.denoiser.Conditioning.NONE));
+      assertTrue(e.getMessage().contains("sample 1"), e.getMessage());
     }
   }
 }

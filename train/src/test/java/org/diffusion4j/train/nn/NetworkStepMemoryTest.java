@@ -29,10 +29,23 @@ class NetworkStepMemoryTest {
       NDArray xHat = x0.add(step.randomNormal(shape).mul(sigma.reshape(shape.get(0), 1, 1, 1)
           .reshape(sigmaShape(shape))));
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray denoised = d.denoise(new ParameterStore(step, false), true, xHat, sigma, labels);
+        NDArray denoised = d.forward(new ParameterStore(step, false), true, xHat,
+            sigma.toType(DataType.FLOAT64, false).toDoubleArray(), labels == null
+                ? org.diffusion4j.denoiser.Conditioning.NONE
+                : org.diffusion4j.denoiser.Conditioning.ofLabels(longs(labels)))
+            .denoised();
         gc.backward(denoised.sub(x0).square().mean());
       }
       zeroGradients(d.network());
+    }
+  }
+
+  private static long[] longs(NDArray labels) {
+    if (labels.getDataType() == DataType.INT64) {
+      return labels.toLongArray();
+    }
+    try (NDArray l = labels.toType(DataType.INT64, false)) {
+      return l.toLongArray();
     }
   }
 

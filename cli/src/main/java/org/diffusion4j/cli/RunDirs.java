@@ -1,0 +1,85 @@
+package org.diffusion4j.cli;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.diffusion4j.train.loop.Checkpoint;
+
+/**
+ * The rule for run directories: a command writes only into a folder it creates, an empty one, or one
+ * that carries its own run marker ({@code config.json} of a Diffusion4J run); anything else is refused
+ * with a message naming the folder. Nothing a user put there is ever deleted.
+ */
+final class RunDirs {
+  /** The files a run writes at its top level (the only ones {@link #replaceRun} removes). */
+  private static final List<String> RUN_FILES = List.of(Checkpoint.CONFIG, Checkpoint.WEIGHTS, Checkpoint.EMA,
+      Checkpoint.OPTIMIZER, "metrics.jsonl", "loss.png");
+
+  private RunDirs() {}
+
+  /** Whether {@code dir} holds a Diffusion4J run. */
+  static boolean isRun(Path dir) {
+    Path c = dir.resolve(Checkpoint.CONFIG);
+    if (!Files.isRegularFile(c)) {
+      return false;
+    }
+    try {
+      return Files.readString(c).contains("\"diffusion4j-run-1\"");
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Refuses a new run's directory unless it is absent or empty. */
+  static void checkNew(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("--out " + dir + " is a file, not a directory");
+    }
+    if (isRun(dir)) {
+      throw new IllegalArgumentException(dir + " already holds a run; pass --resume to continue it or choose another --out");
+    }
+    if (!isEmpty(dir)) {
+      throw new IllegalArgumentException("--out " + dir + " exists and is not a Diffusion4J run; refusing to write into "
+          + "it (choose a new or empty directory)");
+    }
+  }
+
+  /**
+   * Prepares {@code dir} for a fresh run that replaces an earlier one of the same command: an earlier
+   * run's own files are removed (and nothing else); a folder that is not a run must be empty.
+   */
+  static void replaceRun(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    if (!isRun(dir)) {
+      checkNew(dir);
+      return;
+    }
+    for (String f : RUN_FILES) {
+      Files.deleteIfExists(dir.resolve(f));
+    }
+    Path samples = dir.resolve("samples");
+    if (Files.isDirectory(samples)) {
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(samples, "step-*.png")) {
+        for (Path p : s) {
+          Files.delete(p);
+        }
+      }
+      if (isEmpty(samples)) {
+        Files.delete(samples);
+      }
+    }
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      return !s.iterator().hasNext();
+    }
+  }
+}
