@@ -38,7 +38,7 @@ public final class DataCommand implements Callable<Integer> {
     if (n < 1) {
       throw new IllegalArgumentException("--n must be >= 1, got " + n);
     }
-    if (!out.toString().endsWith(".npy")) {
+    if (!out.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
       throw new IllegalArgumentException("--out must end in .npy, got " + out);
     }
     NpyArray a = DataSources.drawPoints(data, n, seed);

@@ -41,6 +41,7 @@ final class RunSampling {
     if (c.trajectoryFile != null) {
       SampleCommand.kind(c.trajectoryFile, "--trajectory", "npy");
     }
+    c.checkOutputs();
     DataType type = SampleCommand.parseDtype(c.dtype);
     boolean ema = switch (c.weights.toLowerCase(Locale.ROOT)) {
       case "ema" -> true;

@@ -130,6 +130,12 @@ public final class SampleCommand implements Callable<Integer> {
     if (trajectoryFile != null) {
       kind(trajectoryFile, "--trajectory", "npy");
     }
+    checkOutputs();
+    for (String o : new String[] {"--class", "--weights"}) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+        throw new IllegalArgumentException(o + " applies to trained runs; " + model + " is a Gaussian-mixture model");
+      }
+    }
     DataType type = parseDtype(dtype);
     GaussianMixture gm = readModel(model);
     if (outKind.equals("png") && gm.dim() != 2) {
@@ -184,10 +190,6 @@ public final class SampleCommand implements Callable<Integer> {
       distributionCheck(w, gm, ExactCheck.first(xHat, gm.dim(), checked), first, g.sigma(last));
     }
     boolean float32 = type == DataType.FLOAT32;
-    if (trajectoryFile != null) {
-      Npy.write(trajectoryFile, r.trajectory(), new long[] {g.size(), n, gm.dim()}, float32);
-      w.printf("wrote     %s [%d, %d, %d] (process coordinates)%n", trajectoryFile, g.size(), n, gm.dim());
-    }
     if (outKind.equals("png")) {
       double[] view = DensityPlot.defaultView(gm, g.sigma(last));
       String title = String.format(Locale.ROOT, "%s · %d steps · NFE %s", info.id(), g.steps(), r.nfeText());
@@ -198,6 +200,10 @@ public final class SampleCommand implements Callable<Integer> {
       Npy.write(out, xHat, new long[] {n, gm.dim()}, float32);
     }
     w.printf("wrote     %s [%d, %d]%n", out, n, gm.dim());
+    if (trajectoryFile != null) {
+      Npy.write(trajectoryFile, r.trajectory(), new long[] {g.size(), n, gm.dim()}, float32);
+      w.printf("wrote     %s [%d, %d, %d] (process coordinates)%n", trajectoryFile, g.size(), n, gm.dim());
+    }
     return 0;
   }
 
@@ -215,6 +221,17 @@ public final class SampleCommand implements Callable<Integer> {
       x[i] = c * given[i];
     }
     return x;
+  }
+
+  /** --out and --trajectory must be different files, and neither an existing directory. */
+  void checkOutputs() {
+    if (trajectoryFile != null
+        && out.toAbsolutePath().normalize().equals(trajectoryFile.toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("--trajectory " + trajectoryFile + " is the same file as --out; give two paths");
+    }
+    if (Files.isDirectory(out) && out.getFileName().toString().contains(".")) {
+      throw new IllegalArgumentException("--out " + out + " is a directory; give a file name");
+    }
   }
 
   /** Mean and std per dimension and mean log-density, against the exact marginal p_σ. */

@@ -55,7 +55,7 @@ import picocli.CommandLine.Spec;
     footer = {"", "Examples:", "  d4j train --data two-moons --out runs/moons",
         "  d4j train --data mnist:../shared/data/mnist --steps 6000 --batch 64 --out runs/mnist",
         "  d4j train --data checkerboard --objective flow --steps 6000 --out runs/cb",
-        "  d4j train --out runs/moons --resume --steps 8000      # continue a run to 8000 steps"})
+        "  d4j train --out runs/moons --resume --steps 8000   # continue to 8000 steps"})
 public final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -133,4 +133,26 @@ class SampleErrorsTest {
     assertUsageError(Cli.run("sample", "--sampler", "heun", "--out", dir.resolve("x.npy").toString()), "--model");
   }
 
+
+  @Test
+  void outputsAndOptionsThatCannotApplyAreRefused() throws IOException {
+    Path out = dir.resolve("x.npy");
+    assertUsageError(sample(out, "--sampler", "heun", "--trajectory", out.toString()), "--trajectory", "same file");
+    assertUsageError(sample(out, "--sampler", "heun", "--class", "3"), "--class", "trained runs");
+    assertUsageError(sample(out, "--sampler", "heun", "--weights", "raw"), "--weights");
+    assertTrue(!Files.exists(out));
+  }
+
+  @Test
+  void theExactCheckIsBoundedAndCanBeSkipped() throws IOException {
+    Path out = dir.resolve("x.npy");
+    Cli.Run r = sample(out, "--sampler", "heun", "--steps", "4", "--seeds", "0-99", "--check-samples", "10");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("(first 10 of 100 samples)"), r.out());
+    r = sample(out, "--sampler", "heun", "--steps", "4", "--seeds", "0-99", "--no-check");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("check     skipped"), r.out());
+    Files.delete(out);
+    assertUsageError(sample(out, "--sampler", "heun", "--check-samples", "0"), "--check-samples");
+  }
 }

@@ -113,4 +113,47 @@ class TrainCommandTest {
     Cli.run("data", "--data", "circles", "--n", "100", "--seed", "3", "--out", again.toString());
     assertArrayEquals(Npy.read(out).data(), Npy.read(again).data(), 0);
   }
+
+  @Test
+  void neverWritesIntoAFolderThatIsNotItsOwnAndKeepsUsersFiles() throws Exception {
+    Path mine = dir.resolve("thesis");
+    Files.createDirectories(mine);
+    Files.writeString(mine.resolve("metrics.jsonl"), "my data");
+    Cli.Run r = train(mine, "--data", "8-gaussians", "--steps", "4");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("not a Diffusion4J run") && r.err().contains(mine.toString()), r.err());
+    assertEquals("my data", Files.readString(mine.resolve("metrics.jsonl")));
+    // The demo replaces only its own earlier run, never a folder of the user's.
+    Path demo = dir.resolve("demo");
+    Files.createDirectories(demo.resolve("run").resolve("important"));
+    Files.writeString(demo.resolve("run").resolve("important").resolve("thesis.txt"), "years of work");
+    r = Cli.run("demo", "--out", demo.toString(), "--train-steps", "5", "--quiet");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertEquals("years of work", Files.readString(demo.resolve("run").resolve("important").resolve("thesis.txt")));
+  }
+
+  @Test
+  void aDivergingLossIsOneLineNamingTheCheckpointState() {
+    Path run = dir.resolve("boom");
+    Cli.Run r = train(run, "--data", "8-gaussians", "--steps", "200", "--lr", "1e6", "--clip", "0", "--warmup", "0");
+    assertEquals(3, r.code(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
+    assertTrue(r.err().startsWith("d4j: error:") && r.err().contains("step")
+        && (r.err().contains("no checkpoint was written yet") || r.err().contains("is intact")), r.err());
+  }
+
+  @Test
+  void optionsWithNoEffectAreRefused() {
+    Path run = dir.resolve("noeffect");
+    Cli.Run r = train(run, "--data", "two-moons", "--steps", "4", "--dropout", "0.3");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--dropout") && r.err().contains("MLP"), r.err());
+    r = train(run, "--data", "two-moons", "--steps", "4", "--resolution", "8");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--resolution"), r.err());
+    r = train(run, "--data", "two-moons", "--steps", "0");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--steps must be >= 1, got 0"), r.err());
+    assertFalse(Files.exists(run));
+  }
 }

@@ -1,0 +1,104 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A training process killed with {@code kill -9} at a random step, or stopped with Ctrl-C (SIGINT), and
+ * then resumed with plain {@code --resume} takes exactly the uninterrupted run's steps.
+ */
+class InterruptTest {
+  @TempDir Path dir;
+
+  private static final String[] RUN = {"--data", "8-gaussians", "--steps", "40", "--batch", "32", "--hidden", "16",
+      "--blocks", "1", "--seed", "7", "--checkpoint-every", "3", "--log-every", "1", "--lr", "1e-3"};
+
+  private static Process start(Path out, Path log, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", ReadmeExamplesTest.classPath(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+        "-Dai.djl.pytorch.num_interop_threads=1", "org.diffusion4j.cli.D4j", "train", "--out", out.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("OMP_NUM_THREADS", "1");
+    return pb.start();
+  }
+
+  private static List<String> losses(Path run) throws Exception {
+    return Files.readAllLines(run.resolve("metrics.jsonl")).stream()
+        .map(l -> l.replaceAll(".*\"loss\":([^,]*),.*", "$1")).collect(Collectors.toList());
+  }
+
+  /** Waits until the run has logged at least {@code steps} steps. */
+  private static void waitForSteps(Path run, int steps, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      Path m = run.resolve("metrics.jsonl");
+      if (Files.exists(m) && Files.readAllLines(m).size() >= steps) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static void kill(Process p, String signal) throws Exception {
+    new ProcessBuilder("kill", signal, Long.toString(p.pid())).start().waitFor();
+  }
+
+  @Test
+  void killNineAtRandomStepsThenPlainResumeEqualsTheUninterruptedRun() throws Exception {
+    Path whole = dir.resolve("whole");
+    Process p = start(whole, dir.resolve("whole.log"), RUN);
+    assertEquals(0, p.waitFor(), Files.readString(dir.resolve("whole.log")));
+    List<String> want = losses(whole);
+    assertEquals(40, want.size());
+
+    Path run = dir.resolve("killed");
+    SplittableRandom rng = new SplittableRandom(System.nanoTime());
+    p = start(run, dir.resolve("first.log"), RUN);
+    for (int round = 0; round < 2 && p != null; round++) {
+      waitForSteps(run, 6 + 12 * round + rng.nextInt(12), p);
+      if (!p.isAlive()) {
+        break;
+      }
+      kill(p, "-9");
+      p.waitFor();
+      Path log = dir.resolve("resume" + round + ".log");
+      p = start(run, log, "--resume", "--quiet");
+    }
+    assertEquals(0, p.waitFor(), "resumed run failed");
+    assertEquals(want, losses(run), "the killed-and-resumed run took the uninterrupted run's steps");
+  }
+
+  @Test
+  void ctrlCWritesACheckpointAndSaysHowToResume() throws Exception {
+    Path run = dir.resolve("sigint");
+    Path log = dir.resolve("sigint.log");
+    Process p = start(run, log, RUN);
+    waitForSteps(run, 10, p);
+    kill(p, "-INT");
+    int code = p.waitFor();
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    assertEquals(130, code, text);
+    assertTrue(text.contains("interrupted: checkpoint of step") && text.contains("--resume"), text);
+    assertTrue(!text.contains("Exception"), text);
+    int stopped = Integer.parseInt(text.replaceAll("(?s).*checkpoint of step (\\d+).*", "$1"));
+    assertTrue(stopped >= 10, text);
+    assertEquals(stopped, losses(run).size(), "metrics stop at the checkpoint");
+    Process r = start(run, dir.resolve("r.log"), "--resume", "--quiet");
+    assertEquals(0, r.waitFor(), Files.readString(dir.resolve("r.log")));
+    assertEquals(40, losses(run).size());
+    assertTrue(new File(run.toFile(), "ema.safetensors").isFile());
+  }
+}
