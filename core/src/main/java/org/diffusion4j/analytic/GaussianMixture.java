@@ -29,8 +29,11 @@ public final class GaussianMixture {
   /**
    * @param weights π_k ≥ 0, not all zero (normalised here)
    * @param means μ_k, all of one dimension
-   * @param stds s_k ≥ 0 (0 gives a point mass)
+   * @param stds s_k in [0, 1e150] (0 gives a point mass)
    */
+  /** The largest accepted |μ| and s: their squares (and sums of squares) stay far below overflow. */
+  public static final double MAX_MAGNITUDE = 1e150;
+
   public GaussianMixture(double[] weights, double[][] means, double[] stds) {
     int k = weights.length;
     if (k == 0) {
@@ -45,16 +48,18 @@ public final class GaussianMixture {
       if (!(weights[i] >= 0) || Double.isInfinite(weights[i])) {
         throw new IllegalArgumentException("weights[" + i + "] must be finite and >= 0, got " + weights[i]);
       }
-      if (!(stds[i] >= 0) || Double.isInfinite(stds[i])) {
-        throw new IllegalArgumentException("stds[" + i + "] must be finite and >= 0, got " + stds[i]);
+      if (!(stds[i] >= 0 && stds[i] <= MAX_MAGNITUDE)) {
+        throw new IllegalArgumentException("stds[" + i + "] must be in [0, 1e150] (its square must not "
+            + "overflow), got " + stds[i]);
       }
       if (means[i].length != means[0].length || means[i].length == 0) {
         throw new IllegalArgumentException("means[" + i + "] has dimension " + means[i].length
             + " but means[0] has " + means[0].length + "; all must match and be >= 1");
       }
       for (int j = 0; j < means[i].length; j++) {
-        if (!Double.isFinite(means[i][j])) {
-          throw new IllegalArgumentException("means[" + i + "][" + j + "] must be finite, got " + means[i][j]);
+        if (!(Math.abs(means[i][j]) <= MAX_MAGNITUDE)) {
+          throw new IllegalArgumentException("means[" + i + "][" + j + "] must be finite with |mean| <= 1e150 "
+              + "(squared distances must not overflow), got " + means[i][j]);
         }
       }
       total += weights[i];
@@ -221,6 +226,19 @@ public final class GaussianMixture {
     for (int k = 0; k < weights.length; k++) {
       r[k] /= z;
     }
+  }
+
+  /** The component with the largest responsibility r_k(x̂) for one point {@code x} (length d) at σ &gt; 0. */
+  public int mostResponsible(double[] x, double sigma) {
+    double[] r = new double[weights.length];
+    responsibilities(x, 0, sigma, r);
+    int best = 0;
+    for (int k = 1; k < r.length; k++) {
+      if (r[k] > r[best]) {
+        best = k;
+      }
+    }
+    return best;
   }
 
   /** Exact {@code D(x̂; σ)} for n points stored row-major in {@code x} (length n·d). */
