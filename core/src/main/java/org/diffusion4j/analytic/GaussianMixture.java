@@ -6,8 +6,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import org.diffusion4j.io.JsonText;
 import java.util.SplittableRandom;
 import org.diffusion4j.denoiser.Denoiser;
 
@@ -99,16 +98,24 @@ public final class GaussianMixture {
 
   /** Parses the JSON form; errors name the offending field. */
   public static GaussianMixture fromJson(String json) {
-    JsonObject o;
-    try {
-      JsonElement e = JsonParser.parseString(json);
-      if (!e.isJsonObject()) {
-        throw new IllegalArgumentException("model JSON must be an object, got: " + abbreviate(json));
-      }
-      o = e.getAsJsonObject();
-    } catch (JsonParseException e) {
-      throw new IllegalArgumentException("malformed model JSON: " + rootMessage(e));
+    JsonElement e = JsonText.parse(json, "model JSON");
+    if (!e.isJsonObject()) {
+      throw new IllegalArgumentException("model JSON must be an object, got " + JsonText.kind(e));
     }
+    return fromJsonTree(e.getAsJsonObject());
+  }
+
+  /** Reads a model file; every error names the file and the offending field. */
+  public static GaussianMixture read(java.nio.file.Path file) throws java.io.IOException {
+    try {
+      return fromJsonTree(JsonText.readObject(file));
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage();
+      throw new IllegalArgumentException(m.startsWith(file.toString()) ? m : file + ": " + m, e);
+    }
+  }
+
+  private static GaussianMixture fromJsonTree(JsonObject o) {
     JsonElement type = o.get("type");
     if (type == null || !type.isJsonPrimitive() || !"gaussian-mixture".equals(type.getAsString())) {
       throw new IllegalArgumentException("model JSON field \"type\" must be \"gaussian-mixture\", got "
@@ -134,7 +141,8 @@ public final class GaussianMixture {
   private static double[] vector(JsonObject o, String name) {
     JsonElement e = o.get(name);
     if (e == null || !e.isJsonArray()) {
-      throw new IllegalArgumentException("model JSON field \"" + name + "\" must be an array of numbers");
+      throw new IllegalArgumentException("model JSON field \"" + name + "\" must be an array of numbers, got "
+          + JsonText.kind(e));
     }
     return numbers(e.getAsJsonArray(), name);
   }
@@ -144,23 +152,12 @@ public final class GaussianMixture {
     for (int i = 0; i < v.length; i++) {
       JsonElement x = a.get(i);
       if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()) {
-        throw new IllegalArgumentException("model JSON " + name + "[" + i + "] must be a number, got " + x);
+        throw new IllegalArgumentException("model JSON " + name + "[" + i + "] must be a number, got "
+            + JsonText.kind(x));
       }
       v[i] = x.getAsDouble();
     }
     return v;
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable c = e;
-    while (c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c.getMessage();
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() > 60 ? s.substring(0, 60) + "…" : s;
   }
 
   /** The JSON form. */
