@@ -6,8 +6,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import org.diffusion4j.io.JsonText;
 import java.util.SplittableRandom;
 import org.diffusion4j.denoiser.Denoiser;
 
@@ -29,8 +28,11 @@ public final class GaussianMixture {
   /**
    * @param weights π_k ≥ 0, not all zero (normalised here)
    * @param means μ_k, all of one dimension
-   * @param stds s_k ≥ 0 (0 gives a point mass)
+   * @param stds s_k in [0, 1e150] (0 gives a point mass)
    */
+  /** The largest accepted |μ| and s: their squares (and sums of squares) stay far below overflow. */
+  public static final double MAX_MAGNITUDE = 1e150;
+
   public GaussianMixture(double[] weights, double[][] means, double[] stds) {
     int k = weights.length;
     if (k == 0) {
@@ -45,16 +47,18 @@ public final class GaussianMixture {
       if (!(weights[i] >= 0) || Double.isInfinite(weights[i])) {
         throw new IllegalArgumentException("weights[" + i + "] must be finite and >= 0, got " + weights[i]);
       }
-      if (!(stds[i] >= 0) || Double.isInfinite(stds[i])) {
-        throw new IllegalArgumentException("stds[" + i + "] must be finite and >= 0, got " + stds[i]);
+      if (!(stds[i] >= 0 && stds[i] <= MAX_MAGNITUDE)) {
+        throw new IllegalArgumentException("stds[" + i + "] must be in [0, 1e150] (its square must not "
+            + "overflow), got " + stds[i]);
       }
       if (means[i].length != means[0].length || means[i].length == 0) {
         throw new IllegalArgumentException("means[" + i + "] has dimension " + means[i].length
             + " but means[0] has " + means[0].length + "; all must match and be >= 1");
       }
       for (int j = 0; j < means[i].length; j++) {
-        if (!Double.isFinite(means[i][j])) {
-          throw new IllegalArgumentException("means[" + i + "][" + j + "] must be finite, got " + means[i][j]);
+        if (!(Math.abs(means[i][j]) <= MAX_MAGNITUDE)) {
+          throw new IllegalArgumentException("means[" + i + "][" + j + "] must be finite with |mean| <= 1e150 "
+              + "(squared distances must not overflow), got " + means[i][j]);
         }
       }
       total += weights[i];
@@ -94,16 +98,24 @@ public final class GaussianMixture {
 
   /** Parses the JSON form; errors name the offending field. */
   public static GaussianMixture fromJson(String json) {
-    JsonObject o;
-    try {
-      JsonElement e = JsonParser.parseString(json);
-      if (!e.isJsonObject()) {
-        throw new IllegalArgumentException("model JSON must be an object, got: " + abbreviate(json));
-      }
-      o = e.getAsJsonObject();
-    } catch (JsonParseException e) {
-      throw new IllegalArgumentException("malformed model JSON: " + rootMessage(e));
+    JsonElement e = JsonText.parse(json, "model JSON");
+    if (!e.isJsonObject()) {
+      throw new IllegalArgumentException("model JSON must be an object, got " + JsonText.kind(e));
     }
+    return fromJsonTree(e.getAsJsonObject());
+  }
+
+  /** Reads a model file; every error names the file and the offending field. */
+  public static GaussianMixture read(java.nio.file.Path file) throws java.io.IOException {
+    try {
+      return fromJsonTree(JsonText.readObject(file));
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage();
+      throw new IllegalArgumentException(m.startsWith(file.toString()) ? m : file + ": " + m, e);
+    }
+  }
+
+  private static GaussianMixture fromJsonTree(JsonObject o) {
     JsonElement type = o.get("type");
     if (type == null || !type.isJsonPrimitive() || !"gaussian-mixture".equals(type.getAsString())) {
       throw new IllegalArgumentException("model JSON field \"type\" must be \"gaussian-mixture\", got "
@@ -129,7 +141,8 @@ public final class GaussianMixture {
   private static double[] vector(JsonObject o, String name) {
     JsonElement e = o.get(name);
     if (e == null || !e.isJsonArray()) {
-      throw new IllegalArgumentException("model JSON field \"" + name + "\" must be an array of numbers");
+      throw new IllegalArgumentException("model JSON field \"" + name + "\" must be an array of numbers, got "
+          + JsonText.kind(e));
     }
     return numbers(e.getAsJsonArray(), name);
   }
@@ -139,23 +152,12 @@ public final class GaussianMixture {
     for (int i = 0; i < v.length; i++) {
       JsonElement x = a.get(i);
       if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()) {
-        throw new IllegalArgumentException("model JSON " + name + "[" + i + "] must be a number, got " + x);
+        throw new IllegalArgumentException("model JSON " + name + "[" + i + "] must be a number, got "
+            + JsonText.kind(x));
       }
       v[i] = x.getAsDouble();
     }
     return v;
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable c = e;
-    while (c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c.getMessage();
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() > 60 ? s.substring(0, 60) + "…" : s;
   }
 
   /** The JSON form. */
@@ -221,6 +223,19 @@ public final class GaussianMixture {
     for (int k = 0; k < weights.length; k++) {
       r[k] /= z;
     }
+  }
+
+  /** The component with the largest responsibility r_k(x̂) for one point {@code x} (length d) at σ &gt; 0. */
+  public int mostResponsible(double[] x, double sigma) {
+    double[] r = new double[weights.length];
+    responsibilities(x, 0, sigma, r);
+    int best = 0;
+    for (int k = 1; k < r.length; k++) {
+      if (r[k] > r[best]) {
+        best = k;
+      }
+    }
+    return best;
   }
 
   /** Exact {@code D(x̂; σ)} for n points stored row-major in {@code x} (length n·d). */

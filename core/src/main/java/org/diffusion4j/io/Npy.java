@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.diffusion4j.io.AtomicFiles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +22,13 @@ public final class Npy {
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
   private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+  private static final Pattern STRUCTURED = Pattern.compile("'descr'\\s*:\\s*\\[");
+  private static final Pattern TYPE = Pattern.compile("([<>|=])([a-zA-Z]\\d{1,2})");
+  private static final java.util.Set<String> SUPPORTED =
+      java.util.Set.of("f8", "f4", "f2", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1", "b1");
+
+  /** The most elements one array may hold (a Java array's limit). */
+  public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
   private Npy() {}
 
@@ -31,8 +37,24 @@ public final class Npy {
     return parse(AtomicFiles.readAll(file), file.toString());
   }
 
-  /** Parses the bytes of a {@code .npy} file; {@code source} names it in errors. */
+  /**
+   * Parses the bytes of a {@code .npy} file; {@code source} names it in errors. Anything malformed —
+   * a bad magic or version, a header that overruns the file, an unknown, object or structured dtype,
+   * a dimension that is not a non-negative integer, a shape too large to hold, truncated data — is one
+   * {@link IllegalArgumentException} that names {@code source} and the fault.
+   */
   public static NpyArray parse(byte[] bytes, String source) {
+    try {
+      return parseChecked(bytes, source);
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // A last net: no crafted file may surface as a buffer or index exception.
+      throw new IllegalArgumentException(source + ": malformed .npy file (" + e + ")", e);
+    }
+  }
+
+  private static NpyArray parseChecked(byte[] bytes, String source) {
     if (bytes.length < 10) {
       throw new IllegalArgumentException(source + ": not a .npy file (only " + bytes.length + " bytes)");
     }
@@ -43,58 +65,102 @@ public final class Npy {
     }
     int major = bytes[6] & 0xff;
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    int headerLen;
+    long headerLen;
     int start;
     if (major == 1) {
       headerLen = b.getShort(8) & 0xffff;
       start = 10;
     } else if (major == 2 || major == 3) {
-      headerLen = b.getInt(8);
+      if (bytes.length < 12) {
+        throw new IllegalArgumentException(source + ": truncated .npy header");
+      }
+      headerLen = b.getInt(8) & 0xffffffffL;
       start = 12;
     } else {
-      throw new IllegalArgumentException(source + ": unsupported .npy version " + major);
+      throw new IllegalArgumentException(source + ": unsupported .npy version " + major + " (accepted: 1, 2, 3)");
     }
     if (start + headerLen > bytes.length) {
-      throw new IllegalArgumentException(source + ": truncated .npy header");
+      throw new IllegalArgumentException(source + ": truncated .npy header (declares " + headerLen
+          + " bytes, file has " + (bytes.length - start) + ")");
     }
-    String header = new String(bytes, start, headerLen,
+    String header = new String(bytes, start, (int) headerLen,
         major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    if (STRUCTURED.matcher(header).find()) {
+      throw new IllegalArgumentException(source + ": structured .npy dtypes are not supported; save a plain "
+          + "numeric array");
+    }
     Matcher d = DESCR.matcher(header);
     Matcher f = FORTRAN.matcher(header);
     Matcher s = SHAPE.matcher(header);
     if (!d.find() || !f.find() || !s.find()) {
-      throw new IllegalArgumentException(source + ": malformed .npy header: " + header.trim());
+      throw new IllegalArgumentException(source + ": malformed .npy header (needs 'descr', 'fortran_order' "
+          + "and 'shape'): " + abbreviate(header.trim()));
     }
-    if (f.group(1).equals("True")) {
-      throw new IllegalArgumentException(source + ": Fortran-order arrays are not supported; save with C order");
+    String descr = d.group(1);
+    Matcher t = TYPE.matcher(descr);
+    if (!t.matches() || !SUPPORTED.contains(t.group(2))) {
+      String what = descr.contains("O") ? "object arrays (dtype '" + descr + "') are not supported"
+          : "unsupported .npy dtype '" + descr + "'";
+      throw new IllegalArgumentException(source + ": " + what
+          + "; accepted: float16/32/64, int8..64, uint8..64, bool");
     }
+    char order = t.group(1).charAt(0);
+    String kind = t.group(2);
+    int width = Integer.parseInt(kind.substring(1));
     List<Long> dims = new ArrayList<>();
-    for (String part : s.group(1).split(",")) {
-      if (!part.isBlank()) {
-        dims.add(Long.parseLong(part.trim()));
+    String[] parts = s.group(1).split(",", -1);
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i].trim();
+      if (part.isEmpty() && (i == parts.length - 1 || parts.length == 1)) {
+        continue; // "(3,)" and "()"
       }
+      if (!part.matches("[0-9]{1,18}")) {
+        throw new IllegalArgumentException(source + ": .npy shape (" + s.group(1).trim() + ") has dimension '"
+            + part + "', which is not a non-negative integer");
+      }
+      dims.add(Long.parseLong(part));
     }
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
     long n = 1;
     for (long v : shape) {
+      if (v != 0 && n > MAX_ELEMENTS / v) {
+        throw new IllegalArgumentException(source + ": .npy shape " + dims + " is too large (more than "
+            + MAX_ELEMENTS + " elements)");
+      }
       n *= v;
     }
-    String descr = d.group(1);
-    char order = descr.charAt(0);
-    String kind = descr.substring(1);
-    int width = Integer.parseInt(kind.substring(1));
-    int offset = start + headerLen;
-    if ((long) offset + n * width > bytes.length) {
-      throw new IllegalArgumentException(source + ": truncated .npy data: shape " + dims + " of " + descr
-          + " needs " + n * width + " bytes, file has " + (bytes.length - offset));
+    if (n > MAX_ELEMENTS) {
+      throw new IllegalArgumentException(source + ": .npy shape " + dims + " is too large (" + n + " elements; at most "
+          + MAX_ELEMENTS + ")");
     }
-    ByteBuffer data = ByteBuffer.wrap(bytes, offset, bytes.length - offset)
+    if (f.group(1).equals("True") && dims.stream().filter(v -> v > 1).count() > 1) {
+      throw new IllegalArgumentException(source + ": Fortran-order arrays are not supported; save with C order "
+          + "(numpy.ascontiguousarray)");
+    }
+    long offset = start + headerLen;
+    long need = n * width;
+    if (offset + need > bytes.length) {
+      throw new IllegalArgumentException(source + ": truncated .npy data: shape " + dims + " of " + descr
+          + " needs " + need + " bytes, file has " + (bytes.length - offset));
+    }
+    ByteBuffer data = ByteBuffer.wrap(bytes, (int) offset, bytes.length - (int) offset)
         .order(order == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
     double[] out = new double[(int) n];
     for (int i = 0; i < n; i++) {
       out[i] = readOne(data, kind, source, descr);
     }
     return new NpyArray(shape, out, descr);
+  }
+
+  private static String abbreviate(String h) {
+    StringBuilder sb = new StringBuilder();
+    for (char c : h.toCharArray()) {
+      sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+      if (sb.length() >= 100) {
+        return sb + "…";
+      }
+    }
+    return sb.toString();
   }
 
   private static double readOne(ByteBuffer b, String kind, String source, String descr) {

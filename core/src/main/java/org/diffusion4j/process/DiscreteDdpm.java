@@ -18,6 +18,9 @@ import java.util.Locale;
  */
 public final class DiscreteDdpm implements NoiseProcess {
   /** 1000 steps, linear betas 1e-4 → 0.02 (Ho et al. 2020). */
+  /** The most training timesteps a table may have. */
+  public static final int MAX_TRAIN_STEPS = 1_000_000;
+
   public static final DiscreteDdpm DEFAULT = of(1000, "linear", 1e-4, 0.02);
 
   private final double[] betas;
@@ -66,11 +69,23 @@ public final class DiscreteDdpm implements NoiseProcess {
    * Dhariwal cosine, {@code β_i = min(1 − ā((i+1)/N)/ā(i/N), 0.999)}, ā(t) = cos²((t + 0.008)/1.008·π/2)).
    */
   public static DiscreteDdpm of(int trainSteps, String schedule, double betaStart, double betaEnd) {
-    if (trainSteps < 2) {
-      throw new IllegalArgumentException("train-steps must be >= 2, got " + trainSteps);
+    if (trainSteps < 2 || trainSteps > MAX_TRAIN_STEPS) {
+      throw new IllegalArgumentException("train-steps must lie in [2, " + MAX_TRAIN_STEPS + "], got " + trainSteps);
+    }
+    String name = schedule.toLowerCase(Locale.ROOT);
+    if (name.equals("linear") || name.equals("scaled_linear")) {
+      if (!(betaStart > 0 && betaStart < 1)) {
+        throw new IllegalArgumentException("beta-start must lie in (0, 1), got " + betaStart);
+      }
+      if (!(betaEnd > 0 && betaEnd < 1)) {
+        throw new IllegalArgumentException("beta-end must lie in (0, 1), got " + betaEnd);
+      }
+      if (!(betaStart <= betaEnd)) {
+        throw new IllegalArgumentException("beta-start (" + betaStart + ") must be <= beta-end (" + betaEnd
+            + "): the noise must grow with the timestep (diffusers' default 0.0001 to 0.02)");
+      }
     }
     double[] b = new double[trainSteps];
-    String name = schedule.toLowerCase(Locale.ROOT);
     switch (name) {
       case "linear":
         for (int i = 0; i < trainSteps; i++) {

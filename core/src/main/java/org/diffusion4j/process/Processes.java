@@ -1,6 +1,7 @@
 package org.diffusion4j.process;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.List;
@@ -121,7 +122,17 @@ public final class Processes {
         if (b == null || !b.isJsonArray()) {
           throw new IllegalArgumentException("process JSON for ddpm needs a \"betas\" array");
         }
-        return new DiscreteDdpm(new Gson().fromJson(b, double[].class), str(o, "betas_schedule"));
+        JsonArray ba = b.getAsJsonArray();
+        double[] betas = new double[ba.size()];
+        for (int i = 0; i < betas.length; i++) {
+          JsonElement v = ba.get(i);
+          if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+            throw new IllegalArgumentException("process JSON betas[" + i + "] must be a number, got "
+                + org.diffusion4j.io.JsonText.kind(v));
+          }
+          betas[i] = v.getAsDouble();
+        }
+        return new DiscreteDdpm(betas, str(o, "betas_schedule"));
       }
       default:
         throw new IllegalArgumentException("unknown process '" + id + "'; accepted: " + String.join(", ", IDS));
@@ -130,8 +141,9 @@ public final class Processes {
 
   private static String str(JsonObject o, String k) {
     JsonElement e = o.get(k);
-    if (e == null || !e.isJsonPrimitive()) {
-      throw new IllegalArgumentException("process JSON lacks the text field \"" + k + "\"");
+    if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new IllegalArgumentException("process JSON field \"" + k + "\" must be a string, got "
+          + org.diffusion4j.io.JsonText.kind(e));
     }
     return e.getAsString();
   }
@@ -139,7 +151,8 @@ public final class Processes {
   private static double num(JsonObject o, String k) {
     JsonElement e = o.get(k);
     if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw new IllegalArgumentException("process JSON lacks the number field \"" + k + "\"");
+      throw new IllegalArgumentException("process JSON field \"" + k + "\" must be a number, got "
+          + org.diffusion4j.io.JsonText.kind(e));
     }
     return e.getAsDouble();
   }

@@ -53,8 +53,31 @@ public final class SamplerParams {
     return values.getOrDefault(name, s.defaultValue());
   }
 
-  /** A real parameter. */
+  /** A real parameter, checked against its declared {@link ParamRange} when it has one. */
   public double getDouble(String name) {
+    double d = parseDouble(name);
+    ParamRange r = specs.get(name).range();
+    if (r != null && !r.contains(d)) {
+      throw outOfRange(name, r, ParamRange.format(d));
+    }
+    return d;
+  }
+
+  /** An integer parameter, checked against its declared {@link ParamRange}. */
+  public int getInt(String name) {
+    ParamRange r = specs.get(name) == null ? null : specs.get(name).range();
+    if (r == null || !r.integer()) {
+      throw new IllegalStateException("sampler '" + samplerId + "' declared no integer range for " + name);
+    }
+    return getInt(name, (int) r.lo(), (int) r.hi());
+  }
+
+  private IllegalArgumentException outOfRange(String name, ParamRange r, String got) {
+    return new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId + "' must be "
+        + r + ", got " + got);
+  }
+
+  private double parseDouble(String name) {
     String v = raw(name);
     String w = v.trim().toLowerCase(Locale.ROOT);
     if (w.equals("inf") || w.equals("+inf") || w.equals("infinity") || w.equals("+infinity")) {
@@ -77,10 +100,10 @@ public final class SamplerParams {
 
   /** A real parameter in [lo, hi]. */
   public double getDouble(String name, double lo, double hi) {
-    double d = getDouble(name);
-    if (d < lo || d > hi) {
-      throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
-          + "' must lie in [" + lo + ", " + hi + "], got " + d);
+    double d = parseDouble(name);
+    ParamRange r = ParamRange.closed(lo, hi);
+    if (!r.contains(d)) {
+      throw outOfRange(name, r, ParamRange.format(d));
     }
     return d;
   }
@@ -96,8 +119,7 @@ public final class SamplerParams {
           "parameter " + name + " of sampler '" + samplerId + "' must be an integer, got '" + v + "'");
     }
     if (i < lo || i > hi) {
-      throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
-          + "' must lie in [" + lo + ", " + hi + "], got " + i);
+      throw outOfRange(name, ParamRange.ints(lo, hi), Integer.toString(i));
     }
     return i;
   }
@@ -141,7 +163,7 @@ public final class SamplerParams {
       }
       if (i < lo || i > hi) {
         throw new IllegalArgumentException("parameter " + name + " of sampler '" + samplerId
-            + "' must list integers in [" + lo + ", " + hi + "], got " + i);
+            + "' must list integers, each " + ParamRange.ints(lo, hi).toString().replace("an integer ", "") + ", got " + i);
       }
       out.add(i);
     }

@@ -64,6 +64,11 @@ public sealed interface GridSpec {
         double ramp = steps == 1 ? 0 : (double) i / (steps - 1);
         sg[i] = Math.pow(a + ramp * (b - a), rho);
       }
+      if (steps > 1) {
+        // a + (b − a) rounds to 0 when b ≪ a (σ_min = 1e-300): the last point is σ_min by definition.
+        sg[steps - 1] = r[0];
+      }
+      requireDecreasing(sg, "karras", r, rho, "raise --sigma-min, lower --rho or use fewer --steps");
       return Grid.ofSigmas(p, sg);
     }
   }
@@ -97,6 +102,8 @@ public sealed interface GridSpec {
         double ramp = steps == 1 ? 1 : 1 - (double) i / (steps - 1);
         sg[i] = Math.exp(Math.pow(ramp, rho) * (lmax - lmin) + lmin);
       }
+      requireDecreasing(sg, rho == 1 ? "exponential" : "polyexponential", r, rho,
+          rho == 1 ? "raise --sigma-min or use fewer --steps" : "lower --rho (ramp^rho underflows), or use fewer --steps");
       return Grid.ofSigmas(p, sg);
     }
   }
@@ -135,6 +142,7 @@ public sealed interface GridSpec {
       }
       sg[0] = r[1];
       sg[steps] = r[0];
+      requireDecreasing(sg, "lambda", r, Double.NaN, "raise --sigma-min or use fewer --steps");
       return Grid.ofSigmas(p, sg);
     }
   }
@@ -245,9 +253,31 @@ public sealed interface GridSpec {
     }
   }
 
+  /**
+   * The most steps a grid may have: 1,000,000. Beyond it no sampler gains accuracy in double (the
+   * steps fall below the rounding of σ), and a grid of N steps holds N + 1 points per array.
+   */
+  int MAX_STEPS = 1_000_000;
+
   private static void requireSteps(int steps) {
-    if (steps < 1) {
-      throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+    if (steps < 1 || steps > MAX_STEPS) {
+      throw new IllegalArgumentException("steps must lie in [1, " + MAX_STEPS + "], got " + steps);
+    }
+  }
+
+  /** Names the grid, its options and what to try when its σ's (before the final 0) do not strictly decrease. */
+  private static void requireDecreasing(double[] sg, String grid, double[] range, double rho, String advice) {
+    int last = sg.length - 1;
+    for (int i = 1; i < sg.length; i++) {
+      if (i == last && sg[i] == 0) {
+        break; // the final 0 of grids that end at data
+      }
+      if (!(sg[i] < sg[i - 1]) || !(sg[i] > 0)) {
+        throw new IllegalArgumentException("the " + grid + " grid with sigma-min " + range[0] + ", sigma-max "
+            + range[1] + (Double.isNaN(rho) ? "" : ", rho " + rho) + " and " + (sg.length - 1)
+            + " steps collapses in double precision (sigma[" + (i - 1) + "] = " + sg[i - 1] + ", sigma[" + i
+            + "] = " + sg[i] + "); " + advice);
+      }
     }
   }
 

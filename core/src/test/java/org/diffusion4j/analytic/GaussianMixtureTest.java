@@ -79,7 +79,7 @@ class GaussianMixtureTest {
     assertArrayEquals(gm.stds(), back.stds(), 0);
     assertArrayEquals(gm.means()[2], back.means()[2], 0);
     var e = assertThrows(IllegalArgumentException.class, () -> GaussianMixture.fromJson("{\"type\":"));
-    assertTrue(e.getMessage().startsWith("malformed model JSON"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("model JSON: malformed JSON"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> GaussianMixture.fromJson("{\"type\":\"gaussian-mixture\",\"weights\":[1],\"means\":[[0]],\"stds\":[-1]}"));
     assertTrue(e.getMessage().contains("stds[0]") && e.getMessage().contains("-1"), e.getMessage());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -31,12 +32,12 @@ public record Ddim(double eta) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("ddim", true,
       "DDIM / DDIM-η (Song et al. 2021 eq. 12, 16; SPEC SMP-09, ERR-14); order 1, 1 NFE/step, stochastic when eta > 0",
-      List.of(new ParamSpec("eta", "0", "noise level η >= 0: 0 deterministic DDIM, 1 DDPM posterior")),
-      p -> new Ddim(p.getDouble("eta", 0, Double.MAX_VALUE)));
+      List.of(ParamSpec.number("eta", "0", "noise level η: 0 deterministic DDIM, 1 DDPM posterior; above 1 the noise can exceed σ_t", ParamRange.closed(0, 1))),
+      p -> new Ddim(p.getDouble("eta")));
 
   public Ddim {
-    if (!(eta >= 0) || Double.isInfinite(eta)) {
-      throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
+    if (!(eta >= 0 && eta <= 1)) {
+      throw new IllegalArgumentException("ddim eta must lie in [0, 1] (above 1 the noise can exceed sigma_t), got " + eta);
     }
   }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -35,9 +36,9 @@ public record Deis(int order, String basis) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("deis", false,
       "AB-DEIS-n (Zhang & Chen 2023; SPEC SMP-10; diffusers DEISMultistepScheduler for basis=logrho); 1 NFE/step",
-      List.of(new ParamSpec("order", "3", "multistep order 1..3 (1 = DDIM)"),
+      List.of(ParamSpec.number("order", "3", "multistep order (1 = DDIM)", ParamRange.ints(1, 3)),
           new ParamSpec("basis", "logrho", "Lagrange basis: logrho (diffusers, closed form) or t (paper, quadrature)")),
-      p -> new Deis(p.getInt("order", 1, 3), p.getChoice("basis", "logrho", "t")));
+      p -> new Deis(p.getInt("order"), p.getChoice("basis", "logrho", "t")));
 
   /** diffusers applies its lower-order final steps below this many steps. */
   static final int LOWER_ORDER_FINAL_BELOW = 15;

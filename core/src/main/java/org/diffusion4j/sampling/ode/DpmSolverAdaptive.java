@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -38,20 +39,28 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
  */
 public record DpmSolverAdaptive(int order, double rtol, double atol, double theta, double tErr, double hInit,
     boolean taylor) implements Sampler {
+  /**
+   * rtol and atol: at least 1e-13, about 500 ulps of double — the difference of the two embedded
+   * solutions cannot be resolved below that, so smaller tolerances are never met.
+   */
+  public static final ParamRange TOL_RANGE = ParamRange.closed(1e-13, 1e3);
+
+  /** Trial steps allowed in one run before it stops with an error. */
+  static final int MAX_TRIALS = 10_000;
+
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpm-solver-adaptive", false,
       "adaptive DPM-Solver-12/23 in λ (Lu et al. 2022 App. C; SPEC SMP-11); grid: first and last σ > 0 only",
       List.of(new ParamSpec("order", "3", "2 (DPM-Solver-12) or 3 (DPM-Solver-23)"),
-          new ParamSpec("rtol", "0.05", "relative tolerance > 0"),
-          new ParamSpec("atol", "0.0078", "absolute tolerance > 0"),
-          new ParamSpec("theta", "0.9", "step-size safety factor in (0, 1]"),
-          new ParamSpec("t-err", "1e-5", "stop when |t - t_end| <= t-err (> 0)"),
-          new ParamSpec("h-init", "0.05", "first trial step in λ (> 0)"),
+          ParamSpec.number("rtol", "0.05", "relative tolerance (double rounding cannot meet less than "
+              + "1e-13)", TOL_RANGE),
+          ParamSpec.number("atol", "0.0078", "absolute tolerance", TOL_RANGE),
+          ParamSpec.number("theta", "0.9", "step-size safety factor", ParamRange.closed(0.1, 1)),
+          ParamSpec.number("t-err", "1e-5", "stop when |t - t_end| <= t-err", ParamRange.leftOpen(0, 1e-3)),
+          ParamSpec.number("h-init", "0.05", "first trial step in λ", ParamRange.above(0)),
           new ParamSpec("variant", "midpoint", "midpoint (reference 'dpmsolver') or taylor")),
-      p -> new DpmSolverAdaptive(p.getInt("order", 2, 3), p.getDouble("rtol", Double.MIN_VALUE, Double.MAX_VALUE),
-          p.getDouble("atol", Double.MIN_VALUE, Double.MAX_VALUE), p.getDouble("theta", Double.MIN_VALUE, 1),
-          p.getDouble("t-err", Double.MIN_VALUE, Double.MAX_VALUE),
-          p.getDouble("h-init", Double.MIN_VALUE, Double.MAX_VALUE),
+      p -> new DpmSolverAdaptive(p.getInt("order", 2, 3), p.getDouble("rtol"), p.getDouble("atol"),
+          p.getDouble("theta"), p.getDouble("t-err"), p.getDouble("h-init"),
           p.getChoice("variant", "midpoint", "taylor").equals("taylor")));
 
   /** The defaults of the reference. */
@@ -63,18 +72,17 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
     if (order != 2 && order != 3) {
       throw new IllegalArgumentException("order must be 2 or 3, got " + order);
     }
-    requirePositive("rtol", rtol);
-    requirePositive("atol", atol);
-    requirePositive("t-err", tErr);
-    requirePositive("h-init", hInit);
-    if (!(theta > 0 && theta <= 1)) {
-      throw new IllegalArgumentException("theta must lie in (0, 1], got " + theta);
-    }
+    requireIn("rtol", rtol, TOL_RANGE);
+    requireIn("atol", atol, TOL_RANGE);
+    requireIn("theta", theta, ParamRange.closed(0.1, 1));
+    requireIn("t-err", tErr, ParamRange.leftOpen(0, 1e-3));
+    requireIn("h-init", hInit, ParamRange.above(0));
   }
 
-  private static void requirePositive(String name, double v) {
-    if (!(v > 0) || Double.isInfinite(v)) {
-      throw new IllegalArgumentException(name + " must be a finite number > 0, got " + v);
+  private static void requireIn(String name, double v, ParamRange range) {
+    if (!range.contains(v)) {
+      throw new IllegalArgumentException(
+          "parameter " + name + " of sampler 'dpm-solver-adaptive' must be " + range + ", got " + v);
     }
   }
 
@@ -93,7 +101,18 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
     NDArray epsS = null;
     double h = hInit;
     int accepted = 0;
+    int trials = 0;
     while (Math.abs(s.t() - end.t()) > tErr) {
+      if (++trials > MAX_TRIALS) {
+        throw new IllegalStateException("dpm-solver-adaptive took more than " + MAX_TRIALS + " trial steps "
+            + "(at sigma " + s.sigmaRel() + "); loosen rtol/atol (" + rtol + ", " + atol + ")");
+      }
+      // Step-size floor: a step that no longer moves λ cannot make progress.
+      if (h < end.lambda() - s.lambda() && !(h > 64 * Math.ulp(Math.max(Math.abs(s.lambda()), 1.0)))) {
+        throw new IllegalStateException("dpm-solver-adaptive step size in lambda fell to " + h + " at sigma "
+            + s.sigmaRel() + ": rtol/atol (" + rtol + ", " + atol + ") cannot be met in this precision; "
+            + "loosen them (float32 cannot meet much below 1e-5)");
+      }
       try (StepScope step = new StepScope()) {
         if (epsS == null) {
           epsS = step.keep(LambdaSpace.eval(model, x, s).eps());
@@ -124,7 +143,8 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
         double err = r.square().reshape(r.getShape().get(0), -1).mean(new int[] {1}).sqrt().max()
             .toType(DataType.FLOAT64, false).getDouble();
         if (Double.isNaN(err)) {
-          throw new IllegalStateException("adaptive DPM-Solver: the error estimate is NaN at sigma " + s.sigmaRel());
+          throw new IllegalStateException("dpm-solver-adaptive: the error estimate is NaN at sigma "
+              + s.sigmaRel() + " (the denoiser or the state is not finite)");
         }
         if (err <= 1) {
           x.close();

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -34,9 +35,9 @@ public record DpmSolverFast(int order, boolean taylor) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpm-solver-fast", false,
       "DPM-Solver-fast: singlestep orders [3,..,3,2,1] spending NFE = grid steps (Lu et al. 2022 App. D.1; SPEC SMP-11)",
-      List.of(new ParamSpec("order", "3", "highest order 1..3"),
+      List.of(ParamSpec.number("order", "3", "highest order", ParamRange.ints(1, 3)),
           new ParamSpec("variant", "midpoint", "midpoint (reference 'dpmsolver') or taylor")),
-      p -> new DpmSolverFast(p.getInt("order", 1, 3), p.getChoice("variant", "midpoint", "taylor").equals("taylor")));
+      p -> new DpmSolverFast(p.getInt("order"), p.getChoice("variant", "midpoint", "taylor").equals("taylor")));
 
   public DpmSolverFast {
     if (order < 1 || order > 3) {

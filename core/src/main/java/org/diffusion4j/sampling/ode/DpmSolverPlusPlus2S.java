@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -26,20 +27,29 @@ import org.diffusion4j.schedule.Grid;
  * @param r position of the intermediate point in λ, in (0, 1]; default ½ (the midpoint)
  */
 public record DpmSolverPlusPlus2S(double r) implements Sampler {
+  /**
+   * The accepted r: the combined estimate {@code D_i + (D_r − D_i)/(2r)} multiplies the rounding
+   * error of {@code D_r − D_i} by 1/(2r), so r below 1e-3 (amplification above 500, which in float32
+   * is already 3e-5 relative) gives noise, and near 1e-300 overflow.
+   */
+  public static final ParamRange R_RANGE = ParamRange.closed(1e-3, 1);
+
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpmpp-2s", false,
       "DPM-Solver++(2S), single-step data prediction in λ = −log σ (Lu et al. 2022b Alg. 1; k-diffusion "
           + "sample_dpmpp_2s_ancestral, eta 0); order 2, 2 NFE/step, Euler on the last step to 0",
-      List.of(new ParamSpec("r", "0.5", "intermediate point r·h in λ, in (0, 1]")),
-      p -> new DpmSolverPlusPlus2S(checkR(p.getDouble("r"))));
+      List.of(ParamSpec.number("r", "0.5", "intermediate point r·h in λ", R_RANGE)),
+      p -> new DpmSolverPlusPlus2S(p.getDouble("r")));
 
   public DpmSolverPlusPlus2S {
-    checkR(r);
+    checkR("dpmpp-2s", r);
   }
 
-  private static double checkR(double r) {
-    if (!(r > 0 && r <= 1)) {
-      throw new IllegalArgumentException("parameter r of sampler 'dpmpp-2s' must lie in (0, 1], got " + r);
+  /** Checks r against {@link #R_RANGE}. */
+  public static double checkR(String sampler, double r) {
+    if (!R_RANGE.contains(r)) {
+      throw new IllegalArgumentException("parameter r of sampler '" + sampler + "' must be " + R_RANGE
+          + " (1/(2r) amplifies rounding), got " + r);
     }
     return r;
   }

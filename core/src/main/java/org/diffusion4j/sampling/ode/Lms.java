@@ -6,6 +6,7 @@ import java.util.Deque;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -34,8 +35,8 @@ public record Lms(int order) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("lms", false,
       "Linear multistep on the PF-ODE in σ (k-diffusion sample_lms); order 1..4, 1 NFE/step",
-      List.of(new ParamSpec("order", "4", "multistep order, integer in [1, 4]; first steps warm up with lower order")),
-      p -> new Lms(p.getInt("order", 1, MAX_ORDER)));
+      List.of(ParamSpec.number("order", "4", "multistep order (the first steps warm up with lower ones)", ParamRange.ints(1, MAX_ORDER))),
+      p -> new Lms(p.getInt("order")));
 
   /** Checks the order. */
   public Lms {

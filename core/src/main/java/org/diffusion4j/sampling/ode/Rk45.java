@@ -6,6 +6,7 @@ import java.util.List;
 import org.diffusion4j.analytic.DormandPrince;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -41,11 +42,10 @@ public record Rk45(double rtol, double atol, double hInit) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("rk45", false,
       "Adaptive Dormand-Prince 5(4) on the PF-ODE in σ per grid interval (Dormand & Prince 1980; scipy RK45 step control); Euler on the last step to 0",
-      List.of(new ParamSpec("rtol", "1e-4", "relative tolerance, in [1e-13, 1]"),
-          new ParamSpec("atol", "1e-4", "absolute tolerance in units of x/s, in [0, 1000]"),
-          new ParamSpec("h-init", "0", "first sub-step length in sigma, in [0, 1e6]; 0 = automatic (Hairer-Wanner)")),
-      p -> new Rk45(p.getDouble("rtol", 1e-13, 1), p.getDouble("atol", 0, 1e3),
-          p.getDouble("h-init", 0, 1e6)));
+      List.of(ParamSpec.number("rtol", "1e-4", "relative tolerance (double rounding cannot meet less than 1e-13)", ParamRange.closed(1e-13, 1)),
+          ParamSpec.number("atol", "1e-4", "absolute tolerance in units of x/s", ParamRange.closed(0, 1e3)),
+          ParamSpec.number("h-init", "0", "first sub-step length in sigma, 0 = automatic (Hairer-Wanner)", ParamRange.closed(0, 1e6))),
+      p -> new Rk45(p.getDouble("rtol"), p.getDouble("atol"), p.getDouble("h-init")));
 
   /** Checks the tolerances and the first step. */
   public Rk45 {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -45,12 +46,12 @@ public record UniPc(int order, String variant, boolean lowerOrderFinal, boolean 
   public static final SamplerInfo INFO = new SamplerInfo("unipc", false,
       "UniPC multistep predictor-corrector, data prediction (Zhao et al. 2023; diffusers "
           + "UniPCMultistepScheduler); order p+1 with the corrector, 1 NFE/step",
-      List.of(new ParamSpec("order", "2", "predictor order p, 1..3"),
+      List.of(ParamSpec.number("order", "2", "predictor order p", ParamRange.ints(1, 3)),
           new ParamSpec("variant", "bh2", "B(h) variant: bh1 or bh2"),
           new ParamSpec("lower-order-final", "true", "lower the order on the final steps: true or false"),
           new ParamSpec("corrector", "true", "apply the UniC corrector: true or false"),
           new ParamSpec("disable-corrector", "", "comma-separated step indices (>= 0) not corrected")),
-      p -> new UniPc(p.getInt("order", 1, 3), p.getChoice("variant", "bh1", "bh2"),
+      p -> new UniPc(p.getInt("order"), p.getChoice("variant", "bh1", "bh2"),
           p.getBoolean("lower-order-final"), p.getBoolean("corrector"),
           p.getIntList("disable-corrector", 0, Integer.MAX_VALUE)));
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -37,10 +38,10 @@ public record AnnealedLangevin(int stepsPerLevel, double epsilon, boolean finalD
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("ald", true,
       "Annealed Langevin dynamics, NCSN (Song & Ermon 2019 Alg. 1; final denoising of Song & Ermon 2020); K NFE/level",
-      List.of(new ParamSpec("steps-per-level", "10", "Langevin steps per noise level, in [1, 100000]"),
-          new ParamSpec("epsilon", "2e-5", "step size at the smallest level, in [1e-12, 1]"),
+      List.of(ParamSpec.number("steps-per-level", "10", "Langevin steps per noise level", ParamRange.ints(1, 100_000)),
+          ParamSpec.number("epsilon", "2e-5", "step size at the smallest level", ParamRange.closed(1e-12, 1)),
           new ParamSpec("final-denoise", "true", "finish with D(x; sigma_L) when the grid ends at 0: true|false")),
-      p -> new AnnealedLangevin(p.getInt("steps-per-level", 1, 100_000), p.getDouble("epsilon", 1e-12, 1),
+      p -> new AnnealedLangevin(p.getInt("steps-per-level"), p.getDouble("epsilon"),
           p.getBoolean("final-denoise")));
 
   public AnnealedLangevin {

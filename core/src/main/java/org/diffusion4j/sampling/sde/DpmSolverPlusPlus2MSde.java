@@ -39,8 +39,8 @@ public record DpmSolverPlusPlus2MSde(double eta, double sNoise, String solverTyp
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpmpp-2m-sde", true,
       "DPM-Solver++(2M) SDE (Lu et al. 2022b; k-diffusion sample_dpmpp_2m_sde); 1 NFE/step",
-      List.of(new ParamSpec("eta", "1", "stochasticity η, finite >= 0 (0 = DPM-Solver++(2M) ODE)"),
-          new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0"),
+      List.of(ParamSpec.number("eta", "1", "stochasticity η (0 = DPM-Solver++(2M) ODE)", Stochastic.ETA),
+          ParamSpec.number("s-noise", "1", "noise inflation S_noise", Stochastic.S_NOISE),
           new ParamSpec("solver-type", "midpoint", "2nd-order correction: midpoint or heun")),
       p -> new DpmSolverPlusPlus2MSde(Stochastic.nonNegative(p, "dpmpp-2m-sde", "eta"),
           Stochastic.nonNegative(p, "dpmpp-2m-sde", "s-noise"), p.getChoice("solver-type", "midpoint", "heun")));
@@ -48,7 +48,7 @@ public record DpmSolverPlusPlus2MSde(double eta, double sNoise, String solverTyp
   /** Checks the parameters. */
   public DpmSolverPlusPlus2MSde {
     Stochastic.requireNonNegative("dpmpp-2m-sde", "eta", eta);
-    Stochastic.requireNonNegative("dpmpp-2m-sde", "s-noise", sNoise);
+    Stochastic.requireSNoise("dpmpp-2m-sde", sNoise);
     if (!"midpoint".equals(solverType) && !"heun".equals(solverType)) {
       throw new IllegalArgumentException(
           "parameter solver-type of sampler 'dpmpp-2m-sde' must be one of midpoint, heun, got '" + solverType + "'");

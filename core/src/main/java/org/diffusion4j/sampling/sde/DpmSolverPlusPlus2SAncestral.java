@@ -33,15 +33,15 @@ public record DpmSolverPlusPlus2SAncestral(double eta, double sNoise) implements
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpmpp-2s-ancestral", true,
       "Ancestral DPM-Solver++(2S) in σ (Lu et al. 2022b; k-diffusion sample_dpmpp_2s_ancestral); 2 NFE/step",
-      List.of(new ParamSpec("eta", "1", "noise fraction η, finite >= 0 (0 = deterministic DPM-Solver++(2S))"),
-          new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0")),
+      List.of(ParamSpec.number("eta", "1", "noise fraction η (0 = deterministic DPM-Solver++(2S))", Stochastic.ETA),
+          ParamSpec.number("s-noise", "1", "noise inflation S_noise", Stochastic.S_NOISE)),
       p -> new DpmSolverPlusPlus2SAncestral(Stochastic.nonNegative(p, "dpmpp-2s-ancestral", "eta"),
           Stochastic.nonNegative(p, "dpmpp-2s-ancestral", "s-noise")));
 
   /** Checks the parameters. */
   public DpmSolverPlusPlus2SAncestral {
     Stochastic.requireNonNegative("dpmpp-2s-ancestral", "eta", eta);
-    Stochastic.requireNonNegative("dpmpp-2s-ancestral", "s-noise", sNoise);
+    Stochastic.requireSNoise("dpmpp-2s-ancestral", sNoise);
   }
 
   @Override

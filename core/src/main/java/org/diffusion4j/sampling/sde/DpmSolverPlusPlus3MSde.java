@@ -40,15 +40,15 @@ public record DpmSolverPlusPlus3MSde(double eta, double sNoise) implements Sampl
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpmpp-3m-sde", true,
       "DPM-Solver++(3M) SDE (Lu et al. 2022b; k-diffusion sample_dpmpp_3m_sde); 1 NFE/step",
-      List.of(new ParamSpec("eta", "1", "stochasticity η, finite >= 0 (0 = DPM-Solver++(3M) ODE)"),
-          new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0")),
+      List.of(ParamSpec.number("eta", "1", "stochasticity η (0 = DPM-Solver++(3M) ODE)", Stochastic.ETA),
+          ParamSpec.number("s-noise", "1", "noise inflation S_noise", Stochastic.S_NOISE)),
       p -> new DpmSolverPlusPlus3MSde(Stochastic.nonNegative(p, "dpmpp-3m-sde", "eta"),
           Stochastic.nonNegative(p, "dpmpp-3m-sde", "s-noise")));
 
   /** Checks the parameters. */
   public DpmSolverPlusPlus3MSde {
     Stochastic.requireNonNegative("dpmpp-3m-sde", "eta", eta);
-    Stochastic.requireNonNegative("dpmpp-3m-sde", "s-noise", sNoise);
+    Stochastic.requireSNoise("dpmpp-3m-sde", sNoise);
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
 import org.diffusion4j.sampling.ParamSpec;
+import org.diffusion4j.sampling.ode.DpmSolverPlusPlus2S;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SamplerParams;
@@ -37,25 +38,23 @@ import org.diffusion4j.schedule.Grid;
  *
  * @param eta noise fraction η ≥ 0
  * @param sNoise noise inflation S_noise ≥ 0
- * @param r position of the intermediate point in λ, in (0, 1]
+ * @param r position of the intermediate point in λ, in [1e-3, 1] ({@link DpmSolverPlusPlus2S#R_RANGE})
  */
 public record DpmSolverPlusPlusSde(double eta, double sNoise, double r) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpmpp-sde", true,
       "Stochastic DPM-Solver++ with ancestral stages (k-diffusion sample_dpmpp_sde; Brownian increments "
           + "built from fresh normals instead of its Brownian tree); 2 NFE/step",
-      List.of(new ParamSpec("eta", "1", "noise fraction η, finite >= 0 (0 = deterministic)"),
-          new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0"),
-          new ParamSpec("r", "0.5", "intermediate point as a fraction of the λ-step, in (0, 1]")),
+      List.of(ParamSpec.number("eta", "1", "noise fraction η (0 = deterministic)", Stochastic.ETA),
+          ParamSpec.number("s-noise", "1", "noise inflation S_noise", Stochastic.S_NOISE),
+          ParamSpec.number("r", "0.5", "intermediate point as a fraction of the λ-step", DpmSolverPlusPlus2S.R_RANGE)),
       DpmSolverPlusPlusSde::create);
 
   /** Checks the parameters. */
   public DpmSolverPlusPlusSde {
     Stochastic.requireNonNegative("dpmpp-sde", "eta", eta);
-    Stochastic.requireNonNegative("dpmpp-sde", "s-noise", sNoise);
-    if (!(r > 0 && r <= 1)) {
-      throw new IllegalArgumentException("parameter r of sampler 'dpmpp-sde' must lie in (0, 1], got " + r);
-    }
+    Stochastic.requireSNoise("dpmpp-sde", sNoise);
+    DpmSolverPlusPlus2S.checkR("dpmpp-sde", r);
   }
 
   private static DpmSolverPlusPlusSde create(SamplerParams p) {
@@ -90,7 +89,8 @@ public record DpmSolverPlusPlusSde(double eta, double sNoise, double r) implemen
           double t = -Math.log(sigma);
           double tNext = -Math.log(sigmaNext);
           double h = tNext - t;
-          double s = t + h * r;
+          // At r = 1 the intermediate level is exactly λ_next (t + h·1 can round past it).
+          double s = r == 1 ? tNext : t + h * r;
           double fac = 1 / (2 * r);
           // Stage 1: ancestral step to λ_s.
           AncestralStep a1 = AncestralStep.of(Math.exp(-t), Math.exp(-s), eta);
@@ -112,8 +112,9 @@ public record DpmSolverPlusPlusSde(double eta, double sNoise, double r) implemen
             double sigmaS = Math.exp(-s);
             double span = Math.exp(-t) - Math.exp(-tNext);
             NDArray z2 = noise.randn(x.getManager(), x.getShape(), x.getDataType());
-            NDArray eps2 = z1.mul(Math.sqrt((Math.exp(-t) - sigmaS) / span))
-                .add(z2.mul(Math.sqrt((sigmaS - Math.exp(-tNext)) / span)));
+            // Both variance fractions lie in [0, 1]; clamp the rounding (one ulp below 0 gave NaN at r = 1).
+            double w1 = Math.min(1, Math.max(0, (Math.exp(-t) - sigmaS) / span));
+            NDArray eps2 = z1.mul(Math.sqrt(w1)).add(z2.mul(Math.sqrt(1 - w1)));
             next = next.add(eps2.mul(sNoise * a2.sigmaUp()));
           }
         }

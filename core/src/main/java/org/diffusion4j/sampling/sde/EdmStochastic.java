@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -39,10 +40,10 @@ public record EdmStochastic(double sChurn, double sTmin, double sTmax, double sN
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("edm", true,
       "EDM stochastic Heun with churn, Algorithm 2 (Karras et al. 2022; NVlabs/edm edm_sampler); 2 NFE/step",
-      List.of(new ParamSpec("s-churn", "0", "total churn S_churn, finite >= 0 (0 = deterministic heun)"),
-          new ParamSpec("s-tmin", "0", "lowest σ receiving churn, finite >= 0"),
-          new ParamSpec("s-tmax", "inf", "highest σ receiving churn, >= s-tmin (Infinity allowed)"),
-          new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0")),
+      List.of(ParamSpec.number("s-churn", "0", "total churn S_churn (0 = deterministic heun)", Stochastic.ETA),
+          ParamSpec.number("s-tmin", "0", "lowest σ receiving churn", Stochastic.ETA),
+          ParamSpec.number("s-tmax", "inf", "highest σ receiving churn, ≥ s-tmin", new ParamRange(0, false, Double.POSITIVE_INFINITY, false, false)),
+          ParamSpec.number("s-noise", "1", "noise inflation S_noise", Stochastic.S_NOISE)),
       p -> new EdmStochastic(Stochastic.nonNegative(p, "edm", "s-churn"),
           Stochastic.nonNegative(p, "edm", "s-tmin"), p.getDouble("s-tmax"),
           Stochastic.nonNegative(p, "edm", "s-noise")));
@@ -51,7 +52,7 @@ public record EdmStochastic(double sChurn, double sTmin, double sTmax, double sN
   public EdmStochastic {
     Stochastic.requireNonNegative("edm", "s-churn", sChurn);
     Stochastic.requireNonNegative("edm", "s-tmin", sTmin);
-    Stochastic.requireNonNegative("edm", "s-noise", sNoise);
+    Stochastic.requireSNoise("edm", sNoise);
     if (!(sTmax >= sTmin)) {
       throw new IllegalArgumentException(
           "parameter s-tmax of sampler 'edm' must be >= s-tmin (" + sTmin + "), got " + sTmax);

@@ -31,15 +31,15 @@ public record EulerAncestral(double eta, double sNoise) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("euler-ancestral", true,
       "Ancestral Euler in σ (k-diffusion sample_euler_ancestral; DDPM-style σ_down/σ_up split); order 1, 1 NFE/step",
-      List.of(new ParamSpec("eta", "1", "noise fraction η, finite >= 0 (0 = Euler ODE, 1 = ancestral)"),
-          new ParamSpec("s-noise", "1", "noise inflation S_noise, finite >= 0")),
+      List.of(ParamSpec.number("eta", "1", "noise fraction η (0 = Euler ODE, 1 = ancestral)", Stochastic.ETA),
+          ParamSpec.number("s-noise", "1", "noise inflation S_noise", Stochastic.S_NOISE)),
       p -> new EulerAncestral(Stochastic.nonNegative(p, "euler-ancestral", "eta"),
           Stochastic.nonNegative(p, "euler-ancestral", "s-noise")));
 
   /** Checks the parameters. */
   public EulerAncestral {
     Stochastic.requireNonNegative("euler-ancestral", "eta", eta);
-    Stochastic.requireNonNegative("euler-ancestral", "s-noise", sNoise);
+    Stochastic.requireSNoise("euler-ancestral", sNoise);
   }
 
   @Override

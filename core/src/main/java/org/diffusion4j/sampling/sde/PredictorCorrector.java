@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.List;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ParamRange;
 import org.diffusion4j.sampling.ParamSpec;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
@@ -32,9 +33,9 @@ public record PredictorCorrector(double snr, int correctorSteps) implements Samp
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("pc", true,
       "Predictor-corrector: Langevin corrector + Euler-Maruyama predictor (Song et al. 2021 App. G; score_sde); (M+1) NFE/step",
-      List.of(new ParamSpec("snr", "0.16", "corrector signal-to-noise ratio r, in [0, 10]"),
-          new ParamSpec("corrector-steps", "1", "Langevin steps per grid point, in [0, 1000]")),
-      p -> new PredictorCorrector(p.getDouble("snr", 0, 10), p.getInt("corrector-steps", 0, 1000)));
+      List.of(ParamSpec.number("snr", "0.16", "corrector signal-to-noise ratio r", ParamRange.closed(0, 10)),
+          ParamSpec.number("corrector-steps", "1", "Langevin steps per grid point", ParamRange.ints(0, 1000))),
+      p -> new PredictorCorrector(p.getDouble("snr"), p.getInt("corrector-steps")));
 
   public PredictorCorrector {
     if (!(snr >= 0 && snr <= 10)) {
@@ -88,7 +89,13 @@ public record PredictorCorrector(double snr, int correctorSteps) implements Samp
     NDArray score = ReverseSde.score(grid, i, x, ReverseSde.denoise(model, grid, i, x));
     NDArray z = noise.randn(x.getManager(), x.getShape(), x.getDataType());
     double retention = grid.alpha(i) / grid.alpha(i + 1);
-    double ratio = snr * meanNorm(z) / meanNorm(score);
+    double scoreNorm = meanNorm(score);
+    if (snr == 0 || scoreNorm == 0) {
+      // No step: r = 0 disables the corrector, and a score that rounds to 0 (float32 at σ ≈ 1e-6, where
+      // D − x is below x's ulp) leaves ε = 2α(r‖z‖/0)² undefined — score_sde's ε would be ∞ and x NaN.
+      return x.duplicate();
+    }
+    double ratio = snr * meanNorm(z) / scoreNorm;
     double eps = 2 * retention * retention * ratio * ratio;
     return x.add(score.mul(eps)).add(z.mul(Math.sqrt(2 * eps)));
   }

@@ -152,9 +152,10 @@ class DdimTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SamplerRegistry.create("ddim", Map.of("eta", "-1")));
     assertTrue(e.getMessage().contains("-1"), e.getMessage());
-    Grid grid = Grid.ofSigmas(VpLinear.DEFAULT, 3.0, 2.9);
-    IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> Oracle.run(new Ddim(50),
-        g.denoiser(), grid, new double[] {1, 1}, 2, DataType.FLOAT64, new SeededNoise(1)));
-    assertTrue(big.getMessage().contains("eta=50"), big.getMessage());
+    // Above 1 the DDIM-η noise c = η σ_t sqrt(1 − e^{−2h}) can exceed σ_t: refused up front.
+    IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> new Ddim(50));
+    assertTrue(big.getMessage().contains("[0, 1]") && big.getMessage().contains("50"), big.getMessage());
+    big = assertThrows(IllegalArgumentException.class, () -> SamplerRegistry.create("ddim", Map.of("eta", "1.5")));
+    assertTrue(big.getMessage().contains("in [0, 1], got 1.5"), big.getMessage());
   }
 }

@@ -167,7 +167,7 @@ class DpmSolverPlusPlusTest {
     assertEquals(new DpmSolverPlusPlus3M(), SamplerRegistry.create("dpmpp-3m", Map.of()));
     assertEquals(new DpmSolverPlusPlus3M("taylor"), SamplerRegistry.create("dpmpp-3m", Map.of("variant", "taylor")));
     var e = assertThrows(IllegalArgumentException.class, () -> SamplerRegistry.create("dpmpp-2s", Map.of("r", "0")));
-    assertTrue(e.getMessage().contains("(0, 1]") && e.getMessage().contains("got 0.0"), e.getMessage());
+    assertTrue(e.getMessage().contains("in [0.001, 1]") && e.getMessage().contains("got 0"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> SamplerRegistry.create("dpmpp-3m", Map.of("variant", "4th")));
     assertTrue(e.getMessage().contains("reference, taylor") && e.getMessage().contains("4th"), e.getMessage());

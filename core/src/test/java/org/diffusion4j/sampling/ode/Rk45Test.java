@@ -102,7 +102,7 @@ class Rk45Test {
     assertEquals(new Rk45(), SamplerRegistry.create("rk45", Map.of()));
     assertEquals(new Rk45(1e-6, 0, 0.5), SamplerRegistry.create("rk45", Map.of("rtol", "1e-6", "atol", "0",
         "h-init", "0.5")));
-    String[][] bad = {{"rtol", "0", "got 0.0"}, {"atol", "-1", "got -1.0"}, {"h-init", "-2", "got -2.0"}};
+    String[][] bad = {{"rtol", "0", "got 0"}, {"atol", "-1", "got -1"}, {"h-init", "-2", "got -2"}};
     for (String[] b : bad) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> SamplerRegistry.create("rk45", Map.of(b[0], b[1])));

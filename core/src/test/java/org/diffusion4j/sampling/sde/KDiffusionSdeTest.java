@@ -332,13 +332,13 @@ class KDiffusionSdeTest {
 
   @Test
   void badParametersNameTheValueAndTheRange() {
-    assertMessage("euler-ancestral", Map.of("eta", "-0.5"), "eta", "-0.5", ">= 0");
-    assertMessage("dpmpp-3m-sde", Map.of("s-noise", "Infinity"), "s-noise", "Infinity", ">= 0");
-    assertMessage("dpmpp-sde", Map.of("r", "0"), "r", "0.0", "(0, 1]");
-    assertMessage("dpmpp-sde", Map.of("r", "1.5"), "r", "1.5", "(0, 1]");
+    assertMessage("euler-ancestral", Map.of("eta", "-0.5"), "eta", "-0.5", "≥ 0");
+    assertMessage("dpmpp-3m-sde", Map.of("s-noise", "Infinity"), "s-noise", "Infinity", "in [0, 10]");
+    assertMessage("dpmpp-sde", Map.of("r", "0"), "r", "0", "in [0.001, 1]");
+    assertMessage("dpmpp-sde", Map.of("r", "1.5"), "r", "1.5", "in [0.001, 1]");
     assertMessage("dpmpp-2m-sde", Map.of("solver-type", "rk4"), "solver-type", "rk4", "midpoint, heun");
     assertMessage("edm", Map.of("s-tmin", "2", "s-tmax", "1"), "s-tmax", "1.0", ">= s-tmin");
-    assertMessage("edm", Map.of("s-churn", "-1"), "s-churn", "-1", ">= 0");
+    assertMessage("edm", Map.of("s-churn", "-1"), "s-churn", "-1", "≥ 0");
   }
 
   private static void assertMessage(String id, Map<String, String> params, String... parts) {

@@ -2,7 +2,6 @@ package org.diffusion4j.train.data;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -66,13 +65,7 @@ public final class DataSources {
           if (!Files.isRegularFile(f)) {
             throw new IllegalArgumentException("no such file: " + f);
           }
-          GaussianMixture g;
-          try {
-            g = GaussianMixture.fromJson(Files.readString(f, StandardCharsets.UTF_8));
-          } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(f + ": " + e.getMessage());
-          }
-          return new MixtureSource(g, spec);
+          return new MixtureSource(GaussianMixture.read(f), spec);
         }
         case "mnist": {
           String split = "train";

@@ -55,33 +55,58 @@ final class NumericFiles {
     return fromArray(a, "npz:" + file + ":" + k, options);
   }
 
+  /** A decimal number as CSV files write it (no hex, no Java suffixes such as 1d or 2f). */
+  private static final java.util.regex.Pattern NUMBER =
+      java.util.regex.Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+
+  /**
+   * Reads a CSV (or whitespace/semicolon separated) file of numbers. The first non-comment row is a
+   * header if none of its fields is a number; every other row must be all numbers — an empty field
+   * ({@code 1,,2}) or a mistyped one ({@code 2x}) is an error naming its line and column, never a
+   * silently dropped row.
+   */
   static DataSource csv(Path file, DataOptions options) throws IOException {
     requireFile(file);
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException(file + ": not UTF-8 text");
+    }
     List<double[]> rows = new ArrayList<>();
     int columns = -1;
+    boolean first = true;
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).trim();
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
-      String[] parts = line.split("\\s*[,;\\t ]\\s*");
-      double[] row = new double[parts.length];
-      boolean numeric = true;
-      for (int j = 0; j < parts.length && numeric; j++) {
-        try {
-          row[j] = Double.parseDouble(parts[j]);
-        } catch (NumberFormatException e) {
-          numeric = false;
-          if (!rows.isEmpty() || columns != -1) {
-            throw new IllegalArgumentException(file + ":" + (i + 1) + ": non-numeric value '" + parts[j] + "'");
-          }
-        }
+      String[] parts = line.split("\\s*[,;\\t ]\\s*", -1);
+      boolean anyNumber = false;
+      for (String part : parts) {
+        anyNumber |= NUMBER.matcher(part).matches();
       }
-      if (!numeric) {
-        // A header line before the first row.
+      if (first && !anyNumber) {
+        // A header: no field is a number.
         columns = parts.length;
+        first = false;
         continue;
+      }
+      first = false;
+      double[] row = new double[parts.length];
+      for (int j = 0; j < parts.length; j++) {
+        if (parts[j].isEmpty()) {
+          throw new IllegalArgumentException(file + ":" + (i + 1) + ": column " + (j + 1) + " is empty");
+        }
+        if (!NUMBER.matcher(parts[j]).matches()) {
+          throw new IllegalArgumentException(file + ":" + (i + 1) + ": column " + (j + 1) + ": non-numeric value '"
+              + parts[j] + "' (a header row may come only first, and has no numeric field)");
+        }
+        row[j] = Double.parseDouble(parts[j]);
+        if (!Double.isFinite(row[j])) {
+          throw new IllegalArgumentException(file + ":" + (i + 1) + ": column " + (j + 1) + ": value '" + parts[j]
+              + "' overflows a double");
+        }
       }
       if (columns == -1) {
         columns = row.length;

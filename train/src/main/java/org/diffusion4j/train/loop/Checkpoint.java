@@ -74,7 +74,8 @@ public record Checkpoint(String config, Map<String, Tensor> weights, Map<String,
       // Stage every part.
       for (Map.Entry<String, PartWriter> p : parts.entrySet()) {
         beforePart.accept(p.getKey());
-        Path tmp = Files.createTempFile(dir, "." + p.getKey() + ".", ".tmp");
+        // Umask-honouring mode for new parts, the existing part's mode when replacing one.
+        Path tmp = org.diffusion4j.io.AtomicFiles.createTempSibling(dir.resolve(p.getKey()));
         staged.add(new Path[] {tmp, dir.resolve(p.getKey())});
         try (OutputStream out = Files.newOutputStream(tmp)) {
           p.getValue().write(out);

@@ -4,8 +4,7 @@ import ai.djl.ndarray.NDArray;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import org.diffusion4j.io.JsonText;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -181,16 +180,12 @@ public final class Safetensors {
       throw new IllegalArgumentException(source + ": truncated safetensors file: header of " + n
           + " bytes but the file has " + bytes.length + " bytes");
     }
-    JsonObject header;
-    try {
-      JsonElement e = JsonParser.parseString(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
-      if (!e.isJsonObject()) {
-        throw new JsonParseException("not an object");
-      }
-      header = e.getAsJsonObject();
-    } catch (JsonParseException e) {
-      throw new IllegalArgumentException(source + ": corrupt safetensors header (not a JSON object)");
+    JsonElement parsed = JsonText.parse(Arrays.copyOfRange(bytes, 8, 8 + (int) n), source + " (safetensors header)");
+    if (!parsed.isJsonObject()) {
+      throw new IllegalArgumentException(source + ": corrupt safetensors header (expected a JSON object, got "
+          + JsonText.kind(parsed) + ")");
     }
+    JsonObject header = parsed.getAsJsonObject();
     Map<String, String> metadata = new LinkedHashMap<>();
     List<Entry> entries = new ArrayList<>();
     for (Map.Entry<String, JsonElement> e : header.entrySet()) {
@@ -217,7 +212,13 @@ public final class Safetensors {
         throw new IllegalArgumentException(source + ": tensor '" + e.name + "' starts at byte " + e.begin
             + ", expected " + expect + " (data must be contiguous)");
       }
-      long need = Tensor.elements(e.shape) * e.dtype.size();
+      long need;
+      try {
+        need = Math.multiplyExact(Tensor.elements(e.shape), (long) e.dtype.size());
+      } catch (ArithmeticException overflow) {
+        throw new IllegalArgumentException(source + ": tensor '" + e.name + "' has shape "
+            + Arrays.toString(e.shape) + ", too large to hold");
+      }
       if (e.end - e.begin != need) {
         throw new IllegalArgumentException(source + ": tensor '" + e.name + "' of shape " + Arrays.toString(e.shape)
             + " and dtype " + e.dtype + " needs " + need + " bytes, its offsets span " + (e.end - e.begin));

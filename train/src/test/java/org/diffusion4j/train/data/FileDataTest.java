@@ -156,6 +156,28 @@ class FileDataTest {
   }
 
   @Test
+  void csvFirstRowWithAnEmptyOrMistypedFieldIsAnErrorNotAHeader() throws Exception {
+    Path c = dir.resolve("bad.csv");
+    String[][] cases = {
+      {"1,,2\n3,4,5\n", "bad.csv:1: column 2 is empty"},
+      {"2x,3\n1,2\n", "bad.csv:1: column 1: non-numeric value '2x'"},
+      {"# comment\n\n1,2\n3,2x\n", "bad.csv:4: column 2: non-numeric value '2x'"},
+      {"x,y\n1,2\nx,y\n", "bad.csv:3: column 1: non-numeric value 'x'"},
+      {"x,y\n1,2,\n", "bad.csv:2: column 3 is empty"},
+      {"0x10,1\n", "bad.csv:1: column 1: non-numeric value '0x10'"},
+      {"1d,1\n", "bad.csv:1: column 1: non-numeric value '1d'"},
+      {"1e999,1\n", "bad.csv:1: column 1: value '1e999' overflows"},
+    };
+    for (String[] k : cases) {
+      Files.writeString(c, k[0]);
+      assertMessage("csv:" + c, DataOptions.defaults(), k[1]);
+    }
+    // A header is a row with no numeric field: then the data follows.
+    Files.writeString(c, "x; y\n1;2\n+3 .5\n");
+    assertEquals(2, DataSources.parse("csv:" + c).size());
+  }
+
+  @Test
   void gaussianMixtureJson() throws Exception {
     Path j = dir.resolve("g.json");
     Files.writeString(j, "{\"type\":\"gaussian-mixture\",\"weights\":[1],\"means\":[[3,-1,0]],\"stds\":[0.5]}");

@@ -42,6 +42,24 @@ class CheckpointTest {
   }
 
   @Test
+  void partsGetTheUmaskModeAndKeepAnExistingMode() throws Exception {
+    Path probe = Files.createFile(dir.resolveSibling(dir.getFileName() + "-probe"));
+    String umaskMode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(probe));
+    Files.delete(probe);
+    org.junit.jupiter.api.Assumptions.assumeFalse(umaskMode.equals("rw-------"), "umask 077");
+    sample(10, 0).save(dir);
+    for (String part : new String[] {Checkpoint.CONFIG, Checkpoint.WEIGHTS, Checkpoint.EMA, Checkpoint.OPTIMIZER}) {
+      assertEquals(umaskMode, java.nio.file.attribute.PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(dir.resolve(part))), part);
+    }
+    Files.setPosixFilePermissions(dir.resolve(Checkpoint.WEIGHTS),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
+    sample(20, 0).save(dir);
+    assertEquals("rw-rw-r--", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(dir.resolve(Checkpoint.WEIGHTS))));
+  }
+
+  @Test
   void saveThenLoadGivesIdenticalTensors() throws Exception {
     Checkpoint c = sample(300, 0.25f);
     c.save(dir);

@@ -125,4 +125,45 @@ class SafetensorsTest {
     assertArrayEquals(new double[] {1, -2}, c.get("h").toDoubleArray(), 0);
     assertArrayEquals(new float[] {1, 3.140625f}, c.get("b").toFloatArray(), 0f);
   }
+
+  /** A file whose header is {@code header} (raw bytes) followed by {@code data} bytes. */
+  private static byte[] withHeader(byte[] header, int data) {
+    ByteArrayOutputStream f = new ByteArrayOutputStream();
+    f.writeBytes(le64(header.length));
+    f.writeBytes(header);
+    f.writeBytes(new byte[data]);
+    return f.toByteArray();
+  }
+
+  @Test
+  void hostileHeadersNameTheFileWithoutGsonAdvice() {
+    String ok = "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    byte[][] bad = {
+      ok.replace("x", "\u00e9").getBytes(StandardCharsets.ISO_8859_1), // not UTF-8
+      (ok + " }").getBytes(StandardCharsets.UTF_8), // trailing garbage
+      ok.replace("[2]", "[\"abc\"]").getBytes(StandardCharsets.UTF_8),
+      ok.replace("[2]", "[4611686018427387904, 4]").getBytes(StandardCharsets.UTF_8),
+      ok.replace("\"dtype\":\"F32\",", "").getBytes(StandardCharsets.UTF_8),
+      "[1, 2]".getBytes(StandardCharsets.UTF_8),
+      "{\"x\": 5}".getBytes(StandardCharsets.UTF_8),
+    };
+    for (byte[] h : bad) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Safetensors.parse(withHeader(h, 8), "w.safetensors"), new String(h, StandardCharsets.ISO_8859_1));
+      String m = e.getMessage();
+      assertTrue(m.startsWith("w.safetensors"), m);
+      assertTrue(!m.contains("LENIENT") && !m.contains("Input length") && !m.contains("https://"), m);
+    }
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+    byte[] good = ok.getBytes(StandardCharsets.UTF_8);
+    for (int t = 0; t < 500; t++) {
+      byte[] h = good.clone();
+      h[rng.nextInt(h.length)] = (byte) rng.nextInt(256);
+      try {
+        Safetensors.parse(withHeader(h, 8), "w.safetensors");
+      } catch (IllegalArgumentException e) {
+        assertTrue(e.getMessage().startsWith("w.safetensors"), e.getMessage());
+      }
+    }
+  }
 }

@@ -1,0 +1,53 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/d4j} launched through a symlink finds its checkout. Hermetic: the script is copied into
+ * a fake checkout whose jar is up to date, and {@code java} on the PATH is a stub that prints its
+ * arguments, so no build and no JVM is started.
+ */
+class LauncherScriptTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void runsThroughASymlinkFromAnotherDirectory() throws Exception {
+    Path script = Paths.get(System.getProperty("user.dir")).getParent().resolve("bin/d4j");
+    Path root = tmp.resolve("checkout");
+    Files.createDirectories(root.resolve("bin"));
+    Files.copy(script, root.resolve("bin/d4j"));
+    Path jar = root.resolve("cli/target/diffusion4j-cli-0.1.0-SNAPSHOT.jar");
+    Files.createDirectories(jar.getParent());
+    Files.createFile(jar);
+    Path stubs = Files.createDirectories(tmp.resolve("stubs"));
+    Path java = stubs.resolve("java");
+    Files.writeString(java, "#!/bin/sh\necho \"java $*\"\n");
+    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path links = Files.createDirectories(tmp.resolve("elsewhere/bin"));
+    Path link = Files.createSymbolicLink(links.resolve("d4j"), root.resolve("bin/d4j"));
+    // A relative link, one more level of indirection.
+    Path link2 = Files.createSymbolicLink(tmp.resolve("d4j-rel"), tmp.relativize(link));
+
+    for (Path l : new Path[] {link, link2}) {
+      ProcessBuilder pb = new ProcessBuilder(l.toString(), "samplers").directory(tmp.toFile())
+          .redirectErrorStream(true);
+      pb.environment().put("PATH", stubs + ":/usr/bin:/bin");
+      Process p = pb.start();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish");
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, p.exitValue(), out);
+      assertTrue(out.contains(jar.toRealPath().toString()) && out.contains("org.diffusion4j.cli.D4j samplers"), out);
+    }
+  }
+}
