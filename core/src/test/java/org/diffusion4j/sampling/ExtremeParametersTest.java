@@ -114,14 +114,14 @@ class ExtremeParametersTest {
    */
   private static void assertAdaptiveLoopsStop() {
     java.util.Random rng = new java.util.Random(1);
-    org.diffusion4j.denoiser.Denoiser rough = (x, sigma) -> {
+    org.diffusion4j.denoiser.Denoiser rough = org.diffusion4j.denoiser.Denoiser.shared((x, sigma) -> {
       ai.djl.ndarray.NDArray d = GM.denoiser().denoise(x, sigma);
       float[] jitter = new float[(int) d.size()];
       for (int i = 0; i < jitter.length; i++) {
         jitter[i] = (float) (1e-3 * rng.nextGaussian());
       }
       return d.add(d.getManager().create(jitter, d.getShape()).toType(d.getDataType(), false));
-    };
+    });
     // (rk45 meets it with ever smaller steps; its caps are MAX_SUBSTEPS and a 10-ulp step floor.)
     for (String id : new String[] {"dpm-solver-adaptive"}) {
       Grid g = new GridSpec.Karras(0.002, 80, 7).build(Processes.byId("vp"), 18);
