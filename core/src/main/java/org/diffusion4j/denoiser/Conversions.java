@@ -1,7 +1,7 @@
 package org.diffusion4j.denoiser;
 
 /**
- * The single source of truth for converting between ε, x0, v, score and velocity (SPEC PAR-02), as
+ * The single source of truth for converting between ε, x0, v, score and velocity), as
  * linear maps with scalar coefficients: every target is {@code a·x + b·(prediction)}.
  *
  * <p>Notation (book): {@code x = α x0 + σ ε}, α' and σ' the time derivatives. For v-prediction

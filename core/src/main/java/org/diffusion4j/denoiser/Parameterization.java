@@ -5,8 +5,8 @@ import java.util.Locale;
 import org.diffusion4j.process.NoiseProcess;
 
 /**
- * What a network predicts, with the conversion of its output to the x0-estimate and back (SPEC
- * PAR-01/02): ε, x0, v (Salimans &amp; Ho: {@code v = α ε − σ x0}), score, and velocity
+ * What a network predicts, with the conversion of its output to the x0-estimate and back: ε (Ho
+ * et al. 2020), x0, v (Salimans &amp; Ho 2022: {@code v = α ε − σ x0}), score, and velocity
  * ({@code dx/dt = α' x0 + σ' ε}, flow matching). All conversions are in the process's own
  * coordinates {@code x_t = α x0 + σ ε} at time t; the pure scalar forms live in {@link Conversions}.
  */

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * How a raw network F becomes a denoiser: {@code D(x̂; σ) = c_skip(σ) x̂ + c_out(σ) F(c_in(σ) x̂;
- * c_noise(σ))} with x̂ in EDM coordinates (Karras et al. 2022 Table 1; 003 eq. 6–7; SPEC PAR-06).
+ * c_noise(σ))} with x̂ in EDM coordinates (Karras et al. 2022 Table 1).
  * Each case is the paper's table row.
  */
 public sealed interface Preconditioning {

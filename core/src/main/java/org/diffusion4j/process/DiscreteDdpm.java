@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Discrete DDPM over N training timesteps (Ho et al. 2020), in Ho's notation (SPEC C3, FWD-04):
+ * Discrete DDPM over N training timesteps (Ho et al. 2020), in Ho's notation):
  * {@code ᾱ_i = Π_{k≤i}(1 − β_k)}, {@code x_i = sqrt(ᾱ_i) x0 + sqrt(1 − ᾱ_i) ε}, i = 0..N−1 (diffusers'
  * zero-based timesteps). In the EDM form {@code σ_i = sqrt((1 − ᾱ_i)/ᾱ_i)}, {@code s = 1/sqrt(1 + σ²)}.
  *

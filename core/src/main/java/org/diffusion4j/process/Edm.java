@@ -1,7 +1,7 @@
 package org.diffusion4j.process;
 
 /**
- * EDM's process {@code s(t) = 1, σ(t) = t} (Karras et al. 2022; 001 §D.6.2; SPEC FWD-09).
+ * EDM's process {@code s(t) = 1, σ(t) = t} (Karras et al. 2022).
  *
  * @param sigmaMinValue smallest σ of the default grid (EDM: 0.002)
  * @param sigmaMaxValue prior σ (EDM: 80)

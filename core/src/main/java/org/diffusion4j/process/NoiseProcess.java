@@ -1,13 +1,13 @@
 package org.diffusion4j.process;
 
 /**
- * A forward noising process in the EDM form (Karras et al. 2022; seed 003 eq. 1; SPEC C7, FWD-01):
+ * A forward noising process in the EDM form (Karras et al. 2022):
  * {@code x_t = s(t)·x0 + s(t)·σ(t)·ε}.
  *
  * <p>{@code s(t)} is the signal scale (the book's α_t) and {@code σ(t)} the <em>relative</em> noise level
  * of the scaled variable {@code x̂ = x/s(t) = x0 + σ(t)·ε}; the absolute noise std is {@code s·σ} (the
  * book's σ_t). Every process of the seeds is a pair of scalar functions; everything else (the SDE
- * coefficients f, g², the half log-SNR λ and its inverse) follows from them (SPEC FWD-02, FWD-15).
+ * coefficients f, g², the half log-SNR λ and its inverse) follows from them).
  *
  * <p>Time runs from data ({@code t = 0}, σ = 0) to noise ({@link #tMax()}). All arithmetic is in
  * {@code double}; implementations must be exact inverses of each other to round-off:
@@ -49,18 +49,18 @@ public interface NoiseProcess {
     return s(t) * sigma(t);
   }
 
-  /** Drift coefficient of the forward SDE {@code dx = f(t)x dt + g(t) dw}: {@code f = s'/s} (FWD-02). */
+  /** Drift coefficient of the forward SDE {@code dx = f(t)x dt + g(t) dw}: {@code f = s'/s} (Karras et al. 2022, eq. 9). */
   default double f(double t) {
     return ds(t) / s(t);
   }
 
-  /** Squared diffusion coefficient {@code g² = 2 s² σ σ'} (FWD-02 in EDM form, seed 003 eq. 5). */
+  /** Squared diffusion coefficient {@code g² = 2 s² σ σ'} (in EDM form). */
   default double g2(double t) {
     double s = s(t);
     return 2 * s * s * sigma(t) * dSigma(t);
   }
 
-  /** Half log-SNR {@code λ(t) = log(α_t/σ_t) = −log σ(t)} (SPEC C4). */
+  /** Half log-SNR {@code λ(t) = log(α_t/σ_t) = −log σ(t)}). */
   default double lambda(double t) {
     return -Math.log(sigma(t));
   }

@@ -2,7 +2,7 @@ package org.diffusion4j.process;
 
 /**
  * Rectified flow / flow matching in the diffusion convention (data at t = 0):
- * {@code x_t = (1 − t) x0 + t ε} (001 §4.4.1, §5; SPEC FWD-08, C2), so {@code s = 1 − t},
+ * {@code x_t = (1 − t) x0 + t ε} (Liu et al. 2023; Lipman et al. 2023), so {@code s = 1 − t},
  * {@code σ = t/(1 − t)}, velocity {@code v = ε − x0}.
  *
  * <p>At t = 1 the scale s vanishes and σ is infinite; sampling in the frame starts at

@@ -2,7 +2,7 @@ package org.diffusion4j.process;
 
 /**
  * The sub-VP SDE {@code dx = −½β x dt + sqrt(β(1 − e^{−2B})) dw} with linear β (Song et al. 2021,
- * [EXT] SPEC FWD-14): kernel {@code N(e^{−B/2} x0, (1 − e^{−B})² I)}, hence {@code s = e^{−B/2}},
+ * eq. 29): kernel {@code N(e^{−B/2} x0, (1 − e^{−B})² I)}, hence {@code s = e^{−B/2}},
  * {@code σ = (1 − e^{−B})/e^{−B/2} = 2 sinh(B/2)}.
  *
  * @param betaMin β_min (0.1)

@@ -1,8 +1,8 @@
 package org.diffusion4j.process;
 
 /**
- * The trigonometric interpolant {@code x_t = cos t·x0 + sin t·ε}, t ∈ [0, π/2] (001 eq. 6.3.4;
- * SPEC FWD-08, FWD-15): {@code s = cos t}, {@code σ = tan t}.
+ * The trigonometric interpolant {@code x_t = cos t·x0 + sin t·ε}, t ∈ [0, π/2]
+ * (Albergo &amp; Vanden-Eijnden 2023; Lu &amp; Song 2024's TrigFlow): {@code s = cos t}, {@code σ = tan t}.
  *
  * @param tMinValue smallest sampling time (1e-3)
  * @param tMaxValue prior time (π/2 − 1e-3, where σ ≈ 1000)

@@ -2,7 +2,7 @@ package org.diffusion4j.process;
 
 /**
  * Variance-exploding SDE with the geometric NCSN schedule {@code σ(t) = σ_min (σ_max/σ_min)^t},
- * {@code s = 1}, t ∈ [0, 1] (Song et al. 2021; 001 §4.3.1; SPEC FWD-07, FWD-15):
+ * {@code s = 1}, t ∈ [0, 1] (Song et al. 2021):
  * {@code f = 0}, {@code g² = 2σ² ln(σ_max/σ_min)}.
  *
  * @param sigmaMinValue σ at t = 0 (Score SDE: 0.01)

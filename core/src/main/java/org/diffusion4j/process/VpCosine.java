@@ -1,7 +1,7 @@
 package org.diffusion4j.process;
 
 /**
- * The cosine schedule of Nichol &amp; Dhariwal (2021), continuous in t ∈ [0, 1] ([EXT] SPEC FWD-14):
+ * The cosine schedule of Nichol &amp; Dhariwal (2021), continuous in t ∈ [0, 1]):
  * {@code ᾱ(t) = cos²(φ(t))/cos²(φ(0))}, {@code φ(t) = (t + c)/(1 + c)·π/2}, c = 0.008. Hence
  * {@code s = sqrt(ᾱ)}, {@code σ = sqrt(1/ᾱ − 1)}.
  *

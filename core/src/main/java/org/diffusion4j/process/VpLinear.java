@@ -2,7 +2,7 @@ package org.diffusion4j.process;
 
 /**
  * Variance-preserving SDE with linear {@code β(t) = β_min + t(β_max − β_min)} (DDPM's continuous
- * limit; 001 §4.3.2; SPEC FWD-05, FWD-06). With {@code B(t) = β_min t + ½Δβ t²}:
+ * limit). With {@code B(t) = β_min t + ½Δβ t²}:
  * {@code s = e^{−B/2}}, {@code σ = sqrt(e^B − 1)}, {@code f = −½β}, {@code g² = β}.
  *
  * @param betaMin β_min (0.1)

@@ -6,6 +6,6 @@ import ai.djl.ndarray.NDArray;
  * What a sampler run produced.
  *
  * @param x the final state (process coordinates at the last grid point)
- * @param nfe number of denoiser evaluations (SPEC SMP-19)
+ * @param nfe number of denoiser evaluations)
  */
 public record SampleResult(NDArray x, int nfe) {}

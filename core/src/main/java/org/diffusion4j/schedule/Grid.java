@@ -5,7 +5,7 @@ import org.diffusion4j.process.NoiseProcess;
 
 /**
  * A sampling grid as a value: decreasing noise levels {@code σ_0 > σ_1 > … > σ_N} of a process, with
- * the matching times {@code t_i} and scales {@code s_i = s(t_i)} (SPEC FWD-12). Any sampler accepts
+ * the matching times {@code t_i} and scales {@code s_i = s(t_i)}). Any sampler accepts
  * any grid; a grid has {@code N = size() − 1} intervals ("steps").
  *
  * <p>A grid usually ends in σ = 0 (data), stored with {@code t = process.tData()} and {@code s = 1};

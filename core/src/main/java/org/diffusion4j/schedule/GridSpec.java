@@ -7,7 +7,7 @@ import org.diffusion4j.process.NoiseProcess;
 import org.diffusion4j.process.VpLinear;
 
 /**
- * How to place N steps: the σ/time grids of the field (SPEC FWD-12), each a small value that builds a
+ * How to place N steps: the σ/time grids of the field), each a small value that builds a
  * {@link Grid} for a process. Defaults of σ_min, σ_max come from the process when left {@code NaN}.
  */
 public sealed interface GridSpec {
@@ -44,7 +44,7 @@ public sealed interface GridSpec {
   }
 
   /**
-   * EDM's ρ-grid (003 eq. 12; Karras et al. eq. 5): {@code σ_i = (σmax^{1/ρ} + i/(N−1)(σmin^{1/ρ} −
+   * EDM's ρ-grid (Karras et al. eq. 5): {@code σ_i = (σmax^{1/ρ} + i/(N−1)(σmin^{1/ρ} −
    * σmax^{1/ρ}))^ρ}, i &lt; N, then σ_N = 0 — k-diffusion's {@code get_sigmas_karras(N, …)}.
    */
   record Karras(double sigmaMin, double sigmaMax, double rho) implements GridSpec {
@@ -110,7 +110,7 @@ public sealed interface GridSpec {
 
   /**
    * Uniform time on the VP-linear process, {@code t_i = 1 + i/(N−1)(ε_s − 1)}, mapped to σ, then 0
-   * (003 "实践"; k-diffusion {@code get_sigmas_vp}); on another process the σ's are kept.
+   * (k-diffusion {@code get_sigmas_vp}); on another process the σ's are kept.
    */
   record VpTime(double betaMin, double betaMax, double tMin) implements GridSpec {
     @Override
@@ -128,7 +128,7 @@ public sealed interface GridSpec {
 
   /**
    * Uniform half log-SNR λ from λ(σ_max) to λ(σ_min) in N + 1 points, no final zero (DPM-Solver's
-   * {@code logSNR} skip type; 001 §9.4.3).
+   * {@code logSNR} skip type).
    */
   record UniformLambda(double sigmaMin, double sigmaMax) implements GridSpec {
     @Override

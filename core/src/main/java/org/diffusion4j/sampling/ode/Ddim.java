@@ -16,13 +16,13 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Eval;
 import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 
 /**
- * DDIM, deterministic and η-stochastic (Song, Meng &amp; Ermon 2021, eq. 12 and 16; 001 §9.2; SPEC SMP-09,
- * with the corrected noise level of ERR-14), for any process:
+ * DDIM, deterministic and η-stochastic (Song, Meng &amp; Ermon 2021, eq. 12 and 16,
+ * with the corrected noise level), for any process:
  * {@code x_t = α_t x0 + sqrt(σ_t² − c²) ε + c z}, {@code c = η (σ_t/σ_s) sqrt(σ_s² − (α_s/α_t)² σ_t²)
  * = η σ_t sqrt(1 − e^{−2h})}, h = λ_t − λ_s, z ~ N(0, I) from the noise source.
  *
  * <p>η = 0 is the deterministic DDIM (= DPM-Solver-1 = exponential Euler; = Euler in x̂ and σ), η = 1 the
- * DDPM posterior step (FWD-10). Each step equals diffusers' {@code DDIMScheduler.step} without clipping
+ * DDPM posterior step (Ho et al. 2020 eq. 7). Each step equals diffusers' {@code DDIMScheduler.step} without clipping
  * for the same (t, t_prev); the step to σ = 0 returns the x0-estimate (diffusers' {@code set_alpha_to_one}).
  * One NFE per step.
  *
@@ -31,7 +31,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 public record Ddim(double eta) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("ddim", true,
-      "DDIM / DDIM-η (Song et al. 2021 eq. 12, 16; SPEC SMP-09, ERR-14); order 1, 1 NFE/step, stochastic when eta > 0",
+      "DDIM / DDIM-η (Song et al. 2021 eq. 12, 16); order 1, 1 NFE/step, stochastic when eta > 0",
       List.of(ParamSpec.number("eta", "0", "noise level η: 0 deterministic DDIM, 1 DDPM posterior; above 1 the noise can exceed σ_t", ParamRange.closed(0, 1))),
       p -> new Ddim(p.getDouble("eta")));
 
@@ -88,7 +88,7 @@ public record Ddim(double eta) implements Sampler {
 
   /**
    * {@code c = η (σ_t/σ_s) σ_{s|t}} with {@code σ_{s|t}² = σ_s² − (α_s/α_t)² σ_t² = −σ_s² expm1(−2h)}
-   * (SPEC SMP-09, ERR-14): η = 1 gives the DDPM posterior std.
+   * (Song et al. 2021, eq. 16): η = 1 gives the DDPM posterior std.
    */
   double noiseLevel(Point s, Point t) {
     double h = t.lambda() - s.lambda();

@@ -18,13 +18,13 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 
 /**
  * AB-DEIS-n: exponential Adams–Bashforth with a Lagrange interpolant of ε over the last n model outputs
- * (Zhang &amp; Chen 2023; 001 §9.3; SPEC SMP-10). With ρ = σ_t/α_t the update is exact in the linear part,
+ * (Zhang &amp; Chen 2023). With ρ = σ_t/α_t the update is exact in the linear part,
  * {@code x_t = α_t (x_s/α_s + Σ_j C_j ε_j)}, {@code C_j = ∫_{ρ_s}^{ρ_t} ℓ_j dρ
- * = −∫_{λ_s}^{λ_t} e^{−λ} ℓ_j dλ} (SPEC's {@code C_{i,j}} divided by α_t).
+ * = −∫_{λ_s}^{λ_t} e^{−λ} ℓ_j dλ} (the paper's {@code C_{i,j}} divided by α_t).
  *
  * <p>Bases: {@code logrho} (default) interpolates in log ρ and integrates over ρ in closed form —
  * diffusers' {@code DEISMultistepScheduler} (algorithm "deis"); {@code t} interpolates in the process
- * time t, as the SPEC and the paper write it, with the integral in λ by 16-point Gauss–Legendre.
+ * time t, as the paper writes it, with the integral in λ by 16-point Gauss–Legendre.
  * Warm-up and final steps follow diffusers: order min(n, i+1) at step i, and with fewer than 15 steps
  * order 1 on the last step and at most 2 on the one before. The step to σ = 0 is first order (returns
  * α·x0). Order 1 is DDIM. One NFE per step.
@@ -35,7 +35,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 public record Deis(int order, String basis) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("deis", false,
-      "AB-DEIS-n (Zhang & Chen 2023; SPEC SMP-10; diffusers DEISMultistepScheduler for basis=logrho); 1 NFE/step",
+      "AB-DEIS-n (Zhang & Chen 2023; diffusers DEISMultistepScheduler for basis=logrho); 1 NFE/step",
       List.of(ParamSpec.number("order", "3", "multistep order (1 = DDIM)", ParamRange.ints(1, 3)),
           new ParamSpec("basis", "logrho", "Lagrange basis: logrho (diffusers, closed form) or t (paper, quadrature)")),
       p -> new Deis(p.getInt("order"), p.getChoice("basis", "logrho", "t")));

@@ -14,7 +14,7 @@ import org.diffusion4j.schedule.Grid;
 /**
  * k-diffusion's "DPM-2": a midpoint step on the PF-ODE in σ with the midpoint taken in log σ, inspired by
  * DPM-Solver-2 (Lu et al. 2022, Alg. 1) and EDM Algorithm 2 (Karras et al. 2022); k-diffusion
- * {@code sample_dpm_2} without churn (SPEC SMP-06, SMP-11).
+ * {@code sample_dpm_2} without churn).
  *
  * <p>{@code σ_mid = exp((log σ + log σ_next)/2)}, {@code x̂₂ = x̂ + (σ_mid − σ)·d(x̂, σ)},
  * {@code x̂ += (σ_next − σ)·d(x̂₂, σ_mid)}. The step to σ = 0 is a plain Euler step. Order 2,

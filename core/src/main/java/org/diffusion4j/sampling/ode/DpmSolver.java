@@ -16,7 +16,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Eval;
 import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 
 /**
- * DPM-Solver in ε-form (Lu et al. 2022, Algorithms 1–2 and App. B; 001 §9.4; SPEC SMP-11, ERR-15):
+ * DPM-Solver in ε-form (Lu et al. 2022, Algorithms 1–2 and App. B):
  * exponential integrators in λ, {@code x_t = (α_t/α_s) x_s − σ_t Σ_k h^{k+1} φ_{k+1}(h) ε^{(k)}},
  * as LuChengTHU/dpm-solver's {@code dpm_solver_pytorch.py} with {@code algorithm_type="dpmsolver"}.
  *
@@ -36,7 +36,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 public record DpmSolver(int order, String method, boolean taylor, boolean lowerOrderFinal) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpm-solver", false,
-      "DPM-Solver-1/2/3, ε-form, singlestep or multistep (Lu et al. 2022; SPEC SMP-11; LuChengTHU dpm_solver_pytorch)",
+      "DPM-Solver-1/2/3, ε-form, singlestep or multistep (Lu et al. 2022; LuChengTHU dpm_solver_pytorch)",
       List.of(new ParamSpec("order", "auto", "1, 2, 3, or auto (2 for multistep, 3 for singlestep)"),
           new ParamSpec("method", "multistep", "multistep (1 NFE/step) or singlestep (order NFE/step)"),
           new ParamSpec("variant", "midpoint", "midpoint (reference 'dpmsolver') or taylor"),

@@ -16,7 +16,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Eval;
 import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 
 /**
- * Adaptive-step DPM-Solver-12 / DPM-Solver-23 (Lu et al. 2022 App. C; SPEC SMP-11; LuChengTHU's
+ * Adaptive-step DPM-Solver-12 / DPM-Solver-23 (Lu et al. 2022 App. C; LuChengTHU's
  * {@code dpm_solver_adaptive}): each trial step of size h in λ computes a lower-order (DPM-Solver-1, or
  * singlestep DPM-Solver-2 with r1 = ⅓) and a higher-order (DPM-Solver-2 with r1 = ½, or DPM-Solver-3 with
  * r1 = ⅓, r2 = ⅔) solution sharing model calls; with {@code δ = max(atol, rtol·max(|x_low|, |x_prev|))}
@@ -50,7 +50,7 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
 
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpm-solver-adaptive", false,
-      "adaptive DPM-Solver-12/23 in λ (Lu et al. 2022 App. C; SPEC SMP-11); grid: first and last σ > 0 only",
+      "adaptive DPM-Solver-12/23 in λ (Lu et al. 2022 App. C); grid: first and last σ > 0 only",
       List.of(new ParamSpec("order", "3", "2 (DPM-Solver-12) or 3 (DPM-Solver-23)"),
           ParamSpec.number("rtol", "0.05", "relative tolerance (double rounding cannot meet less than "
               + "1e-13)", TOL_RANGE),

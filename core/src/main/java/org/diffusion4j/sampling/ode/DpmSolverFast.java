@@ -17,7 +17,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 
 /**
  * DPM-Solver-fast (Lu et al. 2022 §3.4, App. D.1): singlestep DPM-Solver-1/2/3 mixed to spend an NFE
- * budget exactly, as LuChengTHU's {@code get_orders_and_timesteps_for_singlestep_solver} (SPEC SMP-11).
+ * budget exactly, as LuChengTHU's {@code get_orders_and_timesteps_for_singlestep_solver}).
  * For a budget M and order 3, K = ⌊M/3⌋ + 1 steps of orders [3,…,3,2,1] (M ≡ 0 mod 3), [3,…,3,1]
  * (≡ 1) or [3,…,3,2] (≡ 2); order 2: [2,…,2] or [2,…,2,1]; order 1: M DDIM steps.
  *
@@ -34,7 +34,7 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
 public record DpmSolverFast(int order, boolean taylor) implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("dpm-solver-fast", false,
-      "DPM-Solver-fast: singlestep orders [3,..,3,2,1] spending NFE = grid steps (Lu et al. 2022 App. D.1; SPEC SMP-11)",
+      "DPM-Solver-fast: singlestep orders [3,..,3,2,1] spending NFE = grid steps (Lu et al. 2022 App. D.1)",
       List.of(ParamSpec.number("order", "3", "highest order", ParamRange.ints(1, 3)),
           new ParamSpec("variant", "midpoint", "midpoint (reference 'dpmsolver') or taylor")),
       p -> new DpmSolverFast(p.getInt("order"), p.getChoice("variant", "midpoint", "taylor").equals("taylor")));

@@ -13,7 +13,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * DPM-Solver++(2M): the multistep 2nd-order exponential integrator with data prediction (Lu et al.
- * 2022b, Algorithm 2; 001 §9.5.4 Algorithm 7; SPEC SMP-14), in σ-space as k-diffusion's
+ * 2022b, Algorithm 2), in σ-space as k-diffusion's
  * {@code sample_dpmpp_2m}.
  *
  * <p>With {@code λ = −log σ}, {@code h = λ_{i+1} − λ_i} and {@code r = h_{i−1}/h}:

@@ -15,7 +15,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * DPM-Solver++(2S): the single-step 2nd-order exponential integrator with data prediction (Lu et al.
- * 2022b, Algorithm 1; 001 §9.5.3 Algorithm 6; SPEC SMP-13), in σ-space as k-diffusion's
+ * 2022b, Algorithm 1), in σ-space as k-diffusion's
  * {@code sample_dpmpp_2s_ancestral} with η = 0.
  *
  * <p>With {@code λ = −log σ}, {@code h = λ_{i+1} − λ_i}, {@code σ_r = e^{−(λ_i + r h)}}:

@@ -14,7 +14,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * DPM-Solver++(3M): the deterministic multistep exponential integrator with data prediction and a
- * quadratic x0 extrapolation in λ (Lu et al. 2022b §4; SPEC SMP-14's 3rd-order sibling), in σ-space as
+ * quadratic x0 extrapolation in λ (Lu et al. 2022b §4; the third-order sibling of DPM-Solver++(2M)), in σ-space as
  * k-diffusion's {@code sample_dpmpp_3m_sde} with η = 0.
  *
  * <p>With {@code λ = −log σ}, {@code h = λ_{i+1} − λ_i}, history steps {@code h₁, h₂} and

@@ -12,8 +12,8 @@ import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
- * Euler's method on the PF-ODE {@code dx̂/dσ = (x̂ − D(x̂; σ))/σ} (001 §A.1.4; SPEC SMP-04, SMP-06;
- * Karras et al. 2022 eq. 4; k-diffusion {@code sample_euler} without churn). First order, 1 NFE/step.
+ * Euler's method on the PF-ODE {@code dx̂/dσ = (x̂ − D(x̂; σ))/σ} (Karras et al. 2022
+ * eq. 4; k-diffusion {@code sample_euler} without churn). First order, 1 NFE/step.
  */
 public record Euler() implements Sampler {
   /** Registry entry. */

@@ -12,8 +12,8 @@ import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
- * Heun's 2nd-order method on the PF-ODE in σ: EDM Algorithm 1 (Karras et al. 2022; SPEC SMP-06,
- * SMP-17 [EXT]; k-diffusion {@code sample_heun} without churn). The step to σ = 0 is a plain Euler
+ * Heun's 2nd-order method on the PF-ODE in σ: EDM Algorithm 1 (Karras et al. 2022;
+ * k-diffusion {@code sample_heun} without churn). The step to σ = 0 is a plain Euler
  * step (no correction), so a grid of N steps ending in 0 costs 2N − 1 NFE.
  */
 public record Heun() implements Sampler {

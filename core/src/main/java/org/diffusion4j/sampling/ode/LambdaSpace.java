@@ -13,7 +13,7 @@ import org.diffusion4j.schedule.Grid;
 /**
  * Shared plumbing of the exponential integrators (DDIM, DEIS, DPM-Solver), which follow their papers'
  * λ/t formulation on the state x in process coordinates: {@code x_t = α_t x0 + σ_t ε}, half log-SNR
- * {@code λ = log(α_t/σ_t)} (001 §9.1–9.4; SPEC C4, SMP-08). A model call at a point gives the
+ * {@code λ = log(α_t/σ_t)}). A model call at a point gives the
  * x0-estimate {@code D(x/α; σ_t/α_t)} and the noise estimate {@code ε = (x − α x0)/σ_t}.
  */
 final class LambdaSpace {
@@ -59,7 +59,7 @@ final class LambdaSpace {
   }
 
   /**
-   * DPM-Solver-1 (= DDIM, = DEIS order 1) from s to t (001 eq. 9.4.8):
+   * DPM-Solver-1 (= DDIM, = DEIS order 1) from s to t):
    * {@code x_t = (α_t/α_s) x_s − σ_t (e^h − 1) ε_s}, h = λ_t − λ_s; to σ = 0 it is {@code α_t·x0}.
    */
   static NDArray firstOrder(NDArray x, Eval e, Point s, Point t) {

@@ -17,7 +17,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Linear multistep (Adams–Bashforth on a variable grid) on the PF-ODE in σ: k-diffusion
- * {@code sample_lms} (Crowson; after PLMS, Liu et al. 2022; SPEC SMP-06).
+ * {@code sample_lms} (Crowson; after PLMS, Liu et al. 2022).
  *
  * <p>{@code x̂_{i+1} = x̂_i + Σ_j c_{ij} d_{i−j}}, {@code j < q = min(i + 1, order)}, with
  * {@code c_{ij} = ∫_{σ_i}^{σ_{i+1}} ℓ_j(σ) dσ} and ℓ_j the Lagrange basis polynomial through

@@ -2,7 +2,7 @@ package org.diffusion4j.sampling.ode;
 
 /**
  * The φ-functions of exponential integrators, {@code φ_m(z) = (e^z − Σ_{j<m} z^j/j!)/z^m}
- * ({@code φ_0 = e^z}, {@code φ_1 = (e^z − 1)/z}; SPEC SMP-11, SMP-13), evaluated without the
+ * ({@code φ_0 = e^z}, {@code φ_1 = (e^z − 1)/z}), evaluated without the
  * cancellation of the closed form: a Taylor series {@code Σ_j z^j/(j+m)!} for |z| &lt; 1, the
  * recurrence {@code φ_{k+1} = (φ_k − 1/k!)/z} otherwise.
  */

@@ -13,7 +13,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * The classic 4th-order Runge–Kutta method in σ on the PF-ODE {@code dx̂/dσ = (x̂ − D(x̂; σ))/σ}, one
- * RK4 step per grid interval (001 §A.1.4; SPEC SMP-06).
+ * RK4 step per grid interval).
  *
  * <p>With {@code h = σ_next − σ}: {@code k1 = f(x̂, σ)}, {@code k2 = f(x̂ + h/2·k1, σ + h/2)},
  * {@code k3 = f(x̂ + h/2·k2, σ + h/2)}, {@code k4 = f(x̂ + h·k3, σ_next)},
@@ -23,7 +23,7 @@ import org.diffusion4j.schedule.Grid;
 public record Rk4() implements Sampler {
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("rk4", false,
-      "Classic RK4 on the PF-ODE in σ (001 §A.1.4, SPEC SMP-06); order 4, 4 NFE/step, Euler on the last step to 0",
+      "Classic RK4 on the PF-ODE in σ); order 4, 4 NFE/step, Euler on the last step to 0",
       List.of(), p -> new Rk4());
 
   @Override

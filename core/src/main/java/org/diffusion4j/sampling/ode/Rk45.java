@@ -17,7 +17,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Adaptive Dormand–Prince 5(4) on the PF-ODE {@code dx̂/dσ = (x̂ − D(x̂; σ))/σ} (Dormand &amp; Prince 1980;
- * the RK45 the Score-SDE paper samples with, 001 §9.4.4; SPEC SMP-06), integrated adaptively across each
+ * the RK45 the Score-SDE paper samples with), integrated adaptively across each
  * grid interval so that listeners still see every grid point.
  *
  * <p>Step control as scipy's {@code RK45}: error norm {@code ‖e‖ = RMS(e / (atol + rtol·max(|x̂|, |x̂_new|)))}

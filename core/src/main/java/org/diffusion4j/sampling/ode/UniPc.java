@@ -16,7 +16,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * UniPC: the unified multistep predictor–corrector with data prediction (Zhao et al. 2023, Algorithms
- * 2–3, B(h) variants; SPEC SMP-20 [EXT]), as diffusers' {@code UniPCMultistepScheduler} with
+ * 2–3, B(h) variants), as diffusers' {@code UniPCMultistepScheduler} with
  * {@code predict_x0 = true} and no {@code solver_p}, in its λ/t form over the process:
  * {@code α_i = grid.alpha(i)}, {@code σ_i = grid.sigmaAbs(i)}, {@code λ_i = log(α_i/σ_i)}, x0 from
  * {@code D(x/α; σ_rel)}.

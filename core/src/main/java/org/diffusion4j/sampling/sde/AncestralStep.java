@@ -3,8 +3,8 @@ package org.diffusion4j.sampling.sde;
 /**
  * The split of an ancestral step from σ to σ_next into a deterministic move down to {@code σ_down}
  * and fresh noise of std {@code σ_up} back up to σ_next, {@code σ_down² + σ_up² = σ_next²}
- * (k-diffusion {@code get_ancestral_step}; at η = 1 the DDPM posterior variance in σ-space, SPEC
- * SMP-01, SMP-09):
+ * (k-diffusion {@code get_ancestral_step}; at η = 1 the DDPM posterior variance in σ-space,
+ * Ho et al. 2020 eq. 7):
  *
  * <pre>
  *   σ_up   = min(σ_next, η·sqrt(σ_next²·(σ² − σ_next²)/σ²))

@@ -14,8 +14,8 @@ import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
- * Annealed Langevin dynamics, the NCSN sampler (Song &amp; Ermon 2019 Alg. 1; 001 §3.4.3 Alg. 1 with
- * ERR-27; SPEC SMP-02): Langevin at every nonzero σ of the grid, largest first, in the scaled state
+ * Annealed Langevin dynamics, the NCSN sampler (Song &amp; Ermon 2019, Algorithm 1):
+ * Langevin at every nonzero σ of the grid, largest first, in the scaled state
  * x̂ = x/s (the VE view, the same for every process).
  *
  * <p>At level σ_ℓ, {@code steps-per-level} times: {@code x̂ ← x̂ + η_ℓ·score + sqrt(2η_ℓ)·z} with

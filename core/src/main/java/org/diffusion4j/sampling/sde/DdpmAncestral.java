@@ -15,8 +15,8 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * DDPM ancestral sampling (Ho et al. 2020 Alg. 2) with the general reverse kernel between consecutive
- * grid points s = t_i &gt; t = t_{i+1} (001 §4.4.3 eq. 4.4.8; Kingma et al. 2021 App. A; SPEC SMP-01,
- * FWD-10), for any process:
+ * grid points s = t_i &gt; t = t_{i+1} (Kingma et al. 2021 App. A),
+ * for any process:
  * {@code x_t = (α_{s|t}σ_t²/σ_s²)x_s + (α_tσ_{s|t}²/σ_s²)x0 + std·z}, {@code α_{s|t} = α_s/α_t},
  * {@code σ_{s|t}² = σ_s² − α_{s|t}²σ_t²} (absolute σ's), {@code x0 = D(x_s/α_s; σ_s)}.
  *
@@ -89,7 +89,7 @@ public record DdpmAncestral(Variance variance) implements Sampler {
           // Last step: σ_next == 0, the posterior collapses onto the x0-estimate.
           next = denoised.mul(alphaNext);
         } else {
-          // Posterior mean (FWD-10), then the std of the chosen variance.
+          // Posterior mean (Ho et al. 2020 eq. 7), then the std of the chosen variance.
           double ratio = sigmaNext / sigma;
           double c = (sigma - sigmaNext) * (sigma + sigmaNext) / (sigma * sigma);
           double std = variance == Variance.SMALL ? alphaNext * sigmaNext * Math.sqrt(c)

@@ -13,8 +13,8 @@ import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
- * DPM-Solver++(2M) SDE (k-diffusion {@code sample_dpmpp_2m_sde}; Lu et al. 2022b §5 SDE variant,
- * SPEC SMP-14, SMP-07): the exponential integrator of the reverse SDE with stochasticity η in
+ * DPM-Solver++(2M) SDE (k-diffusion {@code sample_dpmpp_2m_sde}; Lu et al. 2022b §5 SDE variant):
+ * the exponential integrator of the reverse SDE with stochasticity η in
  * data prediction, multistep in λ = −log σ. With h = λ(σ_next) − λ(σ), D = D(x̂; σ), D' the previous
  * step's estimate and ρ = h/h_prev:
  *
@@ -23,7 +23,7 @@ import org.diffusion4j.schedule.Grid;
  *        + c·ρ·(D − D')                                     (from the 2nd step)
  *        + σ_next·sqrt(−expm1(−2ηh))·S_noise·ε               (η &gt; 0)
  *   c = −expm1(−(1+η)h)/2                    (midpoint)
- *   c = 1 + expm1(−(1+η)h)/((1+η)h)          (heun; the exact-linear variant of SMP-14)
+ *   c = 1 + expm1(−(1+η)h)/((1+η)h)          (heun; the exact-linear variant of DPM-Solver++(2M))
  * </pre>
  *
  * The step to σ = 0 returns D. 1 NFE/step; η = 0 is deterministic DPM-Solver++(2M). Defaults:

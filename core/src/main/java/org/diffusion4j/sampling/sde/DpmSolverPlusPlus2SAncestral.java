@@ -14,7 +14,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Ancestral DPM-Solver++(2S) in σ-space (k-diffusion {@code sample_dpmpp_2s_ancestral}; Lu et al. 2022b
- * Algorithm 1 / 001 Algorithm 6, SPEC SMP-13, with the ancestral split of {@link AncestralStep}): a
+ * Algorithm 1 /, with the ancestral split of {@link AncestralStep}): a
  * data-prediction midpoint step in λ = −log σ from σ down to σ_down, then noise σ_up·ε up to σ_next:
  *
  * <pre>

@@ -14,7 +14,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * DPM-Solver++(3M) SDE (k-diffusion {@code sample_dpmpp_3m_sde}; Lu et al. 2022b multistep 3rd order
- * in data prediction, SPEC SMP-14, SMP-07): the exponential integrator of the reverse SDE with
+ * in data prediction): the exponential integrator of the reverse SDE with
  * stochasticity η, third-order multistep in λ = −log σ. With h = λ(σ_next) − λ(σ), ĥ = (1+η)h,
  * D₀ = D(x̂; σ) and D₁, D₂ the estimates (step sizes h₁, h₂) of the two previous steps:
  *

@@ -15,7 +15,7 @@ import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
- * Stochastic DPM-Solver++ (k-diffusion {@code sample_dpmpp_sde}; Lu et al. 2022b, SPEC SMP-13 with
+ * Stochastic DPM-Solver++ (k-diffusion {@code sample_dpmpp_sde}; Lu et al. 2022b with
  * general r): a two-stage data-prediction step in λ = −log σ whose two stages are each ancestral
  * ({@link AncestralStep}). With h = λ(σ_next) − λ(σ), the intermediate level λ_s = λ(σ) + r·h:
  *

@@ -14,8 +14,8 @@ import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
- * EDM's stochastic sampler, Karras et al. 2022 Algorithm 2 (NVlabs/edm {@code edm_sampler}; SPEC
- * SMP-17 [EXT]): "churn" noise raises σ to σ̂, then a Heun step of the PF-ODE goes from σ̂ to σ_next:
+ * EDM's stochastic sampler, Karras et al. 2022 Algorithm 2 (NVlabs/edm {@code edm_sampler}):
+ * "churn" noise raises σ to σ̂, then a Heun step of the PF-ODE goes from σ̂ to σ_next:
  *
  * <pre>
  *   γ = min(S_churn/N, √2 − 1) if S_tmin ≤ σ ≤ S_tmax, else 0;   σ̂ = σ + γσ

@@ -14,7 +14,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Ancestral Euler in σ-space (k-diffusion {@code sample_euler_ancestral}; the DDPM ancestral step of
- * SPEC SMP-01 written on x̂ = x/s): an Euler step of the PF-ODE down to σ_down, then fresh noise of std
+ * written on x̂ = x/s): an Euler step of the PF-ODE down to σ_down, then fresh noise of std
  * σ_up back up to σ_next ({@link AncestralStep}):
  *
  * <pre>

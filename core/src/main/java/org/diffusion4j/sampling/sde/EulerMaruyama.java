@@ -11,8 +11,8 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Euler–Maruyama on the chosen process's reverse SDE
- * {@code dx = [f(t)x − g²(t)∇log p_t(x)]dt + g(t)dw̄} (Song et al. 2021 eq. 6; 001 §4.2.2; SPEC
- * SMP-03, FWD-02), on the grid's times, in the process's own coordinates x, with the score
+ * {@code dx = [f(t)x − g²(t)∇log p_t(x)]dt + g(t)dw̄} (Song et al. 2021 eq. 6),
+ * on the grid's times, in the process's own coordinates x, with the score
  * {@code (α·x0 − x)/σ²} from {@code x0 = D(x/α; σ_rel)}.
  *
  * <p>Step i → i+1 with {@code Δt = t_i − t_{i+1}}:

@@ -15,8 +15,8 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Predictor–corrector sampling (Song et al. 2021 §4.2, App. G Alg. 4–5; score_sde
- * {@code get_pc_sampler} with {@code LangevinCorrector} and {@code EulerMaruyamaPredictor}; SPEC SMP-05
- * [EXT]), in the process's own coordinates x.
+ * {@code get_pc_sampler} with {@code LangevinCorrector} and {@code EulerMaruyamaPredictor}),
+ * in the process's own coordinates x.
  *
  * <p>At each grid point t_i (i &lt; N): {@code corrector-steps} Langevin steps at fixed t_i,
  * {@code x ← x + ε·score + sqrt(2ε)·z} with {@code ε = 2α_i(r·‖z‖/‖score‖)²}, then one Euler–Maruyama

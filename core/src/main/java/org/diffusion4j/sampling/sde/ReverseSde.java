@@ -11,7 +11,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * Shared steps of the samplers that work on the chosen process's reverse SDE in its own coordinates
- * x (SPEC SMP-03, FWD-02): the x0-estimate {@code D(x/α_i; σ_i)}, the score
+ * x (Song et al. 2021, eq. 6): the x0-estimate {@code D(x/α_i; σ_i)}, the score
  * {@code ∇log p_t(x) = (α_i D − x)/σ_i²} (absolute σ) and the Euler–Maruyama predictor.
  */
 final class ReverseSde {

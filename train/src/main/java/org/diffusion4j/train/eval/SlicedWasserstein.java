@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Sliced 2-Wasserstein distance between two point sets (Rabin et al. 2011; SPEC EVAL-01):
+ * Sliced 2-Wasserstein distance between two point sets (Rabin et al. 2011):
  * {@code SW₂(P, Q) = sqrt(E_u[W₂²(u·P, u·Q)])} over random unit directions u, each 1-D W₂ computed
  * exactly from sorted projections (quantile matching; sets of different sizes are compared at a
  * common grid of quantiles).

@@ -16,10 +16,10 @@ import org.diffusion4j.process.VpLinear;
 import org.diffusion4j.train.nn.NetworkDenoiser;
 
 /**
- * A training objective as the frame sees it (SPEC OBJ-08, PAR-04/06): a preconditioning that turns the
+ * A training objective as the frame sees it): a preconditioning that turns the
  * raw network F into a denoiser, a weighting λ(σ), and a draw of σ. The loss is
  * {@code E[λ(σ) ‖D(x0 + σε; σ) − x0‖²]}, computed in the numerically safe effective-target form
- * {@code λ c_out² ‖F(c_in x̂; c_noise) − (x0 − c_skip x̂)/c_out‖²} (003; ERR-33 corrected).
+ * {@code λ c_out² ‖F(c_in x̂; c_noise) − (x0 − c_skip x̂)/c_out‖²}).
  *
  * <p>Every classic loss is one of these triples; {@link #of} gives each its published weighting so
  * that the loss equals the paper's: ε (L_simple: λ = 1/σ² makes it ‖ε̂ − ε‖²), x0 (λ = 1), v (λ =

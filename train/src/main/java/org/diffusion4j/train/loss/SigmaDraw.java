@@ -5,8 +5,8 @@ import org.diffusion4j.process.DiscreteDdpm;
 import org.diffusion4j.process.NoiseProcess;
 
 /**
- * How training draws the noise level of each example (SPEC OBJ-07/08/09, knob B of the unified loss
- * template): a distribution over σ (EDM coordinates), drawn on the host from a seeded generator.
+ * How training draws the noise level of each example (the σ-draw p_train(σ) of
+ * Karras et al. 2022, Table 1): a distribution over σ (EDM coordinates), drawn on the host from a seeded generator.
  */
 public sealed interface SigmaDraw {
 
@@ -16,7 +16,7 @@ public sealed interface SigmaDraw {
   /** Identifier and parameters, for configs and logs. */
   String describe();
 
-  /** EDM: {@code ln σ ~ N(P_mean, P_std²)} (003; P_mean −1.2, P_std 1.2). */
+  /** EDM: {@code ln σ ~ N(P_mean, P_std²)} (P_mean −1.2, P_std 1.2). */
   record LogNormal(double pMean, double pStd) implements SigmaDraw {
     @Override
     public double[] draw(int n, SplittableRandom rng) {
@@ -30,7 +30,7 @@ public sealed interface SigmaDraw {
     @Override public String describe() { return "lognormal(" + pMean + ", " + pStd + ")"; }
   }
 
-  /** VE / NCSN: {@code ln σ ~ U(ln σ_min, ln σ_max)} (ERR-39 corrected). */
+  /** VE / NCSN: {@code ln σ ~ U(ln σ_min, ln σ_max)}). */
   record LogUniform(double sigmaMin, double sigmaMax) implements SigmaDraw {
     @Override
     public double[] draw(int n, SplittableRandom rng) {

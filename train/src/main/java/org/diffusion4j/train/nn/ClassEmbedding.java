@@ -11,7 +11,7 @@ import ai.djl.util.PairList;
 /**
  * A learned embedding table of {@code classes + 1} rows: rows 0…K−1 for the class labels and row K
  * the learned null label ∅ used when no label is given (classifier-free guidance, Ho &amp; Salimans
- * 2022; SPEC NET-03). Labels are looked up as {@code oneHot(labels)·E} so gradients reach the table.
+ * 2022). Labels are looked up as {@code oneHot(labels)·E} so gradients reach the table.
  */
 final class ClassEmbedding extends FixedBlock {
   private final int classes;

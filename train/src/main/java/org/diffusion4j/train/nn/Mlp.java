@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A residual MLP for low-dimensional data, the raw network F of the frame (SPEC NET-01/02): forward
+ * A residual MLP for low-dimensional data, the raw network F of the frame): forward
  * takes {@code NDList(x, cNoise)} or {@code NDList(x, cNoise, labels)} with x {@code [n, …]} (already
  * times c_in), c_noise {@code [n]}, labels int {@code [n]}, and returns {@code NDList(F)} shaped like x.
  *

@@ -7,7 +7,7 @@ import com.google.gson.annotations.SerializedName;
 import java.util.Random;
 
 /**
- * Embeddings of the network's noise input {@code c_noise} (SPEC NET-02; 001 §11.3.3 eq. 11.3.10):
+ * Embeddings of the network's noise input {@code c_noise}):
  * {@code [n] → [n, dim]}.
  *
  * <ul>

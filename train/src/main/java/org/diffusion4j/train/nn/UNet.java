@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * A DDPM++-style U-Net, the raw network F for images (Ho et al. 2020 App. B; Song et al. 2021
- * "DDPM++"; Karras et al. 2022 {@code SongUNet}; SPEC NET-01/02/03). Forward takes
+ * "DDPM++"; Karras et al. 2022 {@code SongUNet}). Forward takes
  * {@code NDList(x, cNoise)} or {@code NDList(x, cNoise, labels)} with x {@code [n, C, R, R]} (already
  * times c_in), c_noise {@code [n]}, labels int {@code [n]} (K = the learned null label, also used when
  * labels are absent), and returns {@code NDList(F)} shaped like x.
