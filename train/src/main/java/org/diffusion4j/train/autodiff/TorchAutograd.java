@@ -29,7 +29,7 @@ import java.util.zip.ZipOutputStream;
  * batch 512, invisible to DJL's array count). {@code torch.autograd.grad} has neither problem: it
  * returns gradients with respect to the inputs it is given and writes no {@code .grad}. DJL has no
  * binding for it, but it runs TorchScript, and TorchScript has it; so this class builds, in memory,
- * a two-line TorchScript module (an archive in PyTorch's own serialization format: pickled module
+ * a short TorchScript module (an archive in PyTorch's own serialization format: pickled module
  * object, TorchScript source, empty constants) and loads it through DJL's stream loader once.
  *
  * <p>The script computes, for y = F(x, t) built with grad mode on and a dummy cotangent u of y's
@@ -39,10 +39,12 @@ import java.util.zip.ZipOutputStream;
  *   J·(v, w)   = autograd.grad((g_x, g_t), u, (v, w))            = ∂/∂u ⟨Jᵀu, (v, w)⟩
  * </pre>
  * (the double-backward identity). Before that, y gains an exact zero, Σ 0·x + Σ 0·t, so that both
- * inputs are always used and y always has a graph: the script then takes one path for every F. With
- * an input F ignores, {@code allow_unused} gradients come back as None, and after such calls the
- * same module returned wrong tangents (NaN, or off by O(1)) for a U-Net; with one path it does not.
- * (DJL's {@code JniUtils.requiresGrad} cannot tell either: it answers false for every non-leaf.)
+ * inputs are always used and y always has a graph: the script then takes one path for every F. An
+ * earlier version let {@code allow_unused} gradients of ignored inputs come back as None and branched
+ * on them; after a few such calls the module returned wrong U-Net tangents (all NaN with the graph
+ * executor's optimiser on, O(1) errors with it off). With one path both are exact.
+ * (Checking y in Java is no option: DJL's {@code JniUtils.requiresGrad} answers false for every
+ * non-leaf tensor, graph or not.)
  */
 final class TorchAutograd {
   private static final String ENGINE = "PyTorch";
@@ -127,15 +129,7 @@ final class TorchAutograd {
     NDArray yAlias = y.reshape(y.getShape());
     NDArray vAlias = v.stopGradient();
     NDArray wAlias = w.stopGradient();
-    // The profiling executor's optimised plan, specialised on earlier calls (other shapes, dtypes, or
-    // an unused input), returned NaN for every entry of a U-Net JVP; the plain interpreter is exact
-    // and the script is a handful of ops. The switch is per thread; DJL's default is restored after.
-    JniUtils.setGraphExecutorOptimize(false);
-    try {
-      return IValueUtils.forward(module, new NDList(yAlias, x, t, u, vAlias, wAlias), true).singletonOrThrow();
-    } finally {
-      JniUtils.setGraphExecutorOptimize("true".equals(System.getProperty("ai.djl.pytorch.graph_optimizer", "true")));
-    }
+    return IValueUtils.forward(module, new NDList(yAlias, x, t, u, vAlias, wAlias), true).singletonOrThrow();
   }
 
   /** The module as a TorchScript archive: pickled object, source, empty constants, format version. */
