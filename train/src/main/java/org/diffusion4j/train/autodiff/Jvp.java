@@ -45,6 +45,12 @@ import ai.djl.training.ParameterStore;
  * </ul>
  * {@link #of} picks double-backward when the engine supports it, else the finite difference.
  *
+ * <p><b>Caveat (both reverse passes and ordinary training).</b> DJL 0.36's PyTorch {@code toType}
+ * that really changes the dtype runs under a no-grad guard, so it cuts the graph: double-backward
+ * then returns 0 for every path through such a cast (measured), where the finite difference does
+ * not. Casting to the dtype an array already has keeps the graph (the project's noise embeddings
+ * cast c_noise to float32, harmless for float32 t).
+ *
  * <p><b>Inside a training step.</b> DJL's PyTorch {@code GradientCollector} cannot nest (opening a
  * second one throws), turns grad mode on when opened (and off again on close only if it was off),
  * does not zero gradients, and its {@code backward} accumulates into every leaf that requires a
