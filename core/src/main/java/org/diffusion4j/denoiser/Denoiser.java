@@ -35,14 +35,23 @@ public interface Denoiser {
 
   /**
    * This denoiser with the batch's conditioning bound: calls without conditioning (the samplers')
-   * receive {@code c}; calls with their own conditioning (a decorator's) keep it.
+   * receive {@code c}; calls whose conditioning sets only a target level (a flow-map sampler's) receive
+   * {@code c} with that target level; calls with other conditioning of their own (a decorator's) keep it.
    */
   default Denoiser conditioned(Conditioning c) {
     if (c.isEmpty()) {
       return this;
     }
     Denoiser inner = this;
-    return (x, sigma, given) -> inner.denoise(x, sigma, given.isEmpty() ? c.requireSize(x.getShape().get(0)) : given);
+    return (x, sigma, given) -> {
+      if (given.isEmpty()) {
+        return inner.denoise(x, sigma, c.requireSize(x.getShape().get(0)));
+      }
+      if (given.labels() == null && given.guidance() == null && given.mask() == null) {
+        return inner.denoise(x, sigma, c.requireSize(x.getShape().get(0)).withSigmaTarget(given.sigmaTarget()));
+      }
+      return inner.denoise(x, sigma, given);
+    };
   }
 
   /** A scalar-σ model without conditioning (an exact density, a test double). */

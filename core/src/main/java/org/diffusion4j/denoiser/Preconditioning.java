@@ -12,7 +12,7 @@ public sealed interface Preconditioning {
   /** The coefficients at noise level σ. */
   Scalings scalings(double sigma);
 
-  /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}, {@code x0}. */
+  /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}, {@code x0}, {@code cm}. */
   String id();
 
   /**
@@ -31,9 +31,11 @@ public sealed interface Preconditioning {
         return new Flow();
       case "x0":
         return new X0(0.5);
+      case "cm":
+        return new Consistency(0.5, Consistency.DEFAULT_SIGMA_MIN);
       default:
         throw new IllegalArgumentException(
-            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow, x0");
+            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow, x0, cm");
     }
   }
 
@@ -126,5 +128,40 @@ public sealed interface Preconditioning {
     }
 
     @Override public String id() { return "x0"; }
+  }
+
+  /**
+   * Consistency model: the boundary-condition parameterisation of Song, Dhariwal, Chen &amp; Sutskever
+   * 2023 (Appendix C), {@code c_skip = σd²/((σ − σ_min)² + σd²)}, {@code c_out = σd (σ − σ_min)/sqrt(σd² + σ²)},
+   * {@code c_in = 1/sqrt(σ² + σd²)}, {@code c_noise = ¼ ln σ}: at σ = σ_min exactly {@code c_skip = 1} and
+   * {@code c_out = 0}, so {@code f(x̂, σ_min) = x̂} whatever F.
+   *
+   * @param sigmaData σ_data (0.5)
+   * @param sigmaMin σ_min, the smallest noise level (0.002), ≥ 0
+   */
+  record Consistency(double sigmaData, double sigmaMin) implements Preconditioning {
+    /** Song et al.'s σ_min = 0.002. */
+    public static final double DEFAULT_SIGMA_MIN = 0.002;
+
+    public Consistency {
+      if (!(sigmaData > 0) || Double.isInfinite(sigmaData)) {
+        throw new IllegalArgumentException("consistency preconditioning: sigma_data must be finite and > 0, got "
+            + sigmaData);
+      }
+      if (!(sigmaMin >= 0) || Double.isInfinite(sigmaMin)) {
+        throw new IllegalArgumentException("consistency preconditioning: sigma_min must be finite and >= 0, got "
+            + sigmaMin);
+      }
+    }
+
+    @Override
+    public Scalings scalings(double sigma) {
+      double d = sigma - sigmaMin;
+      double sd2 = sigmaData * sigmaData;
+      return new Scalings(sd2 / (d * d + sd2), sigmaData * d / Math.sqrt(sd2 + sigma * sigma),
+          1 / Math.sqrt(sigma * sigma + sd2), 0.25 * Math.log(sigma));
+    }
+
+    @Override public String id() { return "cm"; }
   }
 }
