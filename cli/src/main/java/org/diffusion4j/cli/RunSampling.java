@@ -1,5 +1,7 @@
 package org.diffusion4j.cli;
 
+import org.diffusion4j.train.distill.FlowMapRuns;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -51,9 +53,16 @@ final class RunSampling {
     if (c.noiseFile != null || c.initFile != null) {
       throw new IllegalArgumentException("--noise/--init are for exact models; a run draws its noise from --seeds");
     }
-    Sampler sampler = SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
     try (TrainedModel tm = TrainedModel.load(c.model, ema)) {
       RunConfig rc = tm.config();
+      boolean flowMap = FlowMapRuns.isFlowMap(rc.objective());
+      if (c.sampler == null && !flowMap) {
+        throw new IllegalArgumentException("--sampler is required for run " + c.model + " (objective "
+            + rc.objective() + "); only few-step runs (ct, cd) have a sampler of their own");
+      }
+      String samplerId = c.sampler == null ? "flowmap" : c.sampler;
+      Sampler sampler = c.sampler == null ? FlowMapRuns.sampler(rc)
+          : SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
       long[] shape = rc.sampleShape();
       boolean images = shape.length == 3;
       boolean twoD = shape.length == 1 && shape[0] == 2;
@@ -70,7 +79,8 @@ final class RunSampling {
       }
       boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
       NoiseProcess process = processGiven ? c.grid.process() : rc.process();
-      Grid grid = c.grid.buildGrid(process);
+      // A few-step model on its own sampler: --steps N levels from σ_max to 0 (no step spent below σ_min).
+      Grid grid = c.sampler == null ? FlowMapRuns.grid(process, c.grid.steps) : c.grid.buildGrid(process);
       long[] seeds = c.seeds(-1);
       int b = c.batch == null ? Math.min(seeds.length, images ? 64 : 4096) : c.batch;
       if (b < 1) {
@@ -84,7 +94,7 @@ final class RunSampling {
       Sampling.Result r = run.run();
       double[] stored = r.samples();
       w.printf(Locale.ROOT, "%s on run %s (step %d, %s weights), process %s, %d samples of %s, batch %d%n",
-          c.sampler, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,
+          samplerId, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,
           java.util.Arrays.toString(shape), b);
       w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
       w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
@@ -103,7 +113,7 @@ final class RunSampling {
         case "png": {
           double[] ref = twoD ? reference(rc) : null;
           AtomicFiles.write(c.out, ModelPreview.png(ModelPreview.picture(
-              String.format(Locale.ROOT, "%s · %d steps · NFE %s", c.sampler, grid.steps(), r.nfeText()), shape, stored,
+              String.format(Locale.ROOT, "%s · %d steps · NFE %s", samplerId, grid.steps(), r.nfeText()), shape, stored,
               ref)));
           break;
         }

@@ -69,8 +69,9 @@ public final class SampleCommand implements Callable<Integer> {
       description = "For a class-conditional run: the class to sample (default: the null label, unconditional).")
   Integer classLabel;
 
-  @Option(names = "--sampler", required = true, paramLabel = "ID",
-      description = "Sampler identifier; 'd4j samplers' lists them all.")
+  @Option(names = "--sampler", paramLabel = "ID",
+      description = "Sampler identifier; 'd4j samplers' lists them all. Required, except for runs of few-step "
+          + "models (consistency models), which default to their own flow-map sampler.")
   String sampler;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
@@ -141,6 +142,9 @@ public final class SampleCommand implements Callable<Integer> {
     if (outKind.equals("png") && gm.dim() != 2) {
       throw new IllegalArgumentException("--out " + out + ": a PNG needs a 2-D model, this one is " + gm.dim()
           + "-D; use .npy");
+    }
+    if (sampler == null) {
+      throw new IllegalArgumentException("--sampler is required (e.g. --sampler heun); 'd4j samplers' lists them all");
     }
     SamplerInfo info = SamplerRegistry.get(sampler);
     Sampler s = info.create(SamplerParams.parseAssignments(params));

@@ -221,6 +221,9 @@ public final class Training {
     switch (objective) {
       case "edm":
         return "edm";
+      case "ct":
+      case "cd":
+        return "edm";
       case "flow":
         return "flow";
       case "score":
@@ -343,8 +346,10 @@ public final class Training {
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
-      Trainer t = new Trainer(network, c.objectiveValue(), Trainer.Batches.of(plan.data(), c.classes() > 0),
-          c.training().options(), runDir, c.toJson(), listener);
+      Trainer.Batches batches = Trainer.Batches.of(plan.data(), c.classes() > 0);
+      Trainer t = org.diffusion4j.train.distill.FlowMapRuns.isFlowMap(c.objective())
+          ? org.diffusion4j.train.distill.FlowMapRuns.fromScratch(c, network, batches, runDir, listener)
+          : new Trainer(network, c.objectiveValue(), batches, c.training().options(), runDir, c.toJson(), listener);
       started.accept(t);
       t.run(plan.resume());
     }

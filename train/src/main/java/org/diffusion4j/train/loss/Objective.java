@@ -35,7 +35,7 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
     SigmaDraw draw) {
 
   /** Every identifier {@link #of} accepts. */
-  public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow");
+  public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "ct", "cd");
 
   /**
    * The objective {@code id} with its paper defaults; {@code process} decides the σ-draw of the
@@ -59,6 +59,13 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
       case "vp":
         return new Objective("vp", new Preconditioning.Vp(process, 1000), s -> 1 / (s * s),
             process instanceof VpLinear ? new SigmaDraw.UniformTime(process, 1e-5, 1) : timeDraw(process));
+      case "ct":
+      case "cd":
+        // Consistency models (Song et al. 2023): the boundary-condition preconditioning; their loss is
+        // org.diffusion4j.train.distill.ConsistencyLoss, the weighting and draw here are EDM's.
+        return new Objective(id.toLowerCase(Locale.ROOT), new Preconditioning.Consistency(sigmaData,
+            Preconditioning.Consistency.DEFAULT_SIGMA_MIN),
+            s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
       case "flow":
         return new Objective("flow", new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
             new SigmaDraw.LogitNormal(0, 1));

@@ -1,0 +1,94 @@
+package org.diffusion4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.diffusion4j.train.distill.Distillation;
+import org.diffusion4j.train.loop.RunConfig;
+import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.loop.TrainedModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code d4j distill}: distils a trained run into a few-step model. */
+@Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Distil a trained run (the teacher) into a few-step model: cd = consistency distillation "
+        + "(Song et al. 2023) with a Heun teacher step; sample the result with d4j sample --model OUT --steps 1|2|4."},
+    footer = {"", "Examples:", "  d4j train --data two-moons --steps 3000 --out runs/moons",
+        "  d4j distill --teacher runs/moons --method cd --steps 2000 --out runs/moons-cd",
+        "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png"})
+final class DistillCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--teacher", required = true, paramLabel = "RUN", description = "The trained run to distil.")
+  Path teacher;
+
+  @Option(names = "--method", defaultValue = "cd", paramLabel = "ID", description = "Method: cd (default).")
+  String method;
+
+  @Option(names = "--steps", defaultValue = "2000", paramLabel = "N", description = "Optimiser steps (default 2000).")
+  long steps;
+
+  @Option(names = "--batch", paramLabel = "N", description = "Batch size (default: the teacher's).")
+  Integer batch;
+
+  @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: the teacher's).")
+  Double lr;
+
+  @Option(names = "--ema", defaultValue = "0.95", paramLabel = "X",
+      description = "EMA decay of the student, also its target network θ⁻ (default 0.95).")
+  double ema;
+
+  @Option(names = "--teacher-step", defaultValue = "heun", paramLabel = "ID",
+      description = "The teacher's ODE step: heun (default) or euler.")
+  String teacherStep;
+
+  @Option(names = "--levels", defaultValue = "18", paramLabel = "N",
+      description = "Karras noise levels N of the discretisation (default 18).")
+  int levels;
+
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed (default 0).")
+  long seed;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "New run directory of the student.")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    if (!RunDirs.isRun(teacher)) {
+      throw new IllegalArgumentException("--teacher " + teacher + " holds no run (no config.json)");
+    }
+    RunDirs.checkNew(out);
+    Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps).ema(ema)
+        .teacherStep(teacherStep.toLowerCase(Locale.ROOT)).levels(levels).seed(seed);
+    if (batch != null) {
+      d.batch(batch);
+    }
+    if (lr != null) {
+      d.lr(lr);
+    }
+    RunConfig sc = d.studentConfig();
+    w.printf(Locale.ROOT, "distilling %s into %s: %s, %d steps × batch %d, lr %.3g, %d levels, %s teacher step%n",
+        teacher, out, method, sc.training().steps(), sc.training().batch(), sc.training().lr(), levels, teacherStep);
+    w.flush();
+    d.listener(new Trainer.Listener() {
+      @Override
+      public void onLog(Trainer.StepLog log) {
+        if (log.step() + 1 == log.steps() || (log.step() + 1) % Math.max(1, log.steps() / 10) == 0) {
+          w.printf(Locale.ROOT, "step %d/%d  loss %.4g%n", log.step() + 1, log.steps(), log.loss());
+          w.flush();
+        }
+      }
+    });
+    try (TrainedModel s = d.run(out)) {
+      w.printf(Locale.ROOT, "wrote %s (step %d); sample with: d4j sample --model %s --steps 1|2|4 --out x.png%n", out,
+          s.step(), out);
+    }
+    return 0;
+  }
+}

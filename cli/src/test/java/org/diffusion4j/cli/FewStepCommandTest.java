@@ -1,0 +1,53 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Consistency training, consistency distillation and few-step sampling from the command line. */
+class FewStepCommandTest {
+  @TempDir Path dir;
+
+  private static Cli.Run train(Path run, String... extra) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--out", run.toString(), "--quiet",
+        "--hidden", "32", "--blocks", "1", "--batch", "64", "--data", "two-moons", "--steps", "12"));
+    args.addAll(java.util.List.of(extra));
+    return Cli.run(args.toArray(new String[0]));
+  }
+
+  @Test
+  void consistencyTrainingAndDistillationRunsSampleWithTheirOwnFewStepSampler() throws Exception {
+    Path ct = dir.resolve("ct");
+    Cli.Run r = train(ct, "--objective", "ct");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.readString(ct.resolve("config.json")).contains("\"objective\": \"ct\"")
+        || Files.readString(ct.resolve("config.json")).contains("\"objective\":\"ct\""));
+    assertTrue(Files.readString(ct.resolve("metrics.jsonl")).contains("\"N\":"), "the CT loss logs N(k)");
+    r = Cli.run("sample", "--model", ct.toString(), "--steps", "2", "--seeds", "0-99", "--out", dir.resolve("ct.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("flowmap") && r.out().contains("NFE       2"), r.out());
+
+    Path teacher = dir.resolve("teacher");
+    assertEquals(0, train(teacher).code());
+    Path cd = dir.resolve("cd");
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "cd", "--steps", "6", "--batch", "32",
+        "--levels", "6", "--out", cd.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.readString(cd.resolve("config.json")).contains("cd"));
+    r = Cli.run("sample", "--model", cd.toString(), "--steps", "1", "--seeds", "0-49", "--out", dir.resolve("cd.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("NFE       1"), r.out());
+
+    // An ordinary run still needs a sampler; unknown methods are refused.
+    r = Cli.run("sample", "--model", teacher.toString(), "--steps", "2", "--out", dir.resolve("t.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--sampler is required"), r.err());
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "xyz", "--out", dir.resolve("x").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("accepted: cd"), r.err());
+  }
+}

@@ -1,0 +1,153 @@
+package org.diffusion4j.train.distill;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.diffusion4j.denoiser.Preconditioning;
+import org.diffusion4j.train.data.DataOptions;
+import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.loop.Checkpoint;
+import org.diffusion4j.train.loop.RunConfig;
+import org.diffusion4j.train.loop.TrainSettings;
+import org.diffusion4j.train.loop.TrainedModel;
+import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.nn.NetworkDenoiser;
+
+/**
+ * Distils a trained run (the teacher, frozen, EMA weights) into a few-step student run:
+ * {@code cd} is consistency distillation (Song et al. 2023, Algorithm 2) with a Heun or Euler teacher
+ * step on N Karras levels, the student initialised from the teacher's weights and θ⁻ the EMA of the
+ * student (decay 0.95 by default, as the paper's CD). The student run stores objective {@code cd}, so
+ * loading it gives the consistency-preconditioned model and sampling picks its flow-map sampler.
+ *
+ * <pre>{@code
+ * try (TrainedModel s = Distillation.from(Path.of("runs/moons")).method("cd").steps(2000).run(Path.of("runs/moons-cd"))) {
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class Distillation {
+  private final Path teacher;
+  private String method = "cd";
+  private long steps = 2000;
+  private Integer batch;
+  private Double lr;
+  private double emaDecay = 0.95;
+  private long seed = 0;
+  private String teacherStep = "heun";
+  private int levels = 18;
+  private Trainer.Listener listener;
+
+  private Distillation(Path teacher) {
+    this.teacher = teacher;
+  }
+
+  /** Distils the run in {@code teacherRun}. */
+  public static Distillation from(Path teacherRun) {
+    return new Distillation(teacherRun);
+  }
+
+  /** The method: {@code cd}. */
+  public Distillation method(String id) {
+    if (!id.equals("cd")) {
+      throw new IllegalArgumentException("unknown distillation method '" + id + "'; accepted: cd");
+    }
+    this.method = id;
+    return this;
+  }
+
+  /** Optimiser steps (2000). */
+  public Distillation steps(long n) {
+    this.steps = n;
+    return this;
+  }
+
+  /** Batch size (the teacher's). */
+  public Distillation batch(int n) {
+    this.batch = n;
+    return this;
+  }
+
+  /** Learning rate (the teacher's). */
+  public Distillation lr(double lr) {
+    this.lr = lr;
+    return this;
+  }
+
+  /** EMA decay of the student, also its target θ⁻ (0.95). */
+  public Distillation ema(double decay) {
+    this.emaDecay = decay;
+    return this;
+  }
+
+  /** Seed (0). */
+  public Distillation seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  /** The teacher's ODE step: {@code heun} (default) or {@code euler}. */
+  public Distillation teacherStep(String id) {
+    TeacherStep.parse(id);
+    this.teacherStep = id;
+    return this;
+  }
+
+  /** The number of Karras levels N (18). */
+  public Distillation levels(int n) {
+    if (n < 2) {
+      throw new IllegalArgumentException("--levels must be >= 2, got " + n);
+    }
+    this.levels = n;
+    return this;
+  }
+
+  /** Observer of training. */
+  public Distillation listener(Trainer.Listener l) {
+    this.listener = l;
+    return this;
+  }
+
+  /** The student's configuration (nothing run). */
+  public RunConfig studentConfig() throws IOException {
+    RunConfig tc = RunConfig.fromJson(Checkpoint.readConfig(teacher), teacher.resolve(Checkpoint.CONFIG).toString());
+    TrainSettings t = tc.training();
+    TrainSettings st = new TrainSettings(steps, batch != null ? batch : t.batch(), 1, lr != null ? lr : t.lr(),
+        Math.min(100, steps - 1), "cosine", t.clip(), emaDecay, 0, seed, (int) Math.max(1, steps / 100),
+        (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 5)));
+    return new RunConfig(tc.network(), tc.process(), method, tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
+        tc.classes(), tc.resolution(), tc.flip(), st);
+  }
+
+  /** Runs the distillation into the new directory {@code out}; returns the student (EMA weights). */
+  public TrainedModel run(Path out) throws IOException {
+    if (Files.exists(out.resolve(Checkpoint.CONFIG))) {
+      throw new IllegalArgumentException(out + " already holds a run; choose another directory");
+    }
+    RunConfig sc = studentConfig();
+    DataOptions o = DataOptions.defaults();
+    if (sc.resolution() > 0) {
+      o = o.withResolution(sc.resolution());
+    }
+    DataSource data = DataSources.parse(sc.data(), o.withFlip(sc.flip()));
+    try (TrainedModel tm = TrainedModel.load(teacher, true); NDManager m = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed((int) (seed & 0x7fffffff));
+      Block student = TrainedModel.newNetwork(sc, m);
+      Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
+          teacher.resolve(Checkpoint.EMA).toString());
+      ConsistencyLoss loss = ConsistencyLoss.distillation(Trainer.MODEL, "teacher", TeacherStep.parse(teacherStep),
+          levels, Preconditioning.Consistency.DEFAULT_SIGMA_MIN, FlowMapRuns.sigmaMax(sc.process()), false,
+          ConsistencyLoss.Target.EMA);
+      Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(student, sc.objectiveValue().preconditioning())),
+          Map.of("teacher", tm.denoiser()), Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm)), loss,
+          Trainer.Batches.of(data, sc.classes() > 0), sc.training().options(), out, sc.toJson(), listener);
+      t.run(false);
+    }
+    return TrainedModel.load(out, true);
+  }
+}
