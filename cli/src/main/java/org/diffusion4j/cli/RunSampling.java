@@ -80,13 +80,13 @@ final class RunSampling {
       boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
       NoiseProcess process = processGiven ? c.grid.process() : rc.process();
       // A few-step model on its own sampler: --steps N levels from σ_max to 0 (no step spent below σ_min).
-      Grid grid = c.sampler == null ? FlowMapRuns.grid(process, c.grid.steps) : c.grid.buildGrid(process);
+      Grid grid = c.sampler == null ? FlowMapRuns.grid(rc, process, c.grid.steps) : c.grid.buildGrid(process);
       long[] seeds = c.seeds(-1);
       int b = c.batch == null ? Math.min(seeds.length, images ? 64 : 4096) : c.batch;
       if (b < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + b);
       }
-      Sampling run = Sampling.of(tm.denoiser(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
+      Sampling run = Sampling.of(flowMap ? FlowMapRuns.model(tm) : tm.denoiser(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
           .trajectory(c.trajectoryFile != null);
       if (c.classLabel != null) {
         run.conditioning(Conditioning.label(c.classLabel, seeds.length));

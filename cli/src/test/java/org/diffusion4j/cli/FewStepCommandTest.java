@@ -42,6 +42,13 @@ class FewStepCommandTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("NFE       1"), r.out());
 
+    Path mf = dir.resolve("mf");
+    r = train(mf, "--objective", "mf");
+    assertEquals(0, r.code(), r.err());
+    r = Cli.run("sample", "--model", mf.toString(), "--steps", "2", "--seeds", "0-49", "--out", dir.resolve("mf.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("flowmap") && r.out().contains("NFE       2") && r.out().contains("process flow"), r.out());
+
     // An ordinary run still needs a sampler; unknown methods are refused.
     r = Cli.run("sample", "--model", teacher.toString(), "--steps", "2", "--out", dir.resolve("t.npy").toString());
     assertEquals(2, r.code());

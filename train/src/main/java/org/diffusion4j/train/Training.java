@@ -225,6 +225,7 @@ public final class Training {
       case "cd":
         return "edm";
       case "flow":
+      case "mf":
         return "flow";
       case "score":
       case "ve":

@@ -20,7 +20,7 @@ public final class FlowMapRuns {
 
   /** Whether runs of {@code objective} are flow-map models sampled with their own few-step sampler. */
   public static boolean isFlowMap(String objective) {
-    return objective.equals("ct") || objective.equals("cd");
+    return objective.equals("ct") || objective.equals("cd") || objective.equals("mf");
   }
 
   /** The largest noise level of the run's process (the consistency models' σ_max). */
@@ -31,6 +31,11 @@ public final class FlowMapRuns {
   /** The trainer of a flow-map run from scratch ({@code ct}); {@code cd} needs a teacher ({@link Distillation}). */
   public static Trainer fromScratch(RunConfig c, Block network, Trainer.Batches batches, Path runDir,
       Trainer.Listener listener) {
+    if (c.objective().equals("mf")) {
+      return new Trainer(Map.of(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network,
+          c.objectiveValue().preconditioning())), Map.of(), Map.of(), new MeanFlowLoss(Trainer.MODEL, 0.25), batches,
+          c.training().options(), runDir, c.toJson(), listener);
+    }
     if (!c.objective().equals("ct")) {
       throw new IllegalArgumentException("objective '" + c.objective() + "' distils a teacher: use Distillation "
           + "(d4j distill --teacher RUN --method cd); from scratch, use objective ct");
@@ -42,9 +47,32 @@ public final class FlowMapRuns {
         c.toJson(), listener);
   }
 
-  /** The run's own sampler: multistep consistency sampling (γ = 1) for consistency models. */
+  /**
+   * The run's own sampler: multistep consistency sampling (γ = 1) for consistency models, deterministic
+   * flow-map steps (γ = 0) for Mean Flows.
+   */
   public static Sampler sampler(RunConfig c) {
-    return FlowMapSampler.consistency();
+    return c.objective().equals("mf") ? new FlowMapSampler(0) : FlowMapSampler.consistency();
+  }
+
+  /** The run's model in the flow-map convention (a Mean Flow network sees the target level). */
+  public static org.diffusion4j.denoiser.Denoiser model(org.diffusion4j.train.loop.TrainedModel tm) {
+    return tm.config().objective().equals("mf") ? new MeanFlowModel(tm.network()) : tm.denoiser();
+  }
+
+  /** The run's few-step grid: uniform in t for Mean Flows (Geng et al. 2025), else {@link #grid}. */
+  public static Grid grid(RunConfig c, NoiseProcess process, int steps) {
+    if (!c.objective().equals("mf")) {
+      return grid(process, steps);
+    }
+    if (steps < 1) {
+      throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+    }
+    double[] t = new double[steps + 1];
+    for (int i = 0; i <= steps; i++) {
+      t[i] = process.tMax() + (process.tData() - process.tMax()) * i / steps;
+    }
+    return Grid.ofTimes(process, t);
   }
 
   /**

@@ -35,7 +35,7 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
     SigmaDraw draw) {
 
   /** Every identifier {@link #of} accepts. */
-  public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "ct", "cd");
+  public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "ct", "cd", "mf");
 
   /**
    * The objective {@code id} with its paper defaults; {@code process} decides the σ-draw of the
@@ -66,6 +66,11 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
         return new Objective(id.toLowerCase(Locale.ROOT), new Preconditioning.Consistency(sigmaData,
             Preconditioning.Consistency.DEFAULT_SIGMA_MIN),
             s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
+      case "mf":
+        // Mean Flows (Geng et al. 2025): a two-time velocity network on the rectified-flow path; its loss is
+        // org.diffusion4j.train.distill.MeanFlowLoss, the weighting and draw here are flow matching's.
+        return new Objective("mf", new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
+            new SigmaDraw.LogitNormal(0, 1));
       case "flow":
         return new Objective("flow", new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
             new SigmaDraw.LogitNormal(0, 1));
