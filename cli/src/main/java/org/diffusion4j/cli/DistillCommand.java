@@ -16,10 +16,14 @@ import picocli.CommandLine.Spec;
 /** {@code d4j distill}: distils a trained run into a few-step model. */
 @Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Distil a trained run (the teacher) into a few-step model: cd = consistency distillation "
-        + "(Song et al. 2023) with a Heun teacher step; sample the result with d4j sample --model OUT --steps 1|2|4."},
+        + "(Song et al. 2023) with a Heun teacher step, sampled with d4j sample --model OUT --steps 1|2|4; pd = one "
+        + "round of progressive distillation (Salimans & Ho 2022), sampled with --sampler ddim --grid karras "
+        + "--steps N; distil the result again with half the --levels for the next round; kd = knowledge distillation "
+        + "(Luhman & Luhman 2021) of the teacher's --levels-step Heun solve into a one-step model (--steps 1)."},
     footer = {"", "Examples:", "  d4j train --data two-moons --steps 3000 --out runs/moons",
         "  d4j distill --teacher runs/moons --method cd --steps 2000 --out runs/moons-cd",
-        "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png"})
+        "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png",
+        "  d4j distill --teacher runs/moons --method pd --levels 8 --steps 2000 --out runs/moons-pd8"})
 final class DistillCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -27,7 +31,10 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--teacher", required = true, paramLabel = "RUN", description = "The trained run to distil.")
   Path teacher;
 
-  @Option(names = "--method", defaultValue = "cd", paramLabel = "ID", description = "Method: cd (default).")
+  @Option(names = "--method", defaultValue = "cd", paramLabel = "ID",
+      description = "Method: cd (consistency distillation, default), pd (one round of progressive distillation: "
+          + "the student's DDIM on --levels Karras steps copies the teacher's DDIM on twice as many) or kd "
+          + "(one-step knowledge distillation of the teacher's Heun solve).")
   String method;
 
   @Option(names = "--steps", defaultValue = "2000", paramLabel = "N", description = "Optimiser steps (default 2000).")
@@ -39,16 +46,17 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: the teacher's).")
   Double lr;
 
-  @Option(names = "--ema", defaultValue = "0.95", paramLabel = "X",
-      description = "EMA decay of the student, also its target network θ⁻ (default 0.95).")
-  double ema;
+  @Option(names = "--ema", paramLabel = "X",
+      description = "EMA decay of the student, for cd also its target network θ⁻ (default cd 0.95, pd 0.999).")
+  Double ema;
 
   @Option(names = "--teacher-step", defaultValue = "heun", paramLabel = "ID",
       description = "The teacher's ODE step: heun (default) or euler.")
   String teacherStep;
 
   @Option(names = "--levels", defaultValue = "18", paramLabel = "N",
-      description = "Karras noise levels N of the discretisation (default 18).")
+      description = "cd: Karras noise levels N of the discretisation; pd: the student's DDIM steps N; kd: the "
+          + "teacher's Heun steps (default 18).")
   int levels;
 
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed (default 0).")
@@ -64,13 +72,16 @@ final class DistillCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--teacher " + teacher + " holds no run (no config.json)");
     }
     RunDirs.checkNew(out);
-    Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps).ema(ema)
+    Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps)
         .teacherStep(teacherStep.toLowerCase(Locale.ROOT)).levels(levels).seed(seed);
     if (batch != null) {
       d.batch(batch);
     }
     if (lr != null) {
       d.lr(lr);
+    }
+    if (ema != null) {
+      d.ema(ema);
     }
     RunConfig sc = d.studentConfig();
     w.printf(Locale.ROOT, "distilling %s into %s: %s, %d steps × batch %d, lr %.3g, %d levels, %s teacher step%n",

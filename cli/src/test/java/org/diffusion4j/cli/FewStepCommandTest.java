@@ -42,6 +42,23 @@ class FewStepCommandTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("NFE       1"), r.out());
 
+    // One progressive-distillation round: an ordinary denoiser for DDIM on N Karras steps.
+    Path pd = dir.resolve("pd");
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "pd", "--levels", "2", "--steps", "6", "--batch",
+        "32", "--out", pd.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.readString(pd.resolve("config.json")).contains("edm"));
+    r = Cli.run("sample", "--model", pd.toString(), "--sampler", "ddim", "--grid", "karras", "--steps", "2", "--seeds",
+        "0-49", "--out", dir.resolve("pd.npy").toString());
+    assertEquals(0, r.code(), r.err());
+
+    Path kd = dir.resolve("kd");
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "kd", "--levels", "3", "--steps", "4", "--batch",
+        "16", "--out", kd.toString());
+    assertEquals(0, r.code(), r.err());
+    r = Cli.run("sample", "--model", kd.toString(), "--steps", "1", "--seeds", "0-9", "--out", dir.resolve("kd.npy").toString());
+    assertEquals(0, r.code(), r.err());
+
     Path mf = dir.resolve("mf");
     r = train(mf, "--objective", "mf");
     assertEquals(0, r.code(), r.err());
@@ -55,6 +72,6 @@ class FewStepCommandTest {
     assertTrue(r.err().contains("--sampler is required"), r.err());
     r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "xyz", "--out", dir.resolve("x").toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("accepted: cd"), r.err());
+    assertTrue(r.err().contains("accepted: cd, pd, kd"), r.err());
   }
 }

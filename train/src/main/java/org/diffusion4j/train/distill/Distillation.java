@@ -37,7 +37,7 @@ public final class Distillation {
   private long steps = 2000;
   private Integer batch;
   private Double lr;
-  private double emaDecay = 0.95;
+  private Double emaDecay;
   private long seed = 0;
   private String teacherStep = "heun";
   private int levels = 18;
@@ -52,10 +52,13 @@ public final class Distillation {
     return new Distillation(teacherRun);
   }
 
-  /** The method: {@code cd}. */
+  /**
+   * The method: {@code cd} (consistency distillation), {@code pd} (one progressive-distillation round) or
+   * {@code kd} (knowledge distillation into a one-step model).
+   */
   public Distillation method(String id) {
-    if (!id.equals("cd")) {
-      throw new IllegalArgumentException("unknown distillation method '" + id + "'; accepted: cd");
+    if (!id.equals("cd") && !id.equals("pd") && !id.equals("kd")) {
+      throw new IllegalArgumentException("unknown distillation method '" + id + "'; accepted: cd, pd, kd");
     }
     this.method = id;
     return this;
@@ -79,7 +82,7 @@ public final class Distillation {
     return this;
   }
 
-  /** EMA decay of the student, also its target θ⁻ (0.95). */
+  /** EMA decay of the student, for cd also its target θ⁻ (cd: 0.95, pd: 0.999). */
   public Distillation ema(double decay) {
     this.emaDecay = decay;
     return this;
@@ -98,7 +101,10 @@ public final class Distillation {
     return this;
   }
 
-  /** The number of Karras levels N (18). */
+  /**
+   * cd: the number of Karras levels N (18); pd: the student's number of DDIM steps N (the teacher takes 2N);
+   * kd: the teacher's Heun steps.
+   */
   public Distillation levels(int n) {
     if (n < 2) {
       throw new IllegalArgumentException("--levels must be >= 2, got " + n);
@@ -118,9 +124,11 @@ public final class Distillation {
     RunConfig tc = RunConfig.fromJson(Checkpoint.readConfig(teacher), teacher.resolve(Checkpoint.CONFIG).toString());
     TrainSettings t = tc.training();
     TrainSettings st = new TrainSettings(steps, batch != null ? batch : t.batch(), 1, lr != null ? lr : t.lr(),
-        Math.min(100, steps - 1), "cosine", t.clip(), emaDecay, 0, seed, (int) Math.max(1, steps / 100),
+        Math.min(100, steps - 1), "cosine", t.clip(), emaDecay != null ? emaDecay : method.equals("cd") ? 0.95 : 0.999,
+        0, seed, (int) Math.max(1, steps / 100),
         (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 5)));
-    return new RunConfig(tc.network(), tc.process(), method, tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
+    // A pd student is an ordinary denoiser of the teacher's kind; cd and kd students are consistency models.
+    return new RunConfig(tc.network(), tc.process(), method.equals("pd") ? tc.objective() : "cd", tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
         tc.classes(), tc.resolution(), tc.flip(), st);
   }
 
@@ -140,14 +148,29 @@ public final class Distillation {
       Block student = TrainedModel.newNetwork(sc, m);
       Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
           teacher.resolve(Checkpoint.EMA).toString());
-      ConsistencyLoss loss = ConsistencyLoss.distillation(Trainer.MODEL, "teacher", TeacherStep.parse(teacherStep),
+      org.diffusion4j.train.loop.TrainingLoss loss = method.equals("pd")
+          ? new ProgressiveDistillationLoss(Trainer.MODEL, "teacher", pdGrid(sc))
+          : method.equals("kd") ? new KnowledgeDistillationLoss(Trainer.MODEL, "teacher",
+              new org.diffusion4j.sampling.ode.Heun(), org.diffusion4j.schedule.GridSpec.karras().build(sc.process(), levels))
+          : ConsistencyLoss.distillation(Trainer.MODEL, "teacher", TeacherStep.parse(teacherStep),
           levels, Preconditioning.Consistency.DEFAULT_SIGMA_MIN, FlowMapRuns.sigmaMax(sc.process()), false,
           ConsistencyLoss.Target.EMA);
       Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(student, sc.objectiveValue().preconditioning())),
-          Map.of("teacher", tm.denoiser()), Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm)), loss,
+          Map.of("teacher", tm.denoiser()),
+          !method.equals("cd") ? Map.of() : Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm)), loss,
           Trainer.Batches.of(data, sc.classes() > 0), sc.training().options(), out, sc.toJson(), listener);
       t.run(false);
     }
     return TrainedModel.load(out, true);
+  }
+
+  /** The pd student's grid: the Karras grid of N steps on the run's process (what {@code --grid karras --steps N} builds). */
+  private double[] pdGrid(RunConfig sc) {
+    org.diffusion4j.schedule.Grid g = org.diffusion4j.schedule.GridSpec.karras().build(sc.process(), levels);
+    double[] s = new double[g.size()];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = g.sigma(i);
+    }
+    return s;
   }
 }
