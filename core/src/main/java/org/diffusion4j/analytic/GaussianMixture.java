@@ -61,7 +61,7 @@ public final class GaussianMixture {
               + "(squared distances must not overflow), got " + means[i][j]);
         }
       }
-      total += weights[i];
+      total += weights[i] / k; // the mean, so that weights near 1e308 do not overflow the sum
     }
     if (!(total > 0)) {
       throw new IllegalArgumentException("gaussian-mixture weights must not all be zero");
@@ -69,7 +69,7 @@ public final class GaussianMixture {
     this.weights = new double[k];
     this.means = new double[k][];
     for (int i = 0; i < k; i++) {
-      this.weights[i] = weights[i] / total;
+      this.weights[i] = weights[i] / k / total;
       this.means[i] = means[i].clone();
     }
     this.stds = stds.clone();

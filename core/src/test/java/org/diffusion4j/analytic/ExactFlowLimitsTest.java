@@ -86,6 +86,11 @@ class ExactFlowLimitsTest {
       {"\"weights\":[1],\"means\":[[1e300]],\"stds\":[1]", "means[0][0]"},
       {"\"weights\":[1,1],\"means\":[[0]],\"stds\":[1,1]", "means"},
     };
+    // Huge but finite weights normalise without overflowing.
+    double[] w = new GaussianMixture(new double[] {1e308, 1e308}, new double[][] {{0}, {1}}, new double[] {1, 1})
+        .weights();
+    assertEquals(0.5, w[0], 1e-15);
+    assertEquals(0.5, w[1], 1e-15);
     for (String[] b : bad) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> GaussianMixture.fromJson("{\"type\":\"gaussian-mixture\"," + b[0] + "}"), b[0]);
