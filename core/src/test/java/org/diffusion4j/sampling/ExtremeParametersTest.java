@@ -49,14 +49,14 @@ class ExtremeParametersTest {
   }
 
   /**
-   * Grids for one process: Karras at 1, 2, 3 steps, 30 steps on a few processes, and a tiny σ_min
+   * Grids for one process: Karras at 1, 2, 3 steps (1, 3, 30 on edm, vp, ddpm), and a tiny σ_min
    * where the process allows; adaptive samplers run 1 and 3 steps, and a parameter set with
    * thousands of inner steps 1 step.
    */
   static List<Grid> grids(NoiseProcess p, boolean adaptive, boolean heavy) {
     List<Grid> out = new ArrayList<>();
     boolean many = List.of("edm", "vp", "ddpm").contains(p.id());
-    int[] counts = heavy ? new int[] {1} : adaptive ? new int[] {1, 3} : many ? new int[] {1, 2, 3, 30}
+    int[] counts = heavy ? new int[] {1} : adaptive ? new int[] {1, 3} : many ? new int[] {1, 3, 30}
         : new int[] {1, 2, 3};
     for (int steps : counts) {
       out.add(new GridSpec.Karras(Double.NaN, Double.NaN, 7).build(p, steps));
@@ -109,7 +109,7 @@ class ExtremeParametersTest {
         }
       }
     }
-    assertTrue(runs > 3000, "only " + runs + " runs");
+    assertTrue(runs > 2500, "only " + runs + " runs");
     if (!failures.isEmpty()) {
       fail(failures.size() + " of " + runs + " runs failed:\n" + String.join("\n", failures.subList(0,
           Math.min(40, failures.size()))));
