@@ -64,7 +64,7 @@ public final class D4j implements Runnable {
         return fail(err, ex.getMessage(), IO_ERROR);
       }
       if (ex instanceof org.diffusion4j.train.loop.TrainingDivergedException
-          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException) {
+          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException || ex instanceof IllegalStateException) {
         return fail(err, ex.getMessage(), FAILED);
       }
       if (debug) {

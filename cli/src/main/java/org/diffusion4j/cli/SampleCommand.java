@@ -296,18 +296,12 @@ public final class SampleCommand implements Callable<Integer> {
     throw new IllegalArgumentException(option + " " + file + " must end in ." + String.join(" or .", accepted));
   }
 
-  /** Reads a gaussian-mixture model JSON file. */
+  /** Reads a gaussian-mixture model JSON file; errors name the option, the file and the field. */
   static GaussianMixture readModel(Path file) throws IOException {
-    String json;
     try {
-      json = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("--model " + file + ": no such file");
-    }
-    try {
-      return GaussianMixture.fromJson(json);
+      return GaussianMixture.read(file);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--model " + file + ": " + e.getMessage());
+      throw new IllegalArgumentException("--model " + e.getMessage());
     }
   }
 

@@ -12,7 +12,7 @@ import org.diffusion4j.denoiser.Denoiser;
 
 /**
  * A Gaussian mixture {@code p = Σ_k π_k N(μ_k, s_k² I)} with everything exact at every noise level
- * (SPEC EVAL-04): since {@code p_σ = Σ_k π_k N(μ_k, (s_k² + σ²) I)}, the denoiser is
+ * (the oracle of every sampler test): since {@code p_σ = Σ_k π_k N(μ_k, (s_k² + σ²) I)}, the denoiser is
  * {@code D(x̂; σ) = Σ_k r_k(x̂) (s_k² x̂ + σ² μ_k)/(s_k² + σ²)} with responsibilities r_k, the score
  * is {@code (D − x̂)/σ²}, and the PF-ODE {@code dx̂/dσ = −σ ∇log p_σ(x̂)} is smooth down to σ = 0.
  *
@@ -61,7 +61,7 @@ public final class GaussianMixture {
               + "(squared distances must not overflow), got " + means[i][j]);
         }
       }
-      total += weights[i];
+      total += weights[i] / k; // the mean, so that weights near 1e308 do not overflow the sum
     }
     if (!(total > 0)) {
       throw new IllegalArgumentException("gaussian-mixture weights must not all be zero");
@@ -69,7 +69,7 @@ public final class GaussianMixture {
     this.weights = new double[k];
     this.means = new double[k][];
     for (int i = 0; i < k; i++) {
-      this.weights[i] = weights[i] / total;
+      this.weights[i] = weights[i] / k / total;
       this.means[i] = means[i].clone();
     }
     this.stds = stds.clone();
