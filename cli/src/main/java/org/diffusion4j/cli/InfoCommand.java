@@ -54,7 +54,9 @@ public final class InfoCommand implements Callable<Integer> {
       w.printf(Locale.ROOT, "network   %s%n", m.config().network());
       w.printf(Locale.ROOT, "          %,d parameters%n", params);
       w.printf(Locale.ROOT, "samples   %s%n", java.util.Arrays.toString(m.config().sampleShape()));
-      w.printf(Locale.ROOT, "process   %s, objective %s%n", m.config().process(), m.config().objective());
+      var p = m.config().process();
+      w.printf(Locale.ROOT, "process   %s, objective %s%n", p.isDiscrete() ? p.toString() : p.id(),
+          m.config().objective());
     }
     return 0;
   }

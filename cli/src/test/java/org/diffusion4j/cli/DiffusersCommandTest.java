@@ -87,6 +87,21 @@ class DiffusersCommandTest {
   }
 
   @Test
+  void infoDescribesARunToo() {
+    Path run = dir.resolve("run");
+    Cli.Run r = Cli.run("train", "--data", "two-moons", "--out", run.toString(), "--quiet", "--hidden", "16", "--blocks", "1", "--batch", "32",
+        "--steps", "4");
+    assertEquals(0, r.code(), r.err());
+    r = Cli.run("info", run.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("(step 4)") && r.out().contains("hidden=16") && r.out().contains("process   edm"),
+        r.out());
+    r = Cli.run("info", dir.resolve("nothing").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("not a directory"), r.err());
+  }
+
+  @Test
   void optionsThatDoNotApplyAreErrors() throws IOException {
     Path out = dir.resolve("x.npy");
     Cli.Run r = Cli.sample(fixture, out, "--sampler", "ddim", "--process", "ddpm");

@@ -177,7 +177,7 @@ public record UNet2DConfig(int sampleSize, int inChannels, int outChannels, bool
     }
   }
 
-  /** This configuration as diffusers writes it (keys in diffusers' order). */
+  /** A one-line summary for {@code d4j info}. */
   public String describe() {
     return String.format(Locale.ROOT,
         "UNet2DModel %s→%s channels, block_out_channels %s, layers_per_block %d, down %s, up %s, "
