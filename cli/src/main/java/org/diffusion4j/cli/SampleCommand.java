@@ -58,7 +58,8 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "FILE|RUN",
       description = "Model: a gaussian-mixture JSON (exact denoiser; see the example below), or a run "
-          + "directory written by 'd4j train' (its EMA weights; its process is the default --process).")
+          + "directory written by 'd4j train' (its EMA weights; its process is the default --process), or a "
+          + "diffusers UNet2DModel directory (or its unet/).")
   Path model;
 
   @Option(names = "--weights", paramLabel = "KIND", defaultValue = "ema",
@@ -115,6 +116,15 @@ public final class SampleCommand implements Callable<Integer> {
       description = "Compare at most the first N samples with the exact model, >= 1 (default: ${DEFAULT-VALUE}).")
   int checkSamples;
 
+  @Option(names = "--scheduler-config", paramLabel = "FILE",
+      description = "For a diffusers model: the scheduler_config.json to use (default: the model directory's).")
+  Path schedulerConfig;
+
+  @Option(names = "--timestep-mapping", paramLabel = "KIND",
+      description = "For a diffusers model: how σ becomes its timestep: continuous (log σ interpolated, default), "
+          + "rounded (DPMSolverMultistep with Karras σ's) or linear (σ interpolated, Euler-type schedulers).")
+  String timestepMapping;
+
   @Option(names = "--trajectory", paramLabel = "FILE",
       description = "Also write every grid point's state as .npy [steps+1, n, d] in process coordinates.")
   Path trajectoryFile;
@@ -122,6 +132,15 @@ public final class SampleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    boolean diffusers = Files.isDirectory(model)
+        && org.diffusion4j.train.nn.diffusers.DiffusersModel.isModelDir(model);
+    if (!diffusers && (schedulerConfig != null || timestepMapping != null)) {
+      throw new IllegalArgumentException("--scheduler-config and --timestep-mapping apply to diffusers model "
+          + "directories only");
+    }
+    if (diffusers) {
+      return new DiffusersSampling(this).call(w);
+    }
     if (Files.isDirectory(model)) {
       return new RunSampling(this).call(w);
     }
