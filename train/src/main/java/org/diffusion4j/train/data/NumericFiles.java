@@ -17,7 +17,7 @@ import org.diffusion4j.io.Npy;
 import org.diffusion4j.io.NpyArray;
 
 /** Arrays of samples from {@code .npy}, {@code .npz} (a zip of {@code .npy}) and CSV files. */
-final class NumericFiles {
+public final class NumericFiles {
   private NumericFiles() {}
 
   static DataSource npy(Path file, DataOptions options) throws IOException {
@@ -26,7 +26,16 @@ final class NumericFiles {
   }
 
   /** {@code key} null: the only array, else {@code arr_0}. */
-  static DataSource npz(Path file, String key, DataOptions options) throws IOException {
+  /** Every array of a {@code .npz} file by name (without {@code .npy}), parsed; errors name the file and the key. */
+  public static Map<String, NpyArray> readNpz(Path file) throws IOException {
+    Map<String, NpyArray> out = new LinkedHashMap<>();
+    for (Map.Entry<String, byte[]> e : npzEntries(file).entrySet()) {
+      out.put(e.getKey(), Npy.parse(e.getValue(), file + ":" + e.getKey()));
+    }
+    return out;
+  }
+
+  private static Map<String, byte[]> npzEntries(Path file) throws IOException {
     requireFile(file);
     Map<String, byte[]> entries = new LinkedHashMap<>();
     try (ZipInputStream in = new ZipInputStream(Files.newInputStream(file))) {
@@ -42,6 +51,11 @@ final class NumericFiles {
     if (entries.isEmpty()) {
       throw new IllegalArgumentException(file + ": not a .npz file or holds no arrays");
     }
+    return entries;
+  }
+
+  static DataSource npz(Path file, String key, DataOptions options) throws IOException {
+    Map<String, byte[]> entries = npzEntries(file);
     String k = key;
     if (k == null) {
       k = entries.size() == 1 ? entries.keySet().iterator().next() : "arr_0";

@@ -27,7 +27,13 @@ public final class StepContext {
   private final Map<String, Denoiser> frozen;
   private final java.util.function.Function<String, NetworkDenoiser> targets;
 
-  StepContext(NDManager manager, SplittableRandom rng, long step, DataSource.Batch batch, ParameterStore parameters,
+  /**
+   * A context for one micro-batch; the trainer makes these, and a test or an evaluation can make one to
+   * compute a loss outside the loop.
+   *
+   * @param targets the EMA copy of a trainable network, by name
+   */
+  public StepContext(NDManager manager, SplittableRandom rng, long step, DataSource.Batch batch, ParameterStore parameters,
       Map<String, NetworkDenoiser> trainable, Map<String, Denoiser> frozen,
       java.util.function.Function<String, NetworkDenoiser> targets) {
     this.manager = manager;
