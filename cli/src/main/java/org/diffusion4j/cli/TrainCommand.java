@@ -200,6 +200,10 @@ public final class TrainCommand implements Callable<Integer> {
       if (!RunDirs.isRun(out)) {
         throw new IllegalArgumentException("--resume: " + out + " holds no run (no " + Checkpoint.CONFIG + ")");
       }
+      if (Checkpoint.readConfig(out).contains("\"alignment\"")) {
+        throw new IllegalArgumentException("--resume: " + out + " was fine-tuned by 'd4j align'; training it further with "
+            + "its denoising objective would undo that (run d4j align again from it instead)");
+      }
       training = Training.resume(out);
       if (steps != null) {
         training.steps(steps);
