@@ -14,6 +14,11 @@ import org.diffusion4j.denoiser.Denoiser;
  * replacement of the state by a draw of {@code q(x̂_σ | y)} — so the model always sees known pixels at
  * the right noise level next to the generated ones, and a grid ending at σ = 0 returns exactly y there.
  *
+ * <p>Replacement is not exact conditional sampling: the generated part is never corrected for the
+ * noisy known values it was steered by at high σ, so it can disagree with the known part (the reason
+ * for RePaint's resampling, not done here); DPS ({@link PosteriorSampling} with
+ * {@link MeasurementOperator#mask}) is the gradient-based alternative.
+ *
  * <p>Tolerance: on a grid that ends at σ = 0 the known values of the sample are y up to the round-off of
  * the integration dtype (≤ 1e-12 relative in float64) for every sampler whose last step returns
  * the x0-prediction (all the library's samplers do).
