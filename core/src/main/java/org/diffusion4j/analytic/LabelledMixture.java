@@ -79,10 +79,8 @@ public final class LabelledMixture {
       for (double v : wc) {
         positive |= v > 0;
       }
-      if (!positive) {
-        throw new IllegalArgumentException("class " + c + " has zero weight");
-      }
-      perClass[c] = new GaussianMixture(wc, muc, sc);
+      // A class of zero weight has no data: it cannot be sampled or guided towards.
+      perClass[c] = positive ? new GaussianMixture(wc, muc, sc) : null;
     }
   }
 
@@ -149,6 +147,9 @@ public final class LabelledMixture {
     if (y < 0 || y >= classes) {
       throw new IllegalArgumentException("class " + y + " is not a class of the mixture; accepted 0.." + (classes - 1));
     }
+    if (perClass[y] == null) {
+      throw new IllegalArgumentException("class " + y + " of the mixture has zero weight");
+    }
     return perClass[y];
   }
 
@@ -177,7 +178,7 @@ public final class LabelledMixture {
           throw new IllegalArgumentException("class " + l + " of sample " + i + " is not a class of the mixture; "
               + "accepted 0.." + (classes - 1) + " or " + Conditioning.NULL_LABEL + " for none");
         }
-        GaussianMixture g = l == Conditioning.NULL_LABEL ? mixture : perClass[(int) l];
+        GaussianMixture g = l == Conditioning.NULL_LABEL ? mixture : ofClass((int) l);
         double[] row = g.denoise(Arrays.copyOfRange(all, i * dim, (i + 1) * dim), sigma[i]);
         System.arraycopy(row, 0, d, i * dim, dim);
       }
@@ -203,7 +204,7 @@ public final class LabelledMixture {
         int dim = mixture.dim();
         for (int i = 0; i < n; i++) {
           double[] row = Arrays.copyOfRange(all, i * dim, (i + 1) * dim);
-          out[i] = perClass[(int) y[i]].logDensity(row, sigma[i])[0] + Math.log(classWeight((int) y[i]))
+          out[i] = ofClass((int) y[i]).logDensity(row, sigma[i])[0] + Math.log(classWeight((int) y[i]))
               - mixture.logDensity(row, sigma[i])[0];
         }
         return out;
@@ -219,7 +220,7 @@ public final class LabelledMixture {
         int dim = mixture.dim();
         for (int i = 0; i < n; i++) {
           double[] row = Arrays.copyOfRange(all, i * dim, (i + 1) * dim);
-          double[] sc = perClass[(int) y[i]].score(row, sigma[i]);
+          double[] sc = ofClass((int) y[i]).score(row, sigma[i]);
           double[] su = mixture.score(row, sigma[i]);
           for (int j = 0; j < dim; j++) {
             g[i * dim + j] = sc[j] - su[j];

@@ -1,6 +1,7 @@
 package org.diffusion4j.guidance;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.Objects;
@@ -28,6 +29,7 @@ public final class PosteriorSampling implements Denoiser {
   private final MeasurementOperator operator;
   private final double[] measurement;
   private final double scale;
+  private final DataType gradientType;
 
   /**
    * @param model a denoiser differentiable in x̂
@@ -36,6 +38,24 @@ public final class PosteriorSampling implements Denoiser {
    * @param scale ζ ≥ 0, finite
    */
   public PosteriorSampling(Denoiser model, MeasurementOperator operator, double[] measurement, double scale) {
+    this(model, operator, measurement, scale, DataType.FLOAT32);
+  }
+
+  /**
+   * @param model a denoiser differentiable in x̂
+   * @param operator the forward operator A
+   * @param measurement y, one measurement (row-major, of A's measurement shape)
+   * @param scale ζ ≥ 0, finite
+   * @param gradientType the dtype of the back-propagation pass: FLOAT32 (the default) for networks,
+   *     which compute in float32 (DJL's dtype casts are not differentiable on PyTorch, so a float64
+   *     state would not reach a float32 network's graph); FLOAT64 for models written in float64 ops
+   */
+  public PosteriorSampling(Denoiser model, MeasurementOperator operator, double[] measurement, double scale,
+      DataType gradientType) {
+    if (gradientType != DataType.FLOAT32 && gradientType != DataType.FLOAT64) {
+      throw new IllegalArgumentException("DPS gradient dtype must be float32 or float64, got " + gradientType);
+    }
+    this.gradientType = gradientType;
     this.model = Objects.requireNonNull(model, "model");
     this.operator = Objects.requireNonNull(operator, "operator");
     this.measurement = measurement.clone();
@@ -53,7 +73,7 @@ public final class PosteriorSampling implements Denoiser {
   /** The per-sample residual norms {@code ‖y − A(x)‖} of a batch of data-scale samples. */
   public double[] residual(NDArray x0) {
     try (NDArray r = residualArray(x0)) {
-      return norms(r).toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+      return norms(r).toType(DataType.FLOAT64, false).toDoubleArray();
     }
   }
 
@@ -88,15 +108,21 @@ public final class PosteriorSampling implements Denoiser {
     if (!any) {
       return model.denoise(x, sigma, c);
     }
-    NDArray xg = x.duplicate();
+    NDArray xg = x.toType(gradientType, true);
     xg.setRequiresGradient(true);
     NDArray d;
     try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
       NDArray dg = model.denoise(xg, sigma, c);
       gc.backward(norms(residualArray(dg)).sum());
-      d = dg.stopGradient();
+      d = dg.stopGradient().toType(x.getDataType(), false);
     }
-    NDArray g = xg.getGradient().duplicate();
+    NDArray g = xg.getGradient();
+    if (g.getDataType() != gradientType) {
+      // DJL hands out float32 zeros when back-propagation never reached the array.
+      throw new IllegalStateException("DPS: the denoiser is not differentiable in x̂ in " + gradientType
+          + " (no gradient reached the state)");
+    }
+    g = g.toType(x.getDataType(), true);
     xg.close();
     return d.add(g.toType(d.getDataType(), false).mul(Rows.column(d, f)));
   }

@@ -92,7 +92,7 @@ class InverseProblemsTest {
     MeasurementOperator sr = MeasurementOperator.averagePool(2);
     double[] y = {0.3, -0.7, 1.1, 0.2};
     double zeta = 0.8;
-    PosteriorSampling dps = new PosteriorSampling(gaussian(mu), sr, y, zeta);
+    PosteriorSampling dps = new PosteriorSampling(gaussian(mu), sr, y, zeta, ai.djl.ndarray.types.DataType.FLOAT64);
     double[] x = new double[32];
     for (int i = 0; i < 32; i++) {
       x[i] = 2 * Math.cos(3 * i);

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.analytic.LabelledMixture;
 import org.diffusion4j.io.NpyArray;
 
 /**
@@ -66,9 +67,9 @@ public final class DataSources {
           if (!Files.isRegularFile(f)) {
             throw new IllegalArgumentException("no such file: " + f);
           }
-          GaussianMixture g;
+          LabelledMixture g;
           try {
-            g = GaussianMixture.fromJson(Files.readString(f, StandardCharsets.UTF_8));
+            g = LabelledMixture.fromJson(Files.readString(f, StandardCharsets.UTF_8));
           } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(f + ": " + e.getMessage());
           }

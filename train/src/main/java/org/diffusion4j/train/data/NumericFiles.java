@@ -42,9 +42,12 @@ final class NumericFiles {
     if (entries.isEmpty()) {
       throw new IllegalArgumentException(file + ": not a .npz file or holds no arrays");
     }
+    String labelKey = entries.containsKey("labels") ? "labels" : entries.containsKey("y") ? "y" : null;
     String k = key;
     if (k == null) {
-      k = entries.size() == 1 ? entries.keySet().iterator().next() : "arr_0";
+      List<String> data = new ArrayList<>(entries.keySet());
+      data.remove(labelKey);
+      k = data.size() == 1 ? data.get(0) : "arr_0";
     }
     byte[] bytes = entries.get(k);
     if (bytes == null) {
@@ -52,7 +55,12 @@ final class NumericFiles {
           + " (choose one with npz:FILE:KEY)");
     }
     NpyArray a = Npy.parse(bytes, file + ":" + k);
-    return fromArray(a, "npz:" + file + ":" + k, options);
+    int[] labels = null;
+    if (labelKey != null && !labelKey.equals(k)) {
+      NpyArray l = Npy.parse(entries.get(labelKey), file + ":" + labelKey);
+      labels = labels(l.data(), a.shape().length == 0 ? 0 : a.shape()[0], file + ":" + labelKey);
+    }
+    return fromArray(a, "npz:" + file + ":" + k, options, labels);
   }
 
   static DataSource csv(Path file, DataOptions options) throws IOException {
@@ -60,6 +68,7 @@ final class NumericFiles {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     List<double[]> rows = new ArrayList<>();
     int columns = -1;
+    int labelColumn = -1;
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).trim();
       if (line.isEmpty() || line.startsWith("#")) {
@@ -79,8 +88,14 @@ final class NumericFiles {
         }
       }
       if (!numeric) {
-        // A header line before the first row.
+        // A header line before the first row; a column named "label" or "class" holds class labels.
         columns = parts.length;
+        for (int j = 0; j < parts.length; j++) {
+          String h = parts[j].toLowerCase(java.util.Locale.ROOT);
+          if (h.equals("label") || h.equals("class")) {
+            labelColumn = j;
+          }
+        }
         continue;
       }
       if (columns == -1) {
@@ -93,11 +108,24 @@ final class NumericFiles {
     if (rows.isEmpty()) {
       throw new IllegalArgumentException(file + ": no numeric rows");
     }
-    double[] data = new double[rows.size() * columns];
-    for (int i = 0; i < rows.size(); i++) {
-      System.arraycopy(rows.get(i), 0, data, i * columns, columns);
+    if (labelColumn >= 0 && columns < 2) {
+      throw new IllegalArgumentException(file + ": the label column is the only column; there is no data");
     }
-    return fromArray(new NpyArray(new long[] {rows.size(), columns}, data, "<f8"), "csv:" + file, options);
+    int width = labelColumn >= 0 ? columns - 1 : columns;
+    double[] data = new double[rows.size() * width];
+    double[] label = labelColumn >= 0 ? new double[rows.size()] : null;
+    for (int i = 0; i < rows.size(); i++) {
+      double[] row = rows.get(i);
+      for (int j = 0, o = 0; j < columns; j++) {
+        if (j == labelColumn) {
+          label[i] = row[j];
+        } else {
+          data[i * width + o++] = row[j];
+        }
+      }
+    }
+    return fromArray(new NpyArray(new long[] {rows.size(), width}, data, "<f8"), "csv:" + file, options,
+        label == null ? null : labels(label, rows.size(), file + " column " + (labelColumn + 1)));
   }
 
   private static void requireFile(Path file) {
@@ -106,8 +134,29 @@ final class NumericFiles {
     }
   }
 
+  /** Class labels: one non-negative integer per sample. */
+  static int[] labels(double[] v, long n, String what) {
+    if (v.length != n) {
+      throw new IllegalArgumentException(what + ": " + v.length + " labels for " + n + " samples");
+    }
+    int[] l = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      if (!(v[i] >= 0) || v[i] != Math.rint(v[i]) || v[i] > 1_000_000) {
+        throw new IllegalArgumentException(what + ": label " + v[i] + " of sample " + i
+            + " is not a class number (an integer 0, 1, …)");
+      }
+      l[i] = (int) v[i];
+    }
+    return l;
+  }
+
   /** Rows of {@code a} as samples (a 1-D array is a column of scalars), scaled per the options. */
   static DataSource fromArray(NpyArray a, String description, DataOptions options) {
+    return fromArray(a, description, options, null);
+  }
+
+  /** {@link #fromArray(NpyArray, String, DataOptions)} with class labels (or null). */
+  static DataSource fromArray(NpyArray a, String description, DataOptions options, int[] labels) {
     long[] shape = a.shape();
     if (shape.length == 0 || shape[0] == 0) {
       throw new IllegalArgumentException(description + ": needs an array [n, …] with n >= 1, got shape "
@@ -127,8 +176,9 @@ final class NumericFiles {
     }
     String how = f.equals(DataSource.Affine.IDENTITY) ? "as stored"
         : String.format(java.util.Locale.ROOT, "scaled %.6g·x%+.6g", f.scale(), f.shift());
-    return ArraySource.ofFloats(description + " (" + shape[0] + " samples " + Arrays.toString(sample) + ", " + how + ")",
-        sample, (int) shape[0], x, f, null, options.flip());
+    String labelled = labels == null ? "" : ", labelled (" + (Arrays.stream(labels).max().orElse(-1) + 1) + " classes)";
+    return ArraySource.ofFloats(description + " (" + shape[0] + " samples " + Arrays.toString(sample) + ", " + how
+        + labelled + ")", sample, (int) shape[0], x, f, labels, options.flip());
   }
 
   private static DataSource.Affine affine(double[] v, String dtype, DataOptions.Scaling s, String description) {
