@@ -42,7 +42,8 @@ final class NumericFiles {
     if (entries.isEmpty()) {
       throw new IllegalArgumentException(file + ": not a .npz file or holds no arrays");
     }
-    String labelKey = entries.containsKey("labels") ? "labels" : entries.containsKey("y") ? "y" : null;
+    // An array named "labels" next to the data holds one class label per sample.
+    String labelKey = entries.containsKey("labels") ? "labels" : null;
     String k = key;
     if (k == null) {
       List<String> data = new ArrayList<>(entries.keySet());
