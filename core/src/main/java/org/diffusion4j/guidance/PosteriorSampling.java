@@ -47,8 +47,9 @@ public final class PosteriorSampling implements Denoiser {
    * @param measurement y, one measurement (row-major, of A's measurement shape)
    * @param scale ζ ≥ 0, finite
    * @param gradientType the dtype of the back-propagation pass: FLOAT32 (the default) for networks,
-   *     which compute in float32 (DJL's dtype casts are not differentiable on PyTorch, so a float64
-   *     state would not reach a float32 network's graph); FLOAT64 for models written in float64 ops
+   *     which compute in float32 — DJL's dtype casts are not differentiable on PyTorch, so from a float64
+   *     state only the c_skip·x̂ part of a network denoiser would be differentiated, silently; FLOAT64
+   *     for models written in float64 ops throughout
    */
   public PosteriorSampling(Denoiser model, MeasurementOperator operator, double[] measurement, double scale,
       DataType gradientType) {
