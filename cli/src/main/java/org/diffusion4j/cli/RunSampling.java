@@ -62,10 +62,6 @@ final class RunSampling {
         throw new IllegalArgumentException("--out " + c.out + ": a PNG needs a 2-D or image model, this one has shape "
             + java.util.Arrays.toString(shape) + "; use .npy");
       }
-      if (c.classLabel != null && (rc.classes() == 0 || c.classLabel < 0 || c.classLabel >= rc.classes())) {
-        throw new IllegalArgumentException("--class " + c.classLabel + ": the run has " + rc.classes()
-            + " classes" + (rc.classes() == 0 ? " (it is unconditional)" : "; accepted 0.." + (rc.classes() - 1)));
-      }
       boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
       NoiseProcess process = processGiven ? c.grid.process() : rc.process();
       Grid grid = c.grid.buildGrid(process);
@@ -82,7 +78,12 @@ final class RunSampling {
       if (steer.initial() != null) {
         run.initial(steer.initial());
       }
-      Sampling.Result r = run.run();
+      Sampling.Result r;
+      try {
+        r = run.run();
+      } finally {
+        c.steering.close();
+      }
       double[] stored = r.samples();
       w.printf(Locale.ROOT, "%s on run %s (step %d, %s weights), process %s, %d samples of %s, batch %d%n",
           c.sampler, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,

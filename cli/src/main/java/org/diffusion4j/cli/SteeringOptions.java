@@ -12,6 +12,7 @@ import javax.imageio.ImageIO;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.guidance.ClassifierFreeGuidance;
+import org.diffusion4j.guidance.ClassifierGuidance;
 import org.diffusion4j.guidance.Inpainting;
 import org.diffusion4j.guidance.SdEdit;
 import org.diffusion4j.guidance.Thresholding;
@@ -19,6 +20,7 @@ import org.diffusion4j.io.Npy;
 import org.diffusion4j.io.NpyArray;
 import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.guidance.ClassifierRun;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,6 +41,15 @@ final class SteeringOptions {
   @Option(names = "--guidance-rescale", paramLabel = "PHI", defaultValue = "0",
       description = "Guidance rescaling φ in [0, 1] (Lin et al. 2024; default: ${DEFAULT-VALUE}).")
   double guidanceRescale;
+
+  @Option(names = "--classifier", paramLabel = "DIR",
+      description = "Classifier guidance with --class: a classifier run of d4j train-classifier; "
+          + "D' = D + s·σ²·∇log p(class | x̂, σ).")
+  Path classifier;
+
+  @Option(names = "--classifier-scale", paramLabel = "S", defaultValue = "1",
+      description = "With --classifier: the scale s (1: the classifier's own posterior; default: ${DEFAULT-VALUE}).")
+  double classifierScale;
 
   @Option(names = "--threshold", paramLabel = "KIND",
       description = "Threshold the x0-prediction: static (clip to the data range [-1, 1]) or dynamic[:P] "
@@ -64,11 +75,27 @@ final class SteeringOptions {
       description = "With --sdedit: the fraction in (0, 1] of the grid's steps run (default: ${DEFAULT-VALUE}).")
   double strength;
 
+  /** Classifier runs opened by {@link #plan}; closed by {@link #close}. */
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  /** Releases what {@link #plan} opened. */
+  void close() {
+    for (AutoCloseable a : opened) {
+      try {
+        a.close();
+      } catch (Exception e) {
+        // Native memory only; nothing to report.
+      }
+    }
+    opened.clear();
+  }
+
   /** What the options make of a run's sampling. */
   record Plan(Denoiser model, Conditioning conditioning, Grid grid, double[] initial, List<String> notes) {}
 
   boolean given() {
     return guidance != null || guidanceInterval != null || guidanceRescale != 0 || threshold != null
+        || classifier != null
         || inpaint != null || known != null || sdedit != null;
   }
 
@@ -83,6 +110,11 @@ final class SteeringOptions {
     List<String> notes = new ArrayList<>();
     Conditioning c = classLabel == null ? Conditioning.NONE : Conditioning.label(classLabel, n);
     Denoiser model = base;
+    if (classLabel != null && classifier == null
+        && (classes == 0 || classLabel < 0 || classLabel >= classes)) {
+      throw new IllegalArgumentException("--class " + classLabel + ": the run has " + classes + " classes"
+          + (classes == 0 ? " (it is unconditional; guide it with --classifier)" : "; accepted 0.." + (classes - 1)));
+    }
     if (guidance != null || guidanceInterval != null || guidanceRescale != 0) {
       if (guidance == null) {
         throw new IllegalArgumentException("--guidance-interval and --guidance-rescale need --guidance W");
@@ -107,6 +139,25 @@ final class SteeringOptions {
       model = new ClassifierFreeGuidance(model, guidance, lo, hi, guidanceRescale);
       notes.add(String.format(Locale.ROOT, "classifier-free guidance w = %s towards class %d%s", Format.num(guidance),
           classLabel, guidanceInterval != null ? " for σ in [" + Format.num(lo) + ", " + Format.num(hi) + "]" : ""));
+    }
+    if (classifier != null) {
+      if (classLabel == null) {
+        throw new IllegalArgumentException("--classifier needs --class K (the class to guide towards)");
+      }
+      ClassifierRun cr = ClassifierRun.load(classifier);
+      opened.add(cr);
+      if (shape.length != 1 || shape[0] != cr.config().dim()) {
+        throw new IllegalArgumentException("--classifier " + classifier + " classifies points of dimension "
+            + cr.config().dim() + " but the model's samples have shape " + Arrays.toString(shape));
+      }
+      if (classLabel < 0 || classLabel >= cr.config().classes()) {
+        throw new IllegalArgumentException("--class " + classLabel + ": the classifier has " + cr.config().classes()
+            + " classes; accepted 0.." + (cr.config().classes() - 1));
+      }
+      // A class-conditional model is also given the label (Dhariwal & Nichol's conditional ADM-G).
+      model = new ClassifierGuidance(model, cr.classifier(), classifierScale, classes > 0);
+      notes.add(String.format(Locale.ROOT, "classifier guidance s = %s towards class %d (%s)",
+          Format.num(classifierScale), classLabel, classifier));
     }
     if (inpaint != null || known != null) {
       if (inpaint == null || known == null) {

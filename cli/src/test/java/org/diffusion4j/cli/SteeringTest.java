@@ -93,4 +93,27 @@ class SteeringTest {
     fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--sdedit", known.toString(), "--strength", "0"),
         "(0, 1]");
   }
+
+  @Test
+  void trainClassifierAndGuideAnUnconditionalRun() throws Exception {
+    Path clf = dir.resolve("clf");
+    Cli.Run r = Cli.run("train-classifier", "--data", "gmm:" + dir.resolve("lr.json"), "--out", clf.toString(),
+        "--steps", "40", "--batch", "64", "--hidden", "16", "--blocks", "1");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("classifier of 2 classes"), r.out());
+    Path out = dir.resolve("cg.npy");
+    r = Cli.sample(plain, out, "--sampler", "heun", "--steps", "6", "--seeds", "0-3", "--class", "1", "--classifier",
+        clf.toString(), "--classifier-scale", "2");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("classifier guidance s = 2 towards class 1"), r.out());
+    assertEquals(8, Npy.read(out).data().length);
+    fails(Cli.sample(plain, out, "--sampler", "heun", "--steps", "6", "--classifier", clf.toString()),
+        "--classifier needs --class");
+    fails(Cli.sample(plain, out, "--sampler", "heun", "--steps", "6", "--class", "4", "--classifier", clf.toString()),
+        "--class 4", "0..1");
+    fails(Cli.sample(plain, out, "--sampler", "heun", "--steps", "6", "--class", "0", "--classifier", run.toString()),
+        "not a classifier run");
+    fails(Cli.sample(plain, out, "--sampler", "heun", "--steps", "6", "--class", "0"), "unconditional");
+    fails(Cli.run("train-classifier", "--data", "two-moons", "--out", dir.resolve("c2").toString()), "has no labels");
+  }
 }
