@@ -25,7 +25,7 @@ import org.diffusion4j.denoiser.Denoiser;
  * EDM's and diffusers' pipelines do. Options: a guidance interval (Kynkäänniemi et al. 2024, "Applying
  * guidance in a limited interval"): rows whose σ lies outside [σ_lo, σ_hi] get the plain conditional
  * model; and guidance rescaling (Lin et al. 2024, "Common diffusion noise schedules and sample steps are
- * flawed", eq. 15–16): {@code D ← φ·D_w·std(D_c)/std(D_w) + (1 − φ)·D_w} per sample.
+ * flawed", §3.4): {@code D ← φ·D_w·std(D_c)/std(D_w) + (1 − φ)·D_w} per sample.
  */
 public final class ClassifierFreeGuidance implements Denoiser {
   private final Denoiser model;

@@ -23,6 +23,10 @@ import org.diffusion4j.io.NpyArray;
  *   <li>{@code images:DIR}: PNG/JPEG folder, resized and centre-cropped to the options' resolution;</li>
  *   <li>{@code npy:FILE}, {@code npz:FILE[:KEY]}, {@code csv:FILE}: arrays [n, …] of samples.</li>
  * </ul>
+ * Class labels, for class-conditional training and classifiers: mixtures carry the class of each draw's
+ * component (the JSON's {@code "labels"}, else the component index); MNIST its labels file; an image
+ * folder whose images all lie in sub-folders one label per top-level sub-folder (in name order); CSV a
+ * column headed {@code label} or {@code class}; NPZ an array named {@code labels}.
  * Errors name the file and what is wrong with it.
  */
 public final class DataSources {
