@@ -14,6 +14,8 @@ import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.guidance.ClassifierFreeGuidance;
 import org.diffusion4j.guidance.ClassifierGuidance;
 import org.diffusion4j.guidance.Inpainting;
+import org.diffusion4j.guidance.MeasurementOperator;
+import org.diffusion4j.guidance.PosteriorSampling;
 import org.diffusion4j.guidance.SdEdit;
 import org.diffusion4j.guidance.Thresholding;
 import org.diffusion4j.io.Npy;
@@ -29,6 +31,9 @@ import picocli.CommandLine.Option;
  * {@code org.diffusion4j.guidance}).
  */
 final class SteeringOptions {
+  @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--guidance", paramLabel = "W",
       description = "Classifier-free guidance scale w with --class: D = D_∅ + w·(D_c − D_∅); 1 is the plain "
           + "conditional model, 0 the unconditional one (diffusers' guidance_scale; papers' (1+ω)D_c − ωD_∅ is w = 1+ω).")
@@ -50,6 +55,20 @@ final class SteeringOptions {
   @Option(names = "--classifier-scale", paramLabel = "S", defaultValue = "1",
       description = "With --classifier: the scale s (1: the classifier's own posterior; default: ${DEFAULT-VALUE}).")
   double classifierScale;
+
+  @Option(names = "--measurement", paramLabel = "Y.npy",
+      description = "Diffusion posterior sampling (DPS, Chung et al. 2023) towards one measurement y = A(x) in data "
+          + "units, shared by all seeds; A is --operator.")
+  Path measurement;
+
+  @Option(names = "--operator", paramLabel = "NAME", defaultValue = "identity",
+      description = "With --measurement: identity (denoising), sr2, sr4 (box super-resolution; srN) "
+          + "(default: ${DEFAULT-VALUE}).")
+  String operator;
+
+  @Option(names = "--dps-scale", paramLabel = "Z", defaultValue = "20",
+      description = "With --measurement: the DPS step ζ (default: ${DEFAULT-VALUE}).")
+  double dpsScale;
 
   @Option(names = "--threshold", paramLabel = "KIND",
       description = "Threshold the x0-prediction: static (clip to the data range [-1, 1]) or dynamic[:P] "
@@ -95,7 +114,7 @@ final class SteeringOptions {
 
   boolean given() {
     return guidance != null || guidanceInterval != null || guidanceRescale != 0 || threshold != null
-        || classifier != null
+        || classifier != null || measurement != null
         || inpaint != null || known != null || sdedit != null;
   }
 
@@ -158,6 +177,30 @@ final class SteeringOptions {
       model = new ClassifierGuidance(model, cr.classifier(), classifierScale, classes > 0);
       notes.add(String.format(Locale.ROOT, "classifier guidance s = %s towards class %d (%s)",
           Format.num(classifierScale), classLabel, classifier));
+    }
+    if (measurement != null) {
+      MeasurementOperator a = MeasurementOperator.parse(operator);
+      long[] ms = a.measurementShape(shape);
+      if (!measurement.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")
+          || !Files.isRegularFile(measurement)) {
+        throw new IllegalArgumentException("--measurement " + measurement + ": no such .npy file");
+      }
+      NpyArray y = Npy.read(measurement);
+      long size = Arrays.stream(y.shape()).reduce(1, (u, v) -> u * v);
+      long expected = Arrays.stream(ms).reduce(1, (u, v) -> u * v);
+      if (size != expected) {
+        throw new IllegalArgumentException("--measurement " + measurement + ": shape " + Arrays.toString(y.shape())
+            + " but " + a.describe() + " of samples " + Arrays.toString(shape) + " gives " + Arrays.toString(ms));
+      }
+      // identity and box pooling commute with the data's affine scaling.
+      double[] stored = y.data().clone();
+      for (int i = 0; i < stored.length; i++) {
+        stored[i] = scaling.scale() * stored[i] + scaling.shift();
+      }
+      model = new PosteriorSampling(model, a, stored, dpsScale);
+      notes.add(String.format(Locale.ROOT, "DPS (%s) ζ = %s", a.describe(), Format.num(dpsScale)));
+    } else if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--operator")) {
+      throw new IllegalArgumentException("--operator applies to --measurement only");
     }
     if (inpaint != null || known != null) {
       if (inpaint == null || known == null) {

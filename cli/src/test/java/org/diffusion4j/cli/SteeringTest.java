@@ -85,6 +85,17 @@ class SteeringTest {
     fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--inpaint", dir.resolve("m.png").toString(),
         "--known", known.toString()), "no such file");
 
+    // DPS towards a measurement of the identity operator.
+    r = Cli.sample(run, out, "--sampler", "euler", "--steps", "10", "--seeds", "0-5", "--measurement", known.toString(),
+        "--dps-scale", "20");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("DPS (identity) ζ = 20"), r.out());
+    fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", known.toString(), "--operator",
+        "blur"), "unknown measurement operator 'blur'");
+    fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", known.toString(), "--operator",
+        "sr2"), "sr2 needs images");
+    fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", bad.toString()), "shape [3]");
+    fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--operator", "sr2"), "--operator applies");
     r = Cli.sample(run, out, "--sampler", "heun", "--steps", "10", "--seeds", "0-5", "--sdedit", known.toString(),
         "--strength", "0.3");
     assertEquals(0, r.code(), r.err());
