@@ -82,6 +82,9 @@ public final class SampleCommand implements Callable<Integer> {
   @Mixin
   ProcessGridOptions grid;
 
+  @Mixin
+  SteeringOptions steering;
+
   @Option(names = "--noise", paramLabel = "FILE",
       description = "Standard-normal ε as .npy [n, d] (float32/float64); the initial state is x = s_0·σ_0·ε.")
   Path noiseFile;
@@ -143,6 +146,10 @@ public final class SampleCommand implements Callable<Integer> {
     }
     if (Files.isDirectory(model)) {
       return new RunSampling(this).call(w);
+    }
+    if (steering.given()) {
+      throw new IllegalArgumentException("--guidance, --inpaint, --sdedit and --threshold steer a trained run "
+          + "(--model RUN); " + model + " is an exact model");
     }
     // Check everything before any work, so that a bad input leaves no file behind.
     String outKind = kind(out, "--out", "npy", "png");

@@ -112,9 +112,14 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1", description = "U-Net dropout (default: ${DEFAULT-VALUE}).")
   double dropout;
 
-  @Option(names = "--class-conditional", description = "Condition on the data's labels (MNIST): a class embedding "
-      + "with a null label, so the model also samples unconditionally.")
+  @Option(names = "--class-conditional", description = "Condition on the data's labels (MNIST, image sub-folders, "
+      + "a CSV 'label' column, an NPZ 'labels' array, mixture components): a class embedding with a null label, so "
+      + "the model also samples unconditionally and serves classifier-free guidance.")
   boolean classConditional;
+
+  @Option(names = "--label-dropout", paramLabel = "P",
+      description = "With --class-conditional: probability of training an example with the null label (default 0.1).")
+  Double labelDropout;
 
   @Option(names = "--resolution", paramLabel = "PX", description = "Image side for images:DIR (default 32).")
   Integer resolution;
@@ -175,8 +180,8 @@ public final class TrainCommand implements Callable<Integer> {
   /** Options that shape a new run; on --resume each is refused, since the run keeps what it stored. */
   private static final List<String> RUN_OPTIONS = List.of("--objective", "--process", "--net", "--hidden", "--blocks",
       "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
-      "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule", "--clip", "--ema",
-      "--ema-half-life", "--accumulate", "--seed");
+      "--label-dropout", "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule",
+      "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed");
   private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
   private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--multipliers", "--blocks-per-level",
       "--attention", "--dropout");
@@ -318,6 +323,12 @@ public final class TrainCommand implements Callable<Integer> {
         .lrSchedule(lrSchedule).clip(clip).ema(emaDecay).accumulate(accumulate).seed(seed).warmup(warmup);
     if (process != null) {
       t.process(process);
+    }
+    if (labelDropout != null) {
+      if (!classConditional) {
+        throw new IllegalArgumentException("--label-dropout needs --class-conditional");
+      }
+      t.labelDropout(labelDropout);
     }
     if (!sigmaData.equalsIgnoreCase("auto")) {
       t.sigmaData(parsePositive("--sigma-data", sigmaData));

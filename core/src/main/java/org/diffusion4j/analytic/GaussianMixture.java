@@ -343,19 +343,33 @@ public final class GaussianMixture {
     double[] out = new double[seeds.length * dim];
     for (int i = 0; i < seeds.length; i++) {
       SplittableRandom rng = new SplittableRandom(seeds[i] ^ 0x5DEECE66DL);
-      double u = rng.nextDouble();
-      int k = 0;
-      double c = weights[0];
-      while (u >= c && k < weights.length - 1) {
-        k++;
-        c += weights[k];
-      }
+      int k = component(rng);
       double sd = Math.sqrt(stds[k] * stds[k] + sigma * sigma);
       for (int j = 0; j < dim; j++) {
         out[i * dim + j] = means[k][j] + sd * rng.nextGaussian();
       }
     }
     return out;
+  }
+
+  /** The component each seed's sample of {@link #sample} is drawn from (its class, for labelled data). */
+  public int[] components(long[] seeds) {
+    int[] k = new int[seeds.length];
+    for (int i = 0; i < seeds.length; i++) {
+      k[i] = component(new SplittableRandom(seeds[i] ^ 0x5DEECE66DL));
+    }
+    return k;
+  }
+
+  private int component(SplittableRandom rng) {
+    double u = rng.nextDouble();
+    int k = 0;
+    double c = weights[0];
+    while (u >= c && k < weights.length - 1) {
+      k++;
+      c += weights[k];
+    }
+    return k;
   }
 
   /**

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.diffusion4j.process.NoiseProcess;
@@ -19,9 +20,11 @@ import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.TrainSettings;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.loss.DenoisingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.MlpConfig;
 import org.diffusion4j.train.nn.NetworkConfig;
+import org.diffusion4j.train.nn.NetworkDenoiser;
 import org.diffusion4j.train.nn.UNetConfig;
 
 /**
@@ -60,6 +63,7 @@ public final class Training {
   private Integer logEvery;
   private Integer checkpointEvery;
   private boolean classConditional;
+  private Double labelDropout;
   private Trainer.Listener listener;
   private boolean modified;
 
@@ -210,6 +214,18 @@ public final class Training {
     return set();
   }
 
+  /**
+   * Probability of dropping a label to the null class in class-conditional training, in [0, 1)
+   * (default 0.1, Ho &amp; Salimans 2022), so the model also serves classifier-free guidance.
+   */
+  public Training labelDropout(double p) {
+    if (!(p >= 0 && p < 1)) {
+      throw new IllegalArgumentException("label dropout must be in [0, 1), got " + p);
+    }
+    this.labelDropout = p;
+    return set();
+  }
+
   /** Observes logged steps and checkpoints (progress bars, previews). */
   public Training listener(Trainer.Listener listener) {
     this.listener = listener;
@@ -295,8 +311,12 @@ public final class Training {
     NoiseProcess p = Processes.byId(process != null ? process : defaultProcess(objective));
     double sd = sigmaData != null ? sigmaData : measureStd(source);
     boolean folder = dataSpec.toLowerCase(Locale.ROOT).startsWith("images:");
+    if (labelDropout != null && classes == 0) {
+      throw new IllegalArgumentException("label dropout is for class-conditional training (--class-conditional)");
+    }
     RunConfig c = new RunConfig(net, p, objective, sd, dataSpec, shape, source.scaling(), classes,
-        folder ? dataOptions.resolution() : 0, folder && dataOptions.flip(), t);
+        folder ? dataOptions.resolution() : 0, folder && dataOptions.flip(), t,
+        classes == 0 ? 0 : labelDropout != null ? labelDropout : DenoisingLoss.DEFAULT_LABEL_DROPOUT);
     return new Plan(c, source, false);
   }
 
@@ -343,8 +363,10 @@ public final class Training {
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
-      Trainer t = new Trainer(network, c.objectiveValue(), Trainer.Batches.of(plan.data(), c.classes() > 0),
-          c.training().options(), runDir, c.toJson(), listener);
+      Objective objective = c.objectiveValue();
+      Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, objective.preconditioning())),
+          Map.of(), Map.of(), new DenoisingLoss(objective, Trainer.MODEL, c.labelDropout()),
+          Trainer.Batches.of(plan.data(), c.classes() > 0), c.training().options(), runDir, c.toJson(), listener);
       started.accept(t);
       t.run(plan.resume());
     }
