@@ -69,7 +69,7 @@ class ConditionalTrainingTest {
         .steps(300).batch(128).lr(4e-3).warmup(30).seed(3).train(run)) {
       assertEquals(2, tm.config().classes());
       assertEquals(0.1, tm.config().labelDropout());
-      assertTrue(Checkpoint.readConfig(run).contains("\"label_dropout\": 0.1"));
+      assertTrue(Checkpoint.readConfig(run).replace(" ", "").contains("\"label_dropout\":0.1"));
       int n = 200;
       double[] right = new double[3];
       long[][] cond = {new long[n], new long[n], new long[n]};
