@@ -1,6 +1,9 @@
 package org.diffusion4j.likelihood;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.denoiser.Denoiser;
 
 /**
  * The exact denoiser of a Gaussian mixture with the exact trace of its Jacobian. With
@@ -92,5 +95,51 @@ public final class MixtureTrace implements TraceModel {
       tr[p] = d * diag + cross;
     }
     return new Evaluation(den, tr);
+  }
+
+  /**
+   * The mixture's exact denoiser written in NDArray operations (responsibilities by a softmax), so
+   * that autograd reaches x̂: what {@link DenoiserTrace} needs to run Hutchinson's estimator on an
+   * exact model, and a check of the autograd path against this class's closed form. σ is shared by
+   * the batch; conditioning is refused.
+   */
+  public static Denoiser differentiableDenoiser(GaussianMixture gm) {
+    return (x, sigma, c) -> {
+      Denoiser.checkSigma(sigma, x.getShape().get(0));
+      for (double v : sigma) {
+        if (v != sigma[0]) {
+          throw new IllegalArgumentException("this mixture denoiser takes one σ per batch, got " + sigma[0] + " and " + v);
+        }
+      }
+      if (!c.isEmpty()) {
+        throw new IllegalArgumentException("a Gaussian mixture is unconditional, got " + c);
+      }
+      if (x.getShape().dimension() != 2 || x.getShape().get(1) != gm.dim()) {
+        throw new IllegalArgumentException("state shape " + x.getShape() + " does not match the model's dimension "
+            + gm.dim());
+      }
+      double s2 = sigma[0] * sigma[0];
+      NDManager m = x.getManager();
+      double[] w = gm.weights();
+      double[][] mu = gm.means();
+      double[] sd = gm.stds();
+      NDArray logits = null;
+      NDArray[] comp = new NDArray[w.length];
+      for (int k = 0; k < w.length; k++) {
+        double v = sd[k] * sd[k] + s2;
+        NDArray muK = m.create(mu[k]).toType(x.getDataType(), false);
+        NDArray l = x.sub(muK).square().sum(new int[] {1}, true).mul(-0.5 / v)
+            .add(Math.log(w[k]) - 0.5 * gm.dim() * Math.log(v));
+        logits = logits == null ? l : logits.concat(l, 1);
+        comp[k] = x.mul(sd[k] * sd[k] / v).add(muK.mul(s2 / v));
+      }
+      NDArray r = logits.softmax(1);
+      NDArray out = null;
+      for (int k = 0; k < w.length; k++) {
+        NDArray t = comp[k].mul(r.get(":, " + k + ":" + (k + 1)));
+        out = out == null ? t : out.add(t);
+      }
+      return out;
+    };
   }
 }

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import org.diffusion4j.analytic.GaussianMixture;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.testing.Oracle;
@@ -24,32 +22,8 @@ class LikelihoodTest {
     return r;
   }
 
-  /** The mixture's exact denoiser written in NDArray operations, so that autograd reaches x̂. */
   static Denoiser differentiableMixture(GaussianMixture gm) {
-    return (x, sigma, c) -> {
-      double s2 = sigma[0] * sigma[0];
-      NDManager m = x.getManager();
-      double[] w = gm.weights();
-      double[][] mu = gm.means();
-      double[] sd = gm.stds();
-      NDArray logits = null;
-      NDArray[] comp = new NDArray[w.length];
-      for (int k = 0; k < w.length; k++) {
-        double v = sd[k] * sd[k] + s2;
-        NDArray muK = m.create(mu[k]).toType(x.getDataType(), false);
-        NDArray l = x.sub(muK).square().sum(new int[] {1}, true).mul(-0.5 / v)
-            .add(Math.log(w[k]) - 0.5 * gm.dim() * Math.log(v));
-        logits = logits == null ? l : logits.concat(l, 1);
-        comp[k] = x.mul(sd[k] * sd[k] / v).add(muK.mul(s2 / v));
-      }
-      NDArray r = logits.softmax(1);
-      NDArray out = null;
-      for (int k = 0; k < w.length; k++) {
-        NDArray t = comp[k].mul(r.get(":, " + k + ":" + (k + 1)));
-        out = out == null ? t : out.add(t);
-      }
-      return out;
-    };
+    return MixtureTrace.differentiableDenoiser(gm);
   }
 
   @Test
