@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         + "denoiser is known, with their error against the exact probability-flow ODE.",
     subcommands = {DemoCommand.class, TrainCommand.class, SampleCommand.class, DataCommand.class, GridCommand.class,
         SamplersCommand.class,
-        NllCommand.class, TrainClassifierCommand.class},
+        NllCommand.class, EvalCommand.class, TrainClassifierCommand.class},
     footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
         "  d4j grid --process ddpm --grid trailing --steps 10 --json", "  d4j samplers"})
 public final class D4j implements Runnable {
@@ -33,7 +33,7 @@ public final class D4j implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command; accepted: demo, train, sample, data, grid, samplers, nll, train-classifier");
+        "missing command; accepted: demo, train, sample, data, grid, samplers, nll, eval, train-classifier");
   }
 
   /** Entry point of the launcher {@code bin/d4j}. */
@@ -65,7 +65,8 @@ public final class D4j implements Runnable {
         return fail(err, ex.getMessage(), IO_ERROR);
       }
       if (ex instanceof org.diffusion4j.train.loop.TrainingDivergedException
-          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException) {
+          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException
+          || ex instanceof org.diffusion4j.likelihood.NonFiniteLikelihoodException) {
         return fail(err, ex.getMessage(), FAILED);
       }
       if (debug) {

@@ -143,7 +143,8 @@ public final class PfOdeLikelihood {
         err = Math.max(err, Math.sqrt(sq / w));
       }
       if (!Double.isFinite(err)) {
-        throw new IllegalStateException("the likelihood ODE became non-finite at σ = " + Math.exp(u));
+        throw new NonFiniteLikelihoodException("the likelihood ODE's error estimate became non-finite at σ = "
+            + Math.exp(u));
       }
       if (err < 1) {
         double factor = err == 0 ? 10 : Math.min(10, 0.9 * Math.pow(err, -0.2));
@@ -183,8 +184,21 @@ public final class PfOdeLikelihood {
     for (int p = 0; p < n; p++) {
       System.arraycopy(y, p * w, x, p * d, d);
     }
-    TraceModel.Evaluation e = model.evaluate(x, rows, Math.exp(u));
+    double sigma = Math.exp(u);
+    TraceModel.Evaluation e = model.evaluate(x, rows, sigma);
     nfe[0]++;
+    for (int p = 0; p < n; p++) {
+      if (!Double.isFinite(e.trace()[p])) {
+        throw new NonFiniteLikelihoodException("the Jacobian trace of point " + rows[p] + " is " + e.trace()[p]
+            + " at σ = " + sigma);
+      }
+    }
+    for (int i = 0; i < e.denoised().length; i++) {
+      if (!Double.isFinite(e.denoised()[i]) || !Double.isFinite(x[i])) {
+        throw new NonFiniteLikelihoodException("the ODE state or the model's x0-estimate of point " + rows[i / d]
+            + " is non-finite at σ = " + sigma + " (x̂ = " + x[i] + ", D = " + e.denoised()[i] + ")");
+      }
+    }
     double[] out = new double[y.length];
     for (int p = 0; p < n; p++) {
       for (int j = 0; j < d; j++) {
