@@ -47,6 +47,10 @@ final class EvalModel implements AutoCloseable {
     } else {
       shape = run.config().sampleShape();
       this.process = run.config().process();
+      // Only input gradients are needed: frozen weights make each backward pass cheaper and keep nothing.
+      for (var p : run.network().getParameters()) {
+        p.getValue().getArray().setRequiresGradient(false);
+      }
       Denoiser net = run.denoiser();
       boolean conditional = run.config().classes() > 0;
       denoiser = !conditional ? net : (x, sigma, c) -> net.denoise(x, sigma, c.isEmpty()
