@@ -64,10 +64,7 @@ public record DiffusionDpoLoss(Objective objective, double beta, boolean linear,
     System.arraycopy(half, 0, sigma, n, n);
     NDArray epsHalf = ctx.normals(x0.get("0:" + n));
     NDArray eps = epsHalf.concat(epsHalf, 0);
-    long[] b = new long[x0.getShape().dimension()];
-    Arrays.fill(b, 1);
-    b[0] = rows;
-    NDArray xHat = x0.add(eps.mul(ctx.manager().create(sigma, new Shape(b)).toType(x0.getDataType(), false)));
+    NDArray xHat = ctx.noisy(x0, sigma, eps);
     Conditioning c = ctx.conditioning();
     NetworkDenoiser net = ctx.trainable(model);
     NDArray lTheta = objective.perExampleLoss(net.forward(ctx.parameters(), true, xHat, sigma, c), x0, sigma);

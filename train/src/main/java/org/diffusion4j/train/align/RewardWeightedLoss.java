@@ -66,10 +66,7 @@ public record RewardWeightedLoss(Objective objective, Scorer scorer, double beta
     }
     double[] sigma = objective.draw().draw(n, ctx.rng());
     NDArray eps = ctx.normals(x0);
-    long[] b = new long[x0.getShape().dimension()];
-    Arrays.fill(b, 1);
-    b[0] = n;
-    NDArray xHat = x0.add(eps.mul(ctx.manager().create(sigma, new Shape(b)).toType(x0.getDataType(), false)));
+    NDArray xHat = ctx.noisy(x0, sigma, eps);
     Conditioning c = ctx.conditioning();
     NetworkDenoiser net = ctx.trainable(model);
     NetworkDenoiser.Output out = net.forward(ctx.parameters(), true, xHat, sigma, c);

@@ -103,6 +103,14 @@ public final class StepContext {
     return targets.apply(name);
   }
 
+  /** {@code x̂ = x0 + σ·ε} with one σ per row of x0, broadcast over the row's elements. */
+  public NDArray noisy(NDArray x0, double[] sigma, NDArray eps) {
+    long[] b = new long[x0.getShape().dimension()];
+    java.util.Arrays.fill(b, 1);
+    b[0] = sigma.length;
+    return x0.add(eps.mul(manager.create(sigma, new ai.djl.ndarray.types.Shape(b)).toType(x0.getDataType(), false)));
+  }
+
   /** Standard normals shaped like {@code like}, drawn from the step's generator (float32 on the host). */
   public NDArray normals(NDArray like) {
     float[] v = new float[Math.toIntExact(like.size())];

@@ -32,10 +32,7 @@ public record ClassifierLoss(SigmaDraw draw, String model) implements TrainingLo
     int n = labels.length;
     double[] sigma = draw.draw(n, ctx.rng());
     NDArray eps = ctx.normals(x0);
-    long[] b = new long[x0.getShape().dimension()];
-    Arrays.fill(b, 1);
-    b[0] = n;
-    NDArray xHat = x0.add(eps.mul(ctx.manager().create(sigma, new Shape(b)).toType(x0.getDataType(), false)));
+    NDArray xHat = ctx.noisy(x0, sigma, eps);
     NetworkDenoiser net = ctx.trainable(model);
     NDArray logits = NetworkClassifier.logits(net.network(), net.preconditioning(), ctx.parameters(), true, xHat, sigma);
     long k = logits.getShape().get(1);

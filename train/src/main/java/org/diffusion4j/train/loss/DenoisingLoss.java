@@ -70,10 +70,7 @@ public record DenoisingLoss(Objective objective, String model, double labelDropo
     int n = Math.toIntExact(x0.getShape().get(0));
     double[] sigma = objective.draw().draw(n, ctx.rng());
     NDArray eps = ctx.normals(x0);
-    long[] b = new long[x0.getShape().dimension()];
-    Arrays.fill(b, 1);
-    b[0] = n;
-    NDArray xHat = x0.add(eps.mul(ctx.manager().create(sigma, new Shape(b)).toType(x0.getDataType(), false)));
+    NDArray xHat = ctx.noisy(x0, sigma, eps);
     NetworkDenoiser net = ctx.trainable(model);
     Conditioning c = ctx.conditioning();
     long[] labels = c.labels();
