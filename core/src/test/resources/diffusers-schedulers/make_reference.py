@@ -90,8 +90,34 @@ def run(name, cls, cfg, steps):
     assert x.dtype == dtype, (name, x.dtype)
     np.save(os.path.join(OUT, name + ".npy"), x.double().numpy())
     sig = [float(s) for s in sch.sigmas] if hasattr(sch, "sigmas") else None
-    return {"name": name, "steps": steps, "config": dict(cfg, _class_name=cls), "timesteps": ts,
+    extra = {}
+    if cls in FLOAT64_TABLES and not cfg.get("use_karras_sigmas") and cfg.get("beta_schedule") == "linear":
+        extra["output_f64_tables"] = run_f64_tables(name, cls, cfg, steps)
+    return {**extra, "name": name, "steps": steps, "config": dict(cfg, _class_name=cls), "timesteps": ts,
             "sigmas": sig, "model_sigmas": used, "dtype": str(dtype).replace("torch.", ""), "output": name + ".npy"}
+
+
+# The same run with diffusers' float32 tables (alphas_cumprod, sigmas) replaced by float64 ones: isolates
+# the table round-off from the method (the Java side keeps float64 tables).
+FLOAT64_TABLES = {"DPMSolverMultistepScheduler", "DEISMultistepScheduler"}
+
+
+def run_f64_tables(name, cls, cfg, steps):
+    sch = getattr(diffusers, cls).from_config(dict(cfg))
+    n = cfg["num_train_timesteps"]
+    b = np.linspace(cfg["beta_start"], cfg["beta_end"], n)
+    ac = np.cumprod(1 - b)
+    table = np.sqrt((1 - ac) / ac)
+    sch.alphas_cumprod = torch.from_numpy(ac)
+    sch.set_timesteps(steps)
+    ts = sch.timesteps.numpy()
+    sch.sigmas = torch.from_numpy(np.concatenate([table[ts], [table[0]]]))
+    x = torch.from_numpy(np.load(os.path.join(OUT, "initial.npy")))
+    for t in sch.timesteps:
+        inp = sch.scale_model_input(x, t)
+        x = sch.step(model(sch, inp, t), t, x).prev_sample
+    np.save(os.path.join(OUT, name + ".f64.npy"), x.numpy())
+    return name + ".f64.npy"
 
 
 def main():
