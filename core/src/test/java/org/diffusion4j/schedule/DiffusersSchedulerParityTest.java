@@ -135,7 +135,8 @@ class DiffusersSchedulerParityTest {
       com.google.gson.JsonArray ts = run.getAsJsonArray("timesteps");
       assertEquals(ts.size(), s.timesteps().length, name);
       for (int i = 0; i < ts.size(); i++) {
-        assertEquals(ts.get(i).getAsDouble(), s.timesteps()[i], 1e-3, name + " timestep " + i);
+        // fractional (Karras) timesteps come from diffusers' float32 log σ table
+        assertEquals(ts.get(i).getAsDouble(), s.timesteps()[i], 5e-3, name + " timestep " + i);
       }
       com.google.gson.JsonArray sg = run.getAsJsonArray("sigmas");
       for (int i = 0; i < s.grid().size(); i++) {
