@@ -69,8 +69,8 @@ public final class SampleCommand implements Callable<Integer> {
       description = "For a class-conditional run: the class to sample (default: the null label, unconditional).")
   Integer classLabel;
 
-  @Option(names = "--sampler", required = true, paramLabel = "ID",
-      description = "Sampler identifier; 'd4j samplers' lists them all.")
+  @Option(names = "--sampler", paramLabel = "ID",
+      description = "Sampler identifier; 'd4j samplers' lists them all (required unless --scheduler-config).")
   String sampler;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
@@ -123,6 +123,13 @@ public final class SampleCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
     if (Files.isDirectory(model)) {
+      if (grid.schedulerConfig != null) {
+        throw new IllegalArgumentException("--scheduler-config applies to Gaussian-mixture models for now, not to "
+            + "the run " + model);
+      }
+      if (sampler == null) {
+        throw new IllegalArgumentException("give --sampler");
+      }
       return new RunSampling(this).call(w);
     }
     // Check everything before any work, so that a bad input leaves no file behind.
@@ -142,8 +149,12 @@ public final class SampleCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + out + ": a PNG needs a 2-D model, this one is " + gm.dim()
           + "-D; use .npy");
     }
-    SamplerInfo info = SamplerRegistry.get(sampler);
-    Sampler s = info.create(SamplerParams.parseAssignments(params));
+    org.diffusion4j.schedule.DiffusersScheduler ds = grid.scheduler();
+    if (ds == null && sampler == null) {
+      throw new IllegalArgumentException("give --sampler (or --scheduler-config)");
+    }
+    Sampler s = ds != null ? ds.sampler() : SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
+    SamplerInfo info = SamplerRegistry.get(s.id());
     NoiseProcess process = grid.process();
     Grid g = grid.buildGrid(process);
     if (noiseFile != null && initFile != null) {
@@ -164,6 +175,14 @@ public final class SampleCommand implements Callable<Integer> {
         .trajectory(trajectoryFile != null);
     if (initFile != null) {
       run.initial(given);
+    } else if (ds != null) {
+      // diffusers' initial latents: init_noise_sigma·z, in process coordinates initialScale·z
+      double[] x0 = noiseFile != null ? given.clone() : Sampling.prior(g, seedList, gm.dim());
+      double c = noiseFile != null ? ds.initialScale() : ds.initialScale() / (g.s(0) * g.sigma(0));
+      for (int i = 0; i < x0.length; i++) {
+        x0[i] *= c;
+      }
+      run.initial(x0);
     } else if (noiseFile != null) {
       run.noise(given);
     }
