@@ -297,6 +297,9 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
         if (karras) {
           throw new IllegalArgumentException(cls + ": use_karras_sigmas=true is not supported");
         }
+        if (!lof) {
+          throw new IllegalArgumentException(cls + ": lower_order_final=false is not supported");
+        }
         sampler = new Deis(order, "logrho");
       }
       default -> {
@@ -318,6 +321,10 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
     }
     if (order < 1 || order > 3) {
       throw new IllegalArgumentException(cls + ": solver_order must be 1, 2 or 3, got " + order);
+    }
+    if (dpm == null && finalSigmas.equals("zero")) {
+      throw new IllegalArgumentException(cls + ": final_sigmas_type=\"zero\" is not supported (only "
+          + "DPMSolverMultistepScheduler's)");
     }
     double[] ts;
     switch (spacing) {

@@ -1,5 +1,6 @@
 package org.diffusion4j.schedule;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,7 @@ import org.diffusion4j.io.JsonText;
 import org.diffusion4j.io.Npy;
 import org.diffusion4j.io.NpyArray;
 import org.diffusion4j.sampling.NoiseSource;
+import org.diffusion4j.sampling.ode.DpmSolverMultistep;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -120,6 +122,27 @@ class DiffusersSchedulerParityTest {
     assertTrue(refusal("{\"_class_name\":\"EulerDiscreteScheduler\",\"timestep_spacing\":\"odd\"}", 10)
         .contains("timestep_spacing"));
     assertTrue(refusal("[1]", 10).contains("JSON object"));
+    assertTrue(refusal("{\"_class_name\":\"DEISMultistepScheduler\",\"lower_order_final\":false}", 10)
+        .contains("lower_order_final"));
+    assertTrue(refusal("{\"_class_name\":\"UniPCMultistepScheduler\",\"final_sigmas_type\":\"zero\"}", 10)
+        .contains("final_sigmas_type"));
+    assertTrue(refusal("{\"_class_name\":\"DDIMScheduler\",\"clip_sample\":false,\"timestep_spacing\":"
+        + "\"trailing\"}", 12).contains("previous timestep"));
+  }
+
+  @Test
+  void finalSigmasZeroEndsAtDataWithAFirstOrderStep() {
+    String base = "{\"_class_name\":\"DPMSolverMultistepScheduler\",\"solver_order\":2";
+    DiffusersScheduler zero = DiffusersScheduler.fromJson(base + ",\"final_sigmas_type\":\"zero\"}", "c", 20);
+    DiffusersScheduler min = DiffusersScheduler.fromJson(base + "}", "c", 20);
+    assertEquals(0, zero.grid().sigma(20));
+    assertEquals(min.process().sigmas()[0], min.grid().sigma(20), 0);
+    DiffusersScheduler karras = DiffusersScheduler.fromJson(base + ",\"use_karras_sigmas\":true}", "c", 12);
+    assertEquals(12, karras.grid().size(), "the zero-length final step is left out");
+    DpmSolverMultistep s = new DpmSolverMultistep(3, true, false, true, false);
+    assertArrayEquals(new int[] {1, 2, 3, 3, 3, 3, 3, 2, 1}, s.orders(9));
+    assertArrayEquals(new int[] {1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}, s.orders(15));
+    assertArrayEquals(new int[] {1, 2, 2, 1}, new DpmSolverMultistep(2, true, false, false, true).orders(4));
   }
 
   @Test
