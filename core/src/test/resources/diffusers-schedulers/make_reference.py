@@ -74,7 +74,30 @@ def model(sch, x, t):
 FLOAT32_ONLY = {"UniPCMultistepScheduler"}
 
 
-def run(name, cls, cfg, steps):
+class StoredNoise:
+    """Replaces diffusers' randn_tensor in the stochastic schedulers: pre-drawn N(0, I) (float64) handed out
+    in call order and saved, so that the Java side can replay the same draws."""
+
+    def __init__(self):
+        self.draws = []
+        self.rng = np.random.default_rng(7)
+
+    def __call__(self, shape, generator=None, device=None, dtype=None, layout=None):
+        z = torch.from_numpy(self.rng.standard_normal(tuple(shape))).to(dtype or torch.float64)
+        self.draws.append(z.double().numpy())
+        return z
+
+
+STOCHASTIC = {"EulerAncestralDiscreteScheduler": "scheduling_euler_ancestral_discrete",
+              "DDPMScheduler": "scheduling_ddpm", "DDIMScheduler": "scheduling_ddim"}
+
+
+def run(name, cls, cfg, steps, eta=None):
+    noise = None
+    if cls in STOCHASTIC and (cls != "DDIMScheduler" or eta):
+        import importlib
+        noise = StoredNoise()
+        importlib.import_module("diffusers.schedulers." + STOCHASTIC[cls]).randn_tensor = noise
     dtype = torch.float32 if cls in FLOAT32_ONLY else torch.float64
     sch = getattr(diffusers, cls).from_config(dict(cfg))
     sch.set_timesteps(steps)
@@ -86,11 +109,16 @@ def run(name, cls, cfg, steps):
         inp = sch.scale_model_input(x, t)
         used.append(model_sigma(sch, t))
         out = model(sch, inp.double(), t).to(dtype)
-        x = sch.step(out, t, x).prev_sample
+        x = (sch.step(out, t, x, eta=eta) if eta else sch.step(out, t, x)).prev_sample
     assert x.dtype == dtype, (name, x.dtype)
     np.save(os.path.join(OUT, name + ".npy"), x.double().numpy())
     sig = [float(s) for s in sch.sigmas] if hasattr(sch, "sigmas") else None
     extra = {}
+    if noise is not None:
+        np.save(os.path.join(OUT, name + ".noise.npy"), np.stack(noise.draws))
+        extra["noise"] = name + ".noise.npy"
+    if eta:
+        cfg = dict(cfg, eta=eta)
     if cls in FLOAT64_TABLES and not cfg.get("use_karras_sigmas") and cfg.get("beta_schedule") == "linear":
         extra["output_f64_tables"] = run_f64_tables(name, cls, cfg, steps)
     return {**extra, "name": name, "steps": steps, "config": dict(cfg, _class_name=cls), "timesteps": ts,
@@ -132,6 +160,12 @@ def main():
     R("ddim-trailing-10", "DDIMScheduler", 10, clip_sample=False, timestep_spacing="trailing")
     R("ddim-linspace-v-12", "DDIMScheduler", 12, clip_sample=False, timestep_spacing="linspace",
       prediction_type="v_prediction")
+    # stochastic: diffusers' draws are replaced by stored ones (StoredNoise), replayed by the test
+    runs.append(run("ddim-eta1-leading-10", "DDIMScheduler", dict(base, clip_sample=False, steps_offset=1), 10, eta=1.0))
+    R("ddpm-leading-10", "DDPMScheduler", 10, clip_sample=False)
+    R("ddpm-trailing-10", "DDPMScheduler", 10, clip_sample=False, timestep_spacing="trailing")
+    R("ddpm-large-10", "DDPMScheduler", 10, clip_sample=False, variance_type="fixed_large")
+    R("euler-ancestral-10", "EulerAncestralDiscreteScheduler", 10)
     # DPM-Solver multistep
     for order in (1, 2, 3):
         for steps in (10, 25):

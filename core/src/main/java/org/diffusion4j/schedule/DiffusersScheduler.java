@@ -257,6 +257,10 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
       }
       if (i + 1 == ts.length) {
         sg[i + 1] = prev >= 0 ? table[(int) prev] : alphaToOne ? 0 : table[0];
+        if (ddpm && variance.equals("fixed_large") && ts[i] > 0) {
+          throw new IllegalArgumentException(cls + ": variance_type=\"fixed_large\" with a last timestep of "
+              + (long) ts[i] + " > 0 is not supported (diffusers adds noise of variance β on that final step)");
+        }
       }
     }
     Sampler s = ddpm ? new DdpmAncestral(variance.equals("fixed_small") ? DdpmAncestral.Variance.SMALL

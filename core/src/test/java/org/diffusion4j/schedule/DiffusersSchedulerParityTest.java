@@ -75,12 +75,24 @@ class DiffusersSchedulerParityTest {
         }
         NpyArray want = Npy.read(DIR.resolve(run.get("output").getAsString()));
         NDArray x = m.create(z.data(), new Shape(z.shape())).toType(DataType.FLOAT64, false);
-        double[] got = s.sample(mix.denoiser(), x, NoiseSource.NONE).toDoubleArray();
+        NoiseSource noise = NoiseSource.NONE;
+        if (run.has("noise")) {
+          NpyArray draws = Npy.read(DIR.resolve(run.get("noise").getAsString()));
+          int[] k = {0};
+          int per = z.data().length;
+          noise = (mm, shape, dtype) -> {
+            double[] d = java.util.Arrays.copyOfRange(draws.data(), k[0] * per, (k[0] + 1) * per);
+            k[0]++;
+            return mm.create(d, shape).toType(dtype, false);
+          };
+        }
+        double[] got = s.sample(mix.denoiser(), x, noise).toDoubleArray();
         double f64 = Double.NaN;
         if (run.has("output_f64_tables")) {
           f64 = relError(got, Npy.read(DIR.resolve(run.get("output_f64_tables").getAsString())).data());
         }
         out.add(new Case(name, relError(got, want.data()), f64));
+        x.close();
       }
     }
     return out;
@@ -122,6 +134,8 @@ class DiffusersSchedulerParityTest {
     assertTrue(refusal("{\"_class_name\":\"EulerDiscreteScheduler\",\"timestep_spacing\":\"odd\"}", 10)
         .contains("timestep_spacing"));
     assertTrue(refusal("[1]", 10).contains("JSON object"));
+    assertTrue(refusal("{\"_class_name\":\"DDPMScheduler\",\"clip_sample\":false,\"variance_type\":\"fixed_large\","
+        + "\"timestep_spacing\":\"trailing\"}", 10).contains("fixed_large"));
     assertTrue(refusal("{\"_class_name\":\"DEISMultistepScheduler\",\"lower_order_final\":false}", 10)
         .contains("lower_order_final"));
     assertTrue(refusal("{\"_class_name\":\"UniPCMultistepScheduler\",\"final_sigmas_type\":\"zero\"}", 10)
