@@ -127,7 +127,7 @@ def run(name, cls, cfg, steps, eta=None):
 
 # The same run with diffusers' float32 tables (alphas_cumprod, sigmas) replaced by float64 ones: isolates
 # the table round-off from the method (the Java side keeps float64 tables).
-FLOAT64_TABLES = {"DPMSolverMultistepScheduler", "DEISMultistepScheduler"}
+FLOAT64_TABLES = {"DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler", "DEISMultistepScheduler"}
 
 
 def run_f64_tables(name, cls, cfg, steps):

@@ -20,6 +20,7 @@ import org.diffusion4j.sampling.ode.Ddim;
 import org.diffusion4j.sampling.ode.Deis;
 import org.diffusion4j.sampling.ode.Dpm2;
 import org.diffusion4j.sampling.ode.DpmSolverMultistep;
+import org.diffusion4j.sampling.ode.DpmSolverSinglestep;
 import org.diffusion4j.sampling.ode.Euler;
 import org.diffusion4j.sampling.ode.Heun;
 import org.diffusion4j.sampling.ode.Lms;
@@ -54,7 +55,7 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
 
   /** The scheduler classes read. */
   public static final List<String> CLASSES = List.of("DDPMScheduler", "DDIMScheduler", "DPMSolverMultistepScheduler",
-      "DEISMultistepScheduler", "UniPCMultistepScheduler", "EulerDiscreteScheduler",
+      "DPMSolverSinglestepScheduler", "DEISMultistepScheduler", "UniPCMultistepScheduler", "EulerDiscreteScheduler",
       "EulerAncestralDiscreteScheduler", "HeunDiscreteScheduler", "KDPM2DiscreteScheduler", "LMSDiscreteScheduler");
 
   private static final Set<String> META = Set.of("_class_name", "_diffusers_version", "_name_or_path");
@@ -112,7 +113,8 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
     double[] table = process.sigmas();
     Result r = switch (cls) {
       case "DDIMScheduler", "DDPMScheduler" -> ddim(o, cls, process, table, steps, spacing, offset);
-      case "DPMSolverMultistepScheduler", "DEISMultistepScheduler", "UniPCMultistepScheduler" ->
+      case "DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler", "DEISMultistepScheduler",
+          "UniPCMultistepScheduler" ->
           multistep(o, cls, process, table, steps, spacing, offset);
       default -> kdiffusion(o, cls, process, table, steps, spacing, offset);
     };
@@ -279,10 +281,15 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
     Sampler sampler;
     DpmSolverMultistep dpm = null;
     switch (cls) {
-      case "DPMSolverMultistepScheduler" -> {
+      case "DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler" -> {
         String alg = o.choice("algorithm_type", "dpmsolver++", "dpmsolver++", "dpmsolver");
         String type = o.choice("solver_type", "midpoint", "midpoint", "heun");
-        boolean eaf = o.bool("euler_at_final", false);
+        boolean single = cls.equals("DPMSolverSinglestepScheduler");
+        boolean eaf = !single && o.bool("euler_at_final", false);
+        if (single && (karras || !spacing.equals("linspace"))) {
+          throw new IllegalArgumentException(cls + ": " + (karras ? "use_karras_sigmas=true" : "timestep_spacing="
+              + spacing) + " is not supported");
+        }
         o.refuseUnless("variance_type", null);
         double lambdaMin = o.number("lambda_min_clipped", Double.NEGATIVE_INFINITY);
         int clipped = 0; // entries of λ (ascending in reverse time) below λ_min
@@ -292,8 +299,12 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
           }
         }
         last = n - clipped;
-        dpm = new DpmSolverMultistep(order, alg.equals("dpmsolver++"), type.equals("heun"), lof, eaf);
-        sampler = dpm;
+        if (single) {
+          sampler = new DpmSolverSinglestep(order, alg.equals("dpmsolver++"), type.equals("heun"), lof);
+        } else {
+          dpm = new DpmSolverMultistep(order, alg.equals("dpmsolver++"), type.equals("heun"), lof, eaf);
+          sampler = dpm;
+        }
       }
       case "DEISMultistepScheduler" -> {
         o.choice("algorithm_type", "deis", "deis");
@@ -326,7 +337,7 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
     if (order < 1 || order > 3) {
       throw new IllegalArgumentException(cls + ": solver_order must be 1, 2 or 3, got " + order);
     }
-    if (dpm == null && finalSigmas.equals("zero")) {
+    if (!cls.equals("DPMSolverMultistepScheduler") && finalSigmas.equals("zero")) {
       throw new IllegalArgumentException(cls + ": final_sigmas_type=\"zero\" is not supported (only "
           + "DPMSolverMultistepScheduler's)");
     }
