@@ -47,8 +47,14 @@ final class DiffusersSampling {
     }
     DataType type = SampleCommand.parseDtype(c.dtype);
     TimestepMapping mapping = TimestepMapping.parse(c.timestepMapping == null ? "continuous" : c.timestepMapping);
-    Sampler sampler = SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
-    try (DiffusersModel dm = DiffusersModel.load(c.model, c.schedulerConfig)) {
+    // --scheduler-config (default: the model directory's) sets the model's timesteps and, when given, the sampler and grid.
+    org.diffusion4j.schedule.DiffusersScheduler configured = c.grid.scheduler();
+    if (configured == null && c.sampler == null) {
+      throw new IllegalArgumentException("give --sampler (or --scheduler-config)");
+    }
+    Sampler sampler = configured != null ? configured.sampler()
+        : SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
+    try (DiffusersModel dm = DiffusersModel.load(c.model, c.grid.schedulerConfig)) {
       long[] shape = dm.sampleShape();
       int d = (int) (shape[0] * shape[1] * shape[2]);
       int classes = dm.config().numClassEmbeds();
@@ -82,7 +88,7 @@ final class DiffusersSampling {
       Sampling.Result r = run.run();
       double[] x = r.samples();
       w.printf(Locale.ROOT, "%s on diffusers model %s (%s, %s timesteps), %s, %d samples of %s, batch %d%n",
-          c.sampler, c.model, dm.scheduler().prediction().id(), mapping.id(),
+          sampler.id(), c.model, dm.scheduler().prediction().id(), mapping.id(),
           ProcessGridOptions.describe(grid, c.grid.gridOptions().grid()), seeds.length, Arrays.toString(shape), b);
       w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
       w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
@@ -92,7 +98,7 @@ final class DiffusersSampling {
           break;
         case "png":
           AtomicFiles.write(c.out, ModelPreview.png(ModelPreview.picture(String.format(Locale.ROOT,
-              "%s · %d steps · NFE %s", c.sampler, grid.steps(), r.nfeText()), shape, x, null)));
+              "%s · %d steps · NFE %s", sampler.id(), grid.steps(), r.nfeText()), shape, x, null)));
           break;
         default: {
           Files.createDirectories(c.out);

@@ -70,8 +70,8 @@ public final class SampleCommand implements Callable<Integer> {
       description = "For a class-conditional run: the class to sample (default: the null label, unconditional).")
   Integer classLabel;
 
-  @Option(names = "--sampler", required = true, paramLabel = "ID",
-      description = "Sampler identifier; 'd4j samplers' lists them all.")
+  @Option(names = "--sampler", paramLabel = "ID",
+      description = "Sampler identifier; 'd4j samplers' lists them all (required unless --scheduler-config).")
   String sampler;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
@@ -119,10 +119,6 @@ public final class SampleCommand implements Callable<Integer> {
       description = "Compare at most the first N samples with the exact model, >= 1 (default: ${DEFAULT-VALUE}).")
   int checkSamples;
 
-  @Option(names = "--scheduler-config", paramLabel = "FILE",
-      description = "For a diffusers model: the scheduler_config.json to use (default: the model directory's).")
-  Path schedulerConfig;
-
   @Option(names = "--timestep-mapping", paramLabel = "KIND",
       description = "For a diffusers model: how σ becomes its timestep: continuous (log σ interpolated, default), "
           + "rounded (DPMSolverMultistep with Karras σ's) or linear (σ interpolated, Euler-type schedulers).")
@@ -137,14 +133,20 @@ public final class SampleCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     boolean diffusers = Files.isDirectory(model)
         && org.diffusion4j.train.nn.diffusers.DiffusersModel.isModelDir(model);
-    if (!diffusers && (schedulerConfig != null || timestepMapping != null)) {
-      throw new IllegalArgumentException("--scheduler-config and --timestep-mapping apply to diffusers model "
-          + "directories only");
+    if (!diffusers && timestepMapping != null) {
+      throw new IllegalArgumentException("--timestep-mapping applies to diffusers model directories only");
     }
     if (diffusers) {
       return new DiffusersSampling(this).call(w);
     }
     if (Files.isDirectory(model)) {
+      if (grid.schedulerConfig != null) {
+        throw new IllegalArgumentException("--scheduler-config applies to Gaussian-mixture models for now, not to "
+            + "the run " + model);
+      }
+      if (sampler == null) {
+        throw new IllegalArgumentException("give --sampler");
+      }
       return new RunSampling(this).call(w);
     }
     if (steering.given()) {
@@ -168,8 +170,12 @@ public final class SampleCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + out + ": a PNG needs a 2-D model, this one is " + gm.dim()
           + "-D; use .npy");
     }
-    SamplerInfo info = SamplerRegistry.get(sampler);
-    Sampler s = info.create(SamplerParams.parseAssignments(params));
+    org.diffusion4j.schedule.DiffusersScheduler ds = grid.scheduler();
+    if (ds == null && sampler == null) {
+      throw new IllegalArgumentException("give --sampler (or --scheduler-config)");
+    }
+    Sampler s = ds != null ? ds.sampler() : SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
+    SamplerInfo info = SamplerRegistry.get(s.id());
     NoiseProcess process = grid.process();
     Grid g = grid.buildGrid(process);
     if (noiseFile != null && initFile != null) {
@@ -190,6 +196,14 @@ public final class SampleCommand implements Callable<Integer> {
         .trajectory(trajectoryFile != null);
     if (initFile != null) {
       run.initial(given);
+    } else if (ds != null) {
+      // diffusers' initial latents: init_noise_sigma·z, in process coordinates initialScale·z
+      double[] x0 = noiseFile != null ? given.clone() : Sampling.prior(g, seedList, gm.dim());
+      double c = noiseFile != null ? ds.initialScale() : ds.initialScale() / (g.s(0) * g.sigma(0));
+      for (int i = 0; i < x0.length; i++) {
+        x0[i] *= c;
+      }
+      run.initial(x0);
     } else if (noiseFile != null) {
       run.noise(given);
     }
