@@ -62,6 +62,7 @@ public final class Training {
   private boolean classConditional;
   private Trainer.Listener listener;
   private boolean modified;
+  private org.diffusion4j.train.transport.FlowSpec flow;
 
   private Training(String dataSpec, DataOptions options, Path resumeDir) {
     this.dataSpec = dataSpec;
@@ -210,6 +211,15 @@ public final class Training {
     return set();
   }
 
+  /**
+   * The transport choices of a flow-matching objective (cfm, ot-cfm, sb-cfm, fm): source, coupling,
+   * path (default: the objective's own, from N(0, I)).
+   */
+  public Training flow(org.diffusion4j.train.transport.FlowSpec spec) {
+    this.flow = spec;
+    return set();
+  }
+
   /** Observes logged steps and checkpoints (progress bars, previews). */
   public Training listener(Trainer.Listener listener) {
     this.listener = listener;
@@ -222,6 +232,10 @@ public final class Training {
       case "edm":
         return "edm";
       case "flow":
+      case "cfm":
+      case "ot-cfm":
+      case "sb-cfm":
+      case "fm":
         return "flow";
       case "score":
       case "ve":
@@ -343,8 +357,16 @@ public final class Training {
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
-      Trainer t = new Trainer(network, c.objectiveValue(), Trainer.Batches.of(plan.data(), c.classes() > 0),
-          c.training().options(), runDir, c.toJson(), listener);
+      Trainer t;
+      if (org.diffusion4j.train.transport.FlowSpec.handles(c.objective())) {
+        org.diffusion4j.train.transport.FlowSpec spec = plan.resume()
+            ? org.diffusion4j.train.transport.FlowSpec.read(Checkpoint.readConfig(runDir), runDir.toString())
+            : flow != null ? flow : org.diffusion4j.train.transport.FlowSpec.defaults(c.objective());
+        t = org.diffusion4j.train.transport.FlowTraining.trainer(c, spec, plan.data(), network, runDir, listener);
+      } else {
+        t = new Trainer(network, c.objectiveValue(), Trainer.Batches.of(plan.data(), c.classes() > 0),
+            c.training().options(), runDir, c.toJson(), listener);
+      }
       started.accept(t);
       t.run(plan.resume());
     }
