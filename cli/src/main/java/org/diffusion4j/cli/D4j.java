@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     description = "Diffusion4J: diffusion and flow samplers on the JVM, run on models whose exact "
         + "denoiser is known, with their error against the exact probability-flow ODE.",
     subcommands = {DemoCommand.class, TrainCommand.class, SampleCommand.class, DataCommand.class, GridCommand.class,
-        SamplersCommand.class},
+        SamplersCommand.class, ReflowCommand.class, TransportCommand.class},
     footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
         "  d4j grid --process ddpm --grid trailing --steps 10 --json", "  d4j samplers"})
 public final class D4j implements Runnable {
