@@ -354,6 +354,10 @@ public final class Training {
       throw new IllegalArgumentException(runDir + " already holds a run; resume it or choose another directory");
     }
     RunConfig c = plan.config();
+    if (flow != null && !flow.objective().equals(c.objective())) {
+      throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
+          + c.objective());
+    }
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
