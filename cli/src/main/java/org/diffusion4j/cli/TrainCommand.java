@@ -35,6 +35,11 @@ import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loss.Objective;
+import org.diffusion4j.denoiser.Conditioning;
+import org.diffusion4j.train.transport.FlowOde;
+import org.diffusion4j.train.transport.FlowSpec;
+import org.diffusion4j.train.transport.Reflow;
+import org.diffusion4j.train.transport.VelocityField;
 import org.diffusion4j.train.nn.MlpConfig;
 import org.diffusion4j.train.nn.NetworkConfig;
 import org.diffusion4j.train.nn.NetworkDenoiser;
@@ -74,8 +79,27 @@ public final class TrainCommand implements Callable<Integer> {
   boolean resume;
 
   @Option(names = "--objective", paramLabel = "ID", defaultValue = "edm",
-      description = "eps | x0 | v | score | edm | vp | ve | flow (default: ${DEFAULT-VALUE}).")
+      description = "eps | x0 | v | score | edm | vp | ve | flow, or flow matching on pairs: cfm | ot-cfm | sb-cfm | fm "
+          + "(default: ${DEFAULT-VALUE}).")
   String objective;
+
+  @Option(names = "--source", paramLabel = "SPEC", description = "Flow matching: the source distribution, gaussian "
+      + "(N(0, I), default) or a data spec such as 8-gaussians (toy-to-toy transport).")
+  String source;
+
+  @Option(names = "--fm-path", paramLabel = "ID", description = "Flow matching: the conditional path, linear | bridge | "
+      + "lipman | trig | vp | ve (default by objective: cfm/ot-cfm linear, sb-cfm bridge, fm lipman).")
+  String fmPath;
+
+  @Option(names = "--fm-sigma", paramLabel = "σ", description = "Flow matching: the path's σ (linear/bridge; sb-cfm "
+      + "also sets Sinkhorn's ε = 2σ²), σ_min (lipman), β_max (vp) or σ_max (ve).")
+  Double fmSigma;
+
+  @Option(names = "--sinkhorn-eps", paramLabel = "ε", description = "sb-cfm: Sinkhorn's ε on the squared cost.")
+  Double sinkhornEps;
+
+  @Option(names = "--per-class", description = "Flow matching: couple within the data's classes (class-conditional OT).")
+  boolean perClass;
 
   @Option(names = "--process", paramLabel = "ID",
       description = "Forward process (default by objective: edm→edm, flow→flow, score/ve→ve, others→vp): "
@@ -181,7 +205,8 @@ public final class TrainCommand implements Callable<Integer> {
   private static final List<String> RUN_OPTIONS = List.of("--objective", "--process", "--net", "--hidden", "--blocks",
       "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
       "--label-dropout", "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule",
-      "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed");
+      "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed", "--source", "--fm-path", "--fm-sigma",
+      "--sinkhorn-eps", "--per-class");
   private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
   private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--multipliers", "--blocks-per-level",
       "--attention", "--dropout");
@@ -330,6 +355,28 @@ public final class TrainCommand implements Callable<Integer> {
       }
       t.labelDropout(labelDropout);
     }
+    if (FlowSpec.handles(objective)) {
+      FlowSpec f = FlowSpec.defaults(objective);
+      if (source != null) {
+        f = f.withSource(source);
+      }
+      if (fmPath != null) {
+        f = f.withPath(fmPath, fmSigma != null ? fmSigma : f.pathParameter());
+      } else if (fmSigma != null) {
+        f = f.withSigma(fmSigma);
+      }
+      if (sinkhornEps != null) {
+        f = f.withEpsilon(sinkhornEps);
+      }
+      t.flow(f.withPerClass(perClass));
+    } else {
+      for (String fo : List.of("--source", "--fm-path", "--fm-sigma", "--sinkhorn-eps", "--per-class")) {
+        if (given(fo)) {
+          throw new IllegalArgumentException(fo + " applies to the flow-matching objectives ("
+              + String.join(", ", FlowSpec.OBJECTIVES) + "), not " + objective);
+        }
+      }
+    }
     if (!sigmaData.equalsIgnoreCase("auto")) {
       t.sigmaData(parsePositive("--sigma-data", sigmaData));
     }
@@ -432,10 +479,20 @@ public final class TrainCommand implements Callable<Integer> {
       for (int i = 0; i < seeds.length; i++) {
         seeds[i] = i;
       }
-      Sampling.Result r = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
-          SamplerRegistry.create("heun", Map.of()), seeds, images ? 64 : 1000, false);
-      var img = ModelPreview.picture(String.format(Locale.ROOT, "EMA samples · step %d · heun 18 steps", step),
-          c.sampleShape(), r.samples(), reference);
+      FlowSpec flow = FlowSpec.handles(c.objective()) ? Reflow.specOf(out) : null;
+      double[] samples;
+      String how = "heun 18 steps";
+      if (flow != null && !(flow.gaussianSource() && flow.conditionalPath().isRectified())) {
+        // Another source or path: integrate the velocity field in t from source draws.
+        samples = Reflow.transport(VelocityField.of(d, c.sampleShape(), Conditioning.NONE),
+            Reflow.sourceDraws(flow, c.sampleShape(), seeds.length, 0), seeds.length, 18, FlowOde.Method.HEUN);
+        how = "heun 18 steps in t from " + flow.source();
+      } else {
+        samples = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
+            SamplerRegistry.create("heun", Map.of()), seeds, images ? 64 : 1000, false).samples();
+      }
+      var img = ModelPreview.picture(String.format(Locale.ROOT, "EMA samples · step %d · %s", step, how),
+          c.sampleShape(), samples, reference);
       if (img != null) {
         AtomicFiles.write(out.resolve("samples").resolve(String.format(Locale.ROOT, "step-%07d.png", step)),
             ModelPreview.png(img));

@@ -66,6 +66,7 @@ public final class Training {
   private Double labelDropout;
   private Trainer.Listener listener;
   private boolean modified;
+  private org.diffusion4j.train.transport.FlowSpec flow;
 
   private Training(String dataSpec, DataOptions options, Path resumeDir) {
     this.dataSpec = dataSpec;
@@ -226,6 +227,15 @@ public final class Training {
     return set();
   }
 
+  /**
+   * The transport choices of a flow-matching objective (cfm, ot-cfm, sb-cfm, fm): source, coupling,
+   * path (default: the objective's own, from N(0, I)).
+   */
+  public Training flow(org.diffusion4j.train.transport.FlowSpec spec) {
+    this.flow = spec;
+    return set();
+  }
+
   /** Observes logged steps and checkpoints (progress bars, previews). */
   public Training listener(Trainer.Listener listener) {
     this.listener = listener;
@@ -238,6 +248,10 @@ public final class Training {
       case "edm":
         return "edm";
       case "flow":
+      case "cfm":
+      case "ot-cfm":
+      case "sb-cfm":
+      case "fm":
         return "flow";
       case "score":
       case "ve":
@@ -360,13 +374,25 @@ public final class Training {
       throw new IllegalArgumentException(runDir + " already holds a run; resume it or choose another directory");
     }
     RunConfig c = plan.config();
+    if (flow != null && !flow.objective().equals(c.objective())) {
+      throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
+          + c.objective());
+    }
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
-      Objective objective = c.objectiveValue();
-      Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, objective.preconditioning())),
-          Map.of(), Map.of(), new DenoisingLoss(objective, Trainer.MODEL, c.labelDropout()),
-          Trainer.Batches.of(plan.data(), c.classes() > 0), c.training().options(), runDir, c.toJson(), listener);
+      Trainer t;
+      if (org.diffusion4j.train.transport.FlowSpec.handles(c.objective())) {
+        org.diffusion4j.train.transport.FlowSpec spec = plan.resume()
+            ? org.diffusion4j.train.transport.FlowSpec.read(Checkpoint.readConfig(runDir), runDir.toString())
+            : flow != null ? flow : org.diffusion4j.train.transport.FlowSpec.defaults(c.objective());
+        t = org.diffusion4j.train.transport.FlowTraining.trainer(c, spec, plan.data(), network, runDir, listener);
+      } else {
+        Objective objective = c.objectiveValue();
+        t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, objective.preconditioning())),
+            Map.of(), Map.of(), new DenoisingLoss(objective, Trainer.MODEL, c.labelDropout()),
+            Trainer.Batches.of(plan.data(), c.classes() > 0), c.training().options(), runDir, c.toJson(), listener);
+      }
       started.accept(t);
       t.run(plan.resume());
     }
