@@ -17,7 +17,9 @@ import picocli.CommandLine.Command;
     description = "Diffusion4J: diffusion and flow samplers on the JVM, run on models whose exact "
         + "denoiser is known, with their error against the exact probability-flow ODE.",
     subcommands = {DemoCommand.class, TrainCommand.class, SampleCommand.class, DataCommand.class, GridCommand.class,
-        SamplersCommand.class, DistillCommand.class},
+        SamplersCommand.class, InfoCommand.class, NllCommand.class, EvalCommand.class, AlignCommand.class,
+        TrainClassifierCommand.class, TrainFeatureNetCommand.class, ReflowCommand.class, TransportCommand.class,
+        DistillCommand.class},
     footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
         "  d4j grid --process ddpm --grid trailing --steps 10 --json", "  d4j samplers"})
 public final class D4j implements Runnable {
@@ -32,7 +34,7 @@ public final class D4j implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command; accepted: demo, train, sample, data, grid, samplers");
+        "missing command; accepted: demo, train, sample, data, grid, samplers, nll, eval, train-classifier, train-feature-net, align, info");
   }
 
   /** Entry point of the launcher {@code bin/d4j}. */
@@ -64,7 +66,8 @@ public final class D4j implements Runnable {
         return fail(err, ex.getMessage(), IO_ERROR);
       }
       if (ex instanceof org.diffusion4j.train.loop.TrainingDivergedException
-          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException) {
+          || ex instanceof org.diffusion4j.sampling.NonFiniteSampleException
+          || ex instanceof org.diffusion4j.likelihood.NonFiniteLikelihoodException || ex instanceof IllegalStateException) {
         return fail(err, ex.getMessage(), FAILED);
       }
       if (debug) {

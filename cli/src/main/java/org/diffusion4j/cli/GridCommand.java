@@ -25,7 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
         "  d4j grid --process edm --grid karras --steps 5 --json",
         "  d4j grid --process ddpm --grid leading --steps-offset 1 --steps 50 --json",
         "  d4j grid --process ddpm --grid linspace --drop-last --steps 10",
-        "  d4j grid --process vp --grid vp --steps 10"})
+        "  d4j grid --process vp --grid vp --steps 10",
+        "  d4j grid --scheduler-config scheduler_config.json --steps 25"})
 public final class GridCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -41,6 +42,12 @@ public final class GridCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     Grid g = options.buildGrid(options.process());
     boolean discrete = g.process().isDiscrete();
+    org.diffusion4j.schedule.DiffusersScheduler ds = options.scheduler();
+    double[] times = new double[g.size()];
+    for (int i = 0; i < g.size(); i++) {
+      // a diffusers scheduler's own timesteps (one per step); the end point keeps the grid's
+      times[i] = ds != null && i < ds.timesteps().length ? ds.timesteps()[i] : g.t(i);
+    }
     if (json) {
       StringBuilder sb = new StringBuilder("{\"sigmas\": [");
       for (int i = 0; i < g.size(); i++) {
@@ -50,7 +57,7 @@ public final class GridCommand implements Callable<Integer> {
       if (discrete) {
         sb.append(", \"timesteps\": [");
         for (int i = 0; i < g.size(); i++) {
-          sb.append(i == 0 ? "" : ", ").append(Format.json(g.t(i)));
+          sb.append(i == 0 ? "" : ", ").append(Format.json(times[i]));
         }
         sb.append(']');
       }
@@ -61,7 +68,7 @@ public final class GridCommand implements Callable<Integer> {
     w.printf(Locale.ROOT, "%4s  %14s  %14s  %12s  %14s  %10s%n", "i", discrete ? "timestep" : "t", "sigma", "s",
         "s*sigma", "lambda");
     for (int i = 0; i < g.size(); i++) {
-      w.printf(Locale.ROOT, "%4d  %14s  %14s  %12s  %14s  %10s%n", i, Format.num(g.t(i)), Format.num(g.sigma(i)),
+      w.printf(Locale.ROOT, "%4d  %14s  %14s  %12s  %14s  %10s%n", i, Format.num(times[i]), Format.num(g.sigma(i)),
           Format.num(g.s(i)), Format.num(g.sigmaAbs(i)),
           g.sigma(i) == 0 ? "inf" : String.format(Locale.ROOT, "%.4f", g.lambda(i)));
     }

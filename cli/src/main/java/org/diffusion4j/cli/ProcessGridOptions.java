@@ -18,6 +18,43 @@ import picocli.CommandLine.Option;
  * chosen process or grid does not use is an error (rather than silently ignored).
  */
 public final class ProcessGridOptions {
+  @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+  picocli.CommandLine.Model.CommandSpec mixee;
+
+  @Option(names = "--scheduler-config", paramLabel = "FILE",
+      description = "A diffusers scheduler_config.json: its process, grid (for --steps) and sampler replace "
+          + "--process/--grid/--sampler; options it sets that are not supported are errors.")
+  java.nio.file.Path schedulerConfig;
+
+  private org.diffusion4j.schedule.DiffusersScheduler scheduler;
+
+  /** The diffusers scheduler of {@code --scheduler-config} for {@code --steps}, or null without it. */
+  public org.diffusion4j.schedule.DiffusersScheduler scheduler() {
+    if (schedulerConfig == null) {
+      return null;
+    }
+    if (scheduler == null) {
+      for (String o : new String[] {"--process", "--grid", "--sigma-min", "--sigma-max", "--rho", "--drop-last",
+          "--steps-offset", "--beta-min", "--beta-max", "--t-min", "--train-steps", "--betas", "--beta-start",
+          "--beta-end", "--sampler", "--param"}) {
+        if (mixee != null && mixee.commandLine().getParseResult().hasMatchedOption(o)) {
+          throw new IllegalArgumentException(o + " does not combine with --scheduler-config (the config sets it)");
+        }
+      }
+      if (steps < 1) {
+        throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+      }
+      String text;
+      try {
+        text = java.nio.file.Files.readString(schedulerConfig);
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("--scheduler-config " + schedulerConfig + ": cannot read: " + e.getMessage());
+      }
+      scheduler = org.diffusion4j.schedule.DiffusersScheduler.fromJson(text, schedulerConfig.toString(), steps);
+    }
+    return scheduler;
+  }
+
   @Option(names = "--process", paramLabel = "ID", defaultValue = "edm",
       description = "Forward process: edm, ve, vp, vp-cosine, subvp, flow, trig, ddpm (default: ${DEFAULT-VALUE}).")
   String process;
@@ -83,6 +120,9 @@ public final class ProcessGridOptions {
 
   /** The forward process the options describe. */
   public NoiseProcess process() {
+    if (scheduler() != null) {
+      return scheduler().process();
+    }
     String p = process.toLowerCase(Locale.ROOT);
     Processes.byId(p);
     boolean vpType = p.equals("vp") || p.equals("subvp");
@@ -120,6 +160,9 @@ public final class ProcessGridOptions {
 
   /** The grid options, checked for options the grid does not use. */
   public GridOptions gridOptions() {
+    if (scheduler() != null) {
+      return new GridOptions(scheduler().className(), Double.NaN, Double.NaN, Double.NaN, 0.1, 20, 1e-3, 0, false);
+    }
     String g = grid.toLowerCase(Locale.ROOT);
     if (!GridSpec.IDS.contains(g)) {
       throw new IllegalArgumentException(
@@ -154,6 +197,9 @@ public final class ProcessGridOptions {
 
   /** The grid of {@code --steps} intervals on the process. */
   public Grid buildGrid(NoiseProcess p) {
+    if (scheduler() != null) {
+      return scheduler().grid();
+    }
     if (steps < 1) {
       throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
     }

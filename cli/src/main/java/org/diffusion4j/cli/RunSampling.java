@@ -25,7 +25,6 @@ import org.diffusion4j.train.data.DataSources;
 import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.sampling.Sampling;
-import org.diffusion4j.denoiser.Conditioning;
 
 /** {@code d4j sample --model RUN}: any sampler on a trained network. */
 final class RunSampling {
@@ -58,7 +57,7 @@ final class RunSampling {
       boolean flowMap = FlowMapRuns.isFlowMap(rc.objective());
       if (c.sampler == null && !flowMap) {
         throw new IllegalArgumentException("--sampler is required for run " + c.model + " (objective "
-            + rc.objective() + "); only few-step runs (ct, cd) have a sampler of their own");
+            + rc.objective() + "); only few-step runs (ct, cd, kd, mf) have a sampler of their own");
       }
       String samplerId = c.sampler == null ? "flowmap" : c.sampler;
       Sampler sampler = c.sampler == null ? FlowMapRuns.sampler(rc)
@@ -73,10 +72,6 @@ final class RunSampling {
         throw new IllegalArgumentException("--out " + c.out + ": a PNG needs a 2-D or image model, this one has shape "
             + java.util.Arrays.toString(shape) + "; use .npy");
       }
-      if (c.classLabel != null && (rc.classes() == 0 || c.classLabel < 0 || c.classLabel >= rc.classes())) {
-        throw new IllegalArgumentException("--class " + c.classLabel + ": the run has " + rc.classes()
-            + " classes" + (rc.classes() == 0 ? " (it is unconditional)" : "; accepted 0.." + (rc.classes() - 1)));
-      }
       boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
       NoiseProcess process = processGiven ? c.grid.process() : rc.process();
       // A few-step model on its own sampler: --steps N levels from σ_max to 0 (no step spent below σ_min).
@@ -86,16 +81,27 @@ final class RunSampling {
       if (b < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + b);
       }
-      Sampling run = Sampling.of(flowMap ? FlowMapRuns.model(tm) : tm.denoiser(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
-          .trajectory(c.trajectoryFile != null);
-      if (c.classLabel != null) {
-        run.conditioning(Conditioning.label(c.classLabel, seeds.length));
+      SteeringOptions.Plan steer = c.steering.plan(flowMap ? FlowMapRuns.model(tm) : tm.denoiser(), rc.classes(),
+          rc.scaling(), shape, seeds, c.classLabel, grid, c.spec.commandLine().getParseResult().hasMatchedOption("--strength"));
+      grid = steer.grid();
+      Sampling run = Sampling.of(steer.model(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
+          .trajectory(c.trajectoryFile != null).conditioning(steer.conditioning());
+      if (steer.initial() != null) {
+        run.initial(steer.initial());
       }
-      Sampling.Result r = run.run();
+      Sampling.Result r;
+      try {
+        r = run.run();
+      } finally {
+        c.steering.close();
+      }
       double[] stored = r.samples();
       w.printf(Locale.ROOT, "%s on run %s (step %d, %s weights), process %s, %d samples of %s, batch %d%n",
           samplerId, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,
           java.util.Arrays.toString(shape), b);
+      for (String note : steer.notes()) {
+        w.printf(Locale.ROOT, "steering  %s%n", note);
+      }
       w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
       w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
       switch (kind) {

@@ -58,7 +58,8 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, paramLabel = "FILE|RUN",
       description = "Model: a gaussian-mixture JSON (exact denoiser; see the example below), or a run "
-          + "directory written by 'd4j train' (its EMA weights; its process is the default --process).")
+          + "directory written by 'd4j train' (its EMA weights; its process is the default --process), or a "
+          + "diffusers UNet2DModel directory (or its unet/).")
   Path model;
 
   @Option(names = "--weights", paramLabel = "KIND", defaultValue = "ema",
@@ -70,8 +71,8 @@ public final class SampleCommand implements Callable<Integer> {
   Integer classLabel;
 
   @Option(names = "--sampler", paramLabel = "ID",
-      description = "Sampler identifier; 'd4j samplers' lists them all. Required, except for runs of few-step "
-          + "models (consistency models), which default to their own flow-map sampler.")
+      description = "Sampler identifier; 'd4j samplers' lists them all (required unless --scheduler-config, or "
+          + "for runs of few-step models, which default to their own flow-map sampler).")
   String sampler;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
@@ -81,6 +82,9 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Mixin
   ProcessGridOptions grid;
+
+  @Mixin
+  SteeringOptions steering;
 
   @Option(names = "--noise", paramLabel = "FILE",
       description = "Standard-normal ε as .npy [n, d] (float32/float64); the initial state is x = s_0·σ_0·ε.")
@@ -116,6 +120,11 @@ public final class SampleCommand implements Callable<Integer> {
       description = "Compare at most the first N samples with the exact model, >= 1 (default: ${DEFAULT-VALUE}).")
   int checkSamples;
 
+  @Option(names = "--timestep-mapping", paramLabel = "KIND",
+      description = "For a diffusers model: how σ becomes its timestep: continuous (log σ interpolated, default), "
+          + "rounded (DPMSolverMultistep with Karras σ's) or linear (σ interpolated, Euler-type schedulers).")
+  String timestepMapping;
+
   @Option(names = "--trajectory", paramLabel = "FILE",
       description = "Also write every grid point's state as .npy [steps+1, n, d] in process coordinates.")
   Path trajectoryFile;
@@ -123,8 +132,27 @@ public final class SampleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    boolean diffusers = Files.isDirectory(model)
+        && org.diffusion4j.train.nn.diffusers.DiffusersModel.isModelDir(model);
+    if (!diffusers && timestepMapping != null) {
+      throw new IllegalArgumentException("--timestep-mapping applies to diffusers model directories only");
+    }
+    if (diffusers) {
+      return new DiffusersSampling(this).call(w);
+    }
     if (Files.isDirectory(model)) {
+      if (grid.schedulerConfig != null) {
+        throw new IllegalArgumentException("--scheduler-config applies to Gaussian-mixture models for now, not to "
+            + "the run " + model);
+      }
+      if (sampler == null) {
+        throw new IllegalArgumentException("give --sampler");
+      }
       return new RunSampling(this).call(w);
+    }
+    if (steering.given()) {
+      throw new IllegalArgumentException("--guidance, --inpaint, --sdedit and --threshold steer a trained run "
+          + "(--model RUN); " + model + " is an exact model");
     }
     // Check everything before any work, so that a bad input leaves no file behind.
     String outKind = kind(out, "--out", "npy", "png");
@@ -143,11 +171,12 @@ public final class SampleCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + out + ": a PNG needs a 2-D model, this one is " + gm.dim()
           + "-D; use .npy");
     }
-    if (sampler == null) {
-      throw new IllegalArgumentException("--sampler is required (e.g. --sampler heun); 'd4j samplers' lists them all");
+    org.diffusion4j.schedule.DiffusersScheduler ds = grid.scheduler();
+    if (ds == null && sampler == null) {
+      throw new IllegalArgumentException("give --sampler (or --scheduler-config)");
     }
-    SamplerInfo info = SamplerRegistry.get(sampler);
-    Sampler s = info.create(SamplerParams.parseAssignments(params));
+    Sampler s = ds != null ? ds.sampler() : SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
+    SamplerInfo info = SamplerRegistry.get(s.id());
     NoiseProcess process = grid.process();
     Grid g = grid.buildGrid(process);
     if (noiseFile != null && initFile != null) {
@@ -168,6 +197,14 @@ public final class SampleCommand implements Callable<Integer> {
         .trajectory(trajectoryFile != null);
     if (initFile != null) {
       run.initial(given);
+    } else if (ds != null) {
+      // diffusers' initial latents: init_noise_sigma·z, in process coordinates initialScale·z
+      double[] x0 = noiseFile != null ? given.clone() : Sampling.prior(g, seedList, gm.dim());
+      double c = noiseFile != null ? ds.initialScale() : ds.initialScale() / (g.s(0) * g.sigma(0));
+      for (int i = 0; i < x0.length; i++) {
+        x0[i] *= c;
+      }
+      run.initial(x0);
     } else if (noiseFile != null) {
       run.noise(given);
     }
@@ -300,18 +337,12 @@ public final class SampleCommand implements Callable<Integer> {
     throw new IllegalArgumentException(option + " " + file + " must end in ." + String.join(" or .", accepted));
   }
 
-  /** Reads a gaussian-mixture model JSON file. */
+  /** Reads a gaussian-mixture model JSON file; errors name the option, the file and the field. */
   static GaussianMixture readModel(Path file) throws IOException {
-    String json;
     try {
-      json = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException("--model " + file + ": no such file");
-    }
-    try {
-      return GaussianMixture.fromJson(json);
+      return GaussianMixture.read(file);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--model " + file + ": " + e.getMessage());
+      throw new IllegalArgumentException("--model " + e.getMessage());
     }
   }
 

@@ -35,6 +35,11 @@ import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loss.Objective;
+import org.diffusion4j.denoiser.Conditioning;
+import org.diffusion4j.train.transport.FlowOde;
+import org.diffusion4j.train.transport.FlowSpec;
+import org.diffusion4j.train.transport.Reflow;
+import org.diffusion4j.train.transport.VelocityField;
 import org.diffusion4j.train.nn.MlpConfig;
 import org.diffusion4j.train.nn.NetworkConfig;
 import org.diffusion4j.train.nn.NetworkDenoiser;
@@ -74,8 +79,27 @@ public final class TrainCommand implements Callable<Integer> {
   boolean resume;
 
   @Option(names = "--objective", paramLabel = "ID", defaultValue = "edm",
-      description = "eps | x0 | v | score | edm | vp | ve | flow (default: ${DEFAULT-VALUE}).")
+      description = "eps | x0 | v | score | edm | vp | ve | flow, or flow matching on pairs: cfm | ot-cfm | sb-cfm | fm "
+          + "(default: ${DEFAULT-VALUE}).")
   String objective;
+
+  @Option(names = "--source", paramLabel = "SPEC", description = "Flow matching: the source distribution, gaussian "
+      + "(N(0, I), default) or a data spec such as 8-gaussians (toy-to-toy transport).")
+  String source;
+
+  @Option(names = "--fm-path", paramLabel = "ID", description = "Flow matching: the conditional path, linear | bridge | "
+      + "lipman | trig | vp | ve (default by objective: cfm/ot-cfm linear, sb-cfm bridge, fm lipman).")
+  String fmPath;
+
+  @Option(names = "--fm-sigma", paramLabel = "σ", description = "Flow matching: the path's σ (linear/bridge; sb-cfm "
+      + "also sets Sinkhorn's ε = 2σ²), σ_min (lipman), β_max (vp) or σ_max (ve).")
+  Double fmSigma;
+
+  @Option(names = "--sinkhorn-eps", paramLabel = "ε", description = "sb-cfm: Sinkhorn's ε on the squared cost.")
+  Double sinkhornEps;
+
+  @Option(names = "--per-class", description = "Flow matching: couple within the data's classes (class-conditional OT).")
+  boolean perClass;
 
   @Option(names = "--process", paramLabel = "ID",
       description = "Forward process (default by objective: edm→edm, flow→flow, score/ve→ve, others→vp): "
@@ -112,9 +136,14 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1", description = "U-Net dropout (default: ${DEFAULT-VALUE}).")
   double dropout;
 
-  @Option(names = "--class-conditional", description = "Condition on the data's labels (MNIST): a class embedding "
-      + "with a null label, so the model also samples unconditionally.")
+  @Option(names = "--class-conditional", description = "Condition on the data's labels (MNIST, image sub-folders, "
+      + "a CSV 'label' column, an NPZ 'labels' array, mixture components): a class embedding with a null label, so "
+      + "the model also samples unconditionally and serves classifier-free guidance.")
   boolean classConditional;
+
+  @Option(names = "--label-dropout", paramLabel = "P",
+      description = "With --class-conditional: probability of training an example with the null label (default 0.1).")
+  Double labelDropout;
 
   @Option(names = "--resolution", paramLabel = "PX", description = "Image side for images:DIR (default 32).")
   Integer resolution;
@@ -175,8 +204,9 @@ public final class TrainCommand implements Callable<Integer> {
   /** Options that shape a new run; on --resume each is refused, since the run keeps what it stored. */
   private static final List<String> RUN_OPTIONS = List.of("--objective", "--process", "--net", "--hidden", "--blocks",
       "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
-      "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule", "--clip", "--ema",
-      "--ema-half-life", "--accumulate", "--seed");
+      "--label-dropout", "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule",
+      "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed", "--source", "--fm-path", "--fm-sigma",
+      "--sinkhorn-eps", "--per-class");
   private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
   private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--multipliers", "--blocks-per-level",
       "--attention", "--dropout");
@@ -199,6 +229,10 @@ public final class TrainCommand implements Callable<Integer> {
       }
       if (!RunDirs.isRun(out)) {
         throw new IllegalArgumentException("--resume: " + out + " holds no run (no " + Checkpoint.CONFIG + ")");
+      }
+      if (Checkpoint.readConfig(out).contains("\"alignment\"")) {
+        throw new IllegalArgumentException("--resume: " + out + " was fine-tuned by 'd4j align'; training it further with "
+            + "its denoising objective would undo that (run d4j align again from it instead)");
       }
       training = Training.resume(out);
       if (steps != null) {
@@ -315,6 +349,34 @@ public final class TrainCommand implements Callable<Integer> {
     if (process != null) {
       t.process(process);
     }
+    if (labelDropout != null) {
+      if (!classConditional) {
+        throw new IllegalArgumentException("--label-dropout needs --class-conditional");
+      }
+      t.labelDropout(labelDropout);
+    }
+    if (FlowSpec.handles(objective)) {
+      FlowSpec f = FlowSpec.defaults(objective);
+      if (source != null) {
+        f = f.withSource(source);
+      }
+      if (fmPath != null) {
+        f = f.withPath(fmPath, fmSigma != null ? fmSigma : f.pathParameter());
+      } else if (fmSigma != null) {
+        f = f.withSigma(fmSigma);
+      }
+      if (sinkhornEps != null) {
+        f = f.withEpsilon(sinkhornEps);
+      }
+      t.flow(f.withPerClass(perClass));
+    } else {
+      for (String fo : List.of("--source", "--fm-path", "--fm-sigma", "--sinkhorn-eps", "--per-class")) {
+        if (given(fo)) {
+          throw new IllegalArgumentException(fo + " applies to the flow-matching objectives ("
+              + String.join(", ", FlowSpec.OBJECTIVES) + "), not " + objective);
+        }
+      }
+    }
     if (!sigmaData.equalsIgnoreCase("auto")) {
       t.sigmaData(parsePositive("--sigma-data", sigmaData));
     }
@@ -417,10 +479,20 @@ public final class TrainCommand implements Callable<Integer> {
       for (int i = 0; i < seeds.length; i++) {
         seeds[i] = i;
       }
-      Sampling.Result r = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
-          SamplerRegistry.create("heun", Map.of()), seeds, images ? 64 : 1000, false);
-      var img = ModelPreview.picture(String.format(Locale.ROOT, "EMA samples · step %d · heun 18 steps", step),
-          c.sampleShape(), r.samples(), reference);
+      FlowSpec flow = FlowSpec.handles(c.objective()) ? Reflow.specOf(out) : null;
+      double[] samples;
+      String how = "heun 18 steps";
+      if (flow != null && !(flow.gaussianSource() && flow.conditionalPath().isRectified())) {
+        // Another source or path: integrate the velocity field in t from source draws.
+        samples = Reflow.transport(VelocityField.of(d, c.sampleShape(), Conditioning.NONE),
+            Reflow.sourceDraws(flow, c.sampleShape(), seeds.length, 0), seeds.length, 18, FlowOde.Method.HEUN);
+        how = "heun 18 steps in t from " + flow.source();
+      } else {
+        samples = ModelPreview.sample(d, c.sampleShape(), ModelPreview.defaultGrid(c.process()),
+            SamplerRegistry.create("heun", Map.of()), seeds, images ? 64 : 1000, false).samples();
+      }
+      var img = ModelPreview.picture(String.format(Locale.ROOT, "EMA samples · step %d · %s", step, how),
+          c.sampleShape(), samples, reference);
       if (img != null) {
         AtomicFiles.write(out.resolve("samples").resolve(String.format(Locale.ROOT, "step-%07d.png", step)),
             ModelPreview.png(img));

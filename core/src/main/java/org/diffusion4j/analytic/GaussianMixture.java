@@ -12,7 +12,7 @@ import org.diffusion4j.denoiser.Denoiser;
 
 /**
  * A Gaussian mixture {@code p = Σ_k π_k N(μ_k, s_k² I)} with everything exact at every noise level
- * (SPEC EVAL-04): since {@code p_σ = Σ_k π_k N(μ_k, (s_k² + σ²) I)}, the denoiser is
+ * (the oracle of every sampler test): since {@code p_σ = Σ_k π_k N(μ_k, (s_k² + σ²) I)}, the denoiser is
  * {@code D(x̂; σ) = Σ_k r_k(x̂) (s_k² x̂ + σ² μ_k)/(s_k² + σ²)} with responsibilities r_k, the score
  * is {@code (D − x̂)/σ²}, and the PF-ODE {@code dx̂/dσ = −σ ∇log p_σ(x̂)} is smooth down to σ = 0.
  *
@@ -61,7 +61,7 @@ public final class GaussianMixture {
               + "(squared distances must not overflow), got " + means[i][j]);
         }
       }
-      total += weights[i];
+      total += weights[i] / k; // the mean, so that weights near 1e308 do not overflow the sum
     }
     if (!(total > 0)) {
       throw new IllegalArgumentException("gaussian-mixture weights must not all be zero");
@@ -69,7 +69,7 @@ public final class GaussianMixture {
     this.weights = new double[k];
     this.means = new double[k][];
     for (int i = 0; i < k; i++) {
-      this.weights[i] = weights[i] / total;
+      this.weights[i] = weights[i] / k / total;
       this.means[i] = means[i].clone();
     }
     this.stds = stds.clone();
@@ -343,19 +343,33 @@ public final class GaussianMixture {
     double[] out = new double[seeds.length * dim];
     for (int i = 0; i < seeds.length; i++) {
       SplittableRandom rng = new SplittableRandom(seeds[i] ^ 0x5DEECE66DL);
-      double u = rng.nextDouble();
-      int k = 0;
-      double c = weights[0];
-      while (u >= c && k < weights.length - 1) {
-        k++;
-        c += weights[k];
-      }
+      int k = component(rng);
       double sd = Math.sqrt(stds[k] * stds[k] + sigma * sigma);
       for (int j = 0; j < dim; j++) {
         out[i * dim + j] = means[k][j] + sd * rng.nextGaussian();
       }
     }
     return out;
+  }
+
+  /** The component each seed's sample of {@link #sample} is drawn from (its class, for labelled data). */
+  public int[] components(long[] seeds) {
+    int[] k = new int[seeds.length];
+    for (int i = 0; i < seeds.length; i++) {
+      k[i] = component(new SplittableRandom(seeds[i] ^ 0x5DEECE66DL));
+    }
+    return k;
+  }
+
+  private int component(SplittableRandom rng) {
+    double u = rng.nextDouble();
+    int k = 0;
+    double c = weights[0];
+    while (u >= c && k < weights.length - 1) {
+      k++;
+      c += weights[k];
+    }
+    return k;
   }
 
   /**

@@ -43,6 +43,8 @@ public final class SamplerRegistry {
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverPlusPlus2M.INFO);
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverPlusPlus3M.INFO);
     ALL.add(org.diffusion4j.sampling.ode.UniPc.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverMultistep.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverSinglestep.INFO);
 
     // -- end block --
 

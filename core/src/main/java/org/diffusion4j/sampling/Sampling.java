@@ -33,6 +33,9 @@ import org.diffusion4j.schedule.Grid;
  * {@link NonFiniteSampleException} naming the step and σ where it first became non-finite.
  */
 public final class Sampling {
+  /** The most values a recorded trajectory may hold (800 MB of doubles). */
+  public static final long MAX_TRAJECTORY = 100_000_000L;
+
   private final Denoiser model;
   private final long[] sampleShape;
   private final int perSample;
@@ -186,18 +189,28 @@ public final class Sampling {
     int n = seeds.length;
     double[] x = new double[Math.multiplyExact(n, perSample)];
     double[] s = new double[x.length];
-    double[] traj = trajectory ? new double[Math.multiplyExact(gridOrThrow().size(), x.length)] : null;
+    double[] traj = null;
+    if (trajectory) {
+      long values = (long) gridOrThrow().size() * x.length;
+      if (values > MAX_TRAJECTORY) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "a trajectory of %d grid points × %d samples × %d "
+            + "values would hold %d values; at most %d fit in memory: record fewer steps or samples", grid.size(), n,
+            perSample, values, MAX_TRAJECTORY));
+      }
+      traj = new double[(int) values];
+    }
+    double[] trajOut = traj;
     Summary sum = stream(b -> {
       System.arraycopy(b.x(), 0, x, b.from() * perSample, b.x().length);
       System.arraycopy(b.samples(), 0, s, b.from() * perSample, b.samples().length);
-      if (traj != null) {
+      if (trajOut != null) {
         int bn = b.seeds().length * perSample;
         for (int p = 0; p < grid.size(); p++) {
-          System.arraycopy(b.trajectory(), p * bn, traj, p * x.length + b.from() * perSample, bn);
+          System.arraycopy(b.trajectory(), p * bn, trajOut, p * x.length + b.from() * perSample, bn);
         }
       }
     });
-    return new Result(x, s, traj, sum.nfeMin(), sum.nfeMax(), sum.nanos(), sum.denoiserNanos());
+    return new Result(x, s, trajOut, sum.nfeMin(), sum.nfeMax(), sum.nanos(), sum.denoiserNanos());
   }
 
   /** Runs batch after batch, handing each to {@code consumer} as soon as it is done. */

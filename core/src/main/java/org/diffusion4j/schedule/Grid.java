@@ -127,6 +127,19 @@ public final class Grid {
     return sigma[sigma.length - 1] == 0;
   }
 
+  /**
+   * The points {@code start … N} of this grid, unchanged (an SDEdit run that starts at an intermediate
+   * noise level of a full grid).
+   */
+  public Grid tail(int start) {
+    if (start < 0 || start > sigma.length - 2) {
+      throw new IllegalArgumentException("a grid tail must keep at least 2 of the " + sigma.length
+          + " points, got start " + start);
+    }
+    return new Grid(process, Arrays.copyOfRange(t, start, t.length), Arrays.copyOfRange(sigma, start, sigma.length),
+        Arrays.copyOfRange(s, start, s.length));
+  }
+
   /** A copy of all σ_i. */
   public double[] sigmas() {
     return sigma.clone();

@@ -48,14 +48,20 @@ class ExtremeParametersTest {
     return out;
   }
 
-  /** Grids for one process: Karras at 1, 2, 3 and 30 steps, and a tiny σ_min where the process allows. */
-  static List<Grid> grids(NoiseProcess p, boolean costly) {
+  /**
+   * Grids for one process: Karras at 1, 2, 3 steps (1, 3, 30 on edm, vp, ddpm), and a tiny σ_min
+   * where the process allows; adaptive samplers run 1 and 3 steps, and a parameter set with
+   * thousands of inner steps 1 step.
+   */
+  static List<Grid> grids(NoiseProcess p, boolean adaptive, boolean heavy) {
     List<Grid> out = new ArrayList<>();
-    int[] counts = costly ? new int[] {1, 2} : new int[] {1, 2, 3, 30};
+    boolean many = List.of("edm", "vp", "ddpm").contains(p.id());
+    int[] counts = heavy ? new int[] {1} : adaptive ? new int[] {1, 3} : many ? new int[] {1, 3, 30}
+        : new int[] {1, 2, 3};
     for (int steps : counts) {
       out.add(new GridSpec.Karras(Double.NaN, Double.NaN, 7).build(p, steps));
     }
-    if (!costly) {
+    if (!heavy && (!adaptive || p.id().equals("edm"))) {
       try {
         out.add(new GridSpec.Karras(1e-6, Double.NaN, 7).build(p, 10));
       } catch (IllegalArgumentException refused) {
@@ -70,12 +76,14 @@ class ExtremeParametersTest {
     List<String> failures = new ArrayList<>();
     int runs = 0;
     for (SamplerInfo info : SamplerRegistry.all()) {
+      // Adaptive solvers choose their own sub-steps: fewer processes and grids keep the test fast.
+      boolean adaptive = info.id().equals("rk45") || info.id().equals("dpm-solver-adaptive");
       for (Map<String, String> params : variants(info)) {
         Sampler s = info.create(params); // in range: must be accepted
-        boolean costly = params.values().stream().anyMatch(v -> v.matches("\\d{4,}"));
-        List<String> procs = costly ? List.of("edm") : Processes.IDS;
+        boolean heavy = params.values().stream().anyMatch(v -> v.matches("\\d{4,}"));
+        List<String> procs = heavy ? List.of("edm") : adaptive ? List.of("edm", "vp", "flow", "ddpm") : Processes.IDS;
         for (String proc : procs) {
-          for (Grid grid : grids(Processes.byId(proc), costly)) {
+          for (Grid grid : grids(Processes.byId(proc), adaptive, heavy)) {
             for (DataType dt : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
               String what = info.id() + " " + params + " on " + proc + " " + grid.steps() + " steps to "
                   + grid.sigma(grid.size() - 1) + " (min σ>0 " + minPositive(grid) + ") " + dt;
@@ -101,7 +109,7 @@ class ExtremeParametersTest {
         }
       }
     }
-    assertTrue(runs > 1000, "only " + runs + " runs");
+    assertTrue(runs > 2500, "only " + runs + " runs");
     if (!failures.isEmpty()) {
       fail(failures.size() + " of " + runs + " runs failed:\n" + String.join("\n", failures.subList(0,
           Math.min(40, failures.size()))));
@@ -125,12 +133,10 @@ class ExtremeParametersTest {
     // (rk45 meets it with ever smaller steps; its caps are MAX_SUBSTEPS and a 10-ulp step floor.)
     for (String id : new String[] {"dpm-solver-adaptive"}) {
       Grid g = new GridSpec.Karras(0.002, 80, 7).build(Processes.byId("vp"), 18);
-      long t0 = System.nanoTime();
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> Oracle.run(
           SamplerRegistry.create(id, Map.of("rtol", "1e-6", "atol", "1e-6")), rough, g,
           Oracle.prior(g, Oracle.normals(4, 2)), 2, DataType.FLOAT64, NoiseSource.NONE), id);
       assertTrue(e.getMessage().contains("loosen"), e.getMessage());
-      assertTrue(System.nanoTime() - t0 < 20e9, id + " took too long to stop");
     }
   }
 

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.diffusion4j.process.NoiseProcess;
@@ -19,9 +20,11 @@ import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.TrainSettings;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.loss.DenoisingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.MlpConfig;
 import org.diffusion4j.train.nn.NetworkConfig;
+import org.diffusion4j.train.nn.NetworkDenoiser;
 import org.diffusion4j.train.nn.UNetConfig;
 
 /**
@@ -60,8 +63,10 @@ public final class Training {
   private Integer logEvery;
   private Integer checkpointEvery;
   private boolean classConditional;
+  private Double labelDropout;
   private Trainer.Listener listener;
   private boolean modified;
+  private org.diffusion4j.train.transport.FlowSpec flow;
 
   private Training(String dataSpec, DataOptions options, Path resumeDir) {
     this.dataSpec = dataSpec;
@@ -210,6 +215,27 @@ public final class Training {
     return set();
   }
 
+  /**
+   * Probability of dropping a label to the null class in class-conditional training, in [0, 1)
+   * (default 0.1, Ho &amp; Salimans 2022), so the model also serves classifier-free guidance.
+   */
+  public Training labelDropout(double p) {
+    if (!(p >= 0 && p < 1)) {
+      throw new IllegalArgumentException("label dropout must be in [0, 1), got " + p);
+    }
+    this.labelDropout = p;
+    return set();
+  }
+
+  /**
+   * The transport choices of a flow-matching objective (cfm, ot-cfm, sb-cfm, fm): source, coupling,
+   * path (default: the objective's own, from N(0, I)).
+   */
+  public Training flow(org.diffusion4j.train.transport.FlowSpec spec) {
+    this.flow = spec;
+    return set();
+  }
+
   /** Observes logged steps and checkpoints (progress bars, previews). */
   public Training listener(Trainer.Listener listener) {
     this.listener = listener;
@@ -226,6 +252,10 @@ public final class Training {
         return "edm";
       case "flow":
       case "mf":
+      case "cfm":
+      case "ot-cfm":
+      case "sb-cfm":
+      case "fm":
         return "flow";
       case "score":
       case "ve":
@@ -299,8 +329,12 @@ public final class Training {
     NoiseProcess p = Processes.byId(process != null ? process : defaultProcess(objective));
     double sd = sigmaData != null ? sigmaData : measureStd(source);
     boolean folder = dataSpec.toLowerCase(Locale.ROOT).startsWith("images:");
+    if (labelDropout != null && classes == 0) {
+      throw new IllegalArgumentException("label dropout is for class-conditional training (--class-conditional)");
+    }
     RunConfig c = new RunConfig(net, p, objective, sd, dataSpec, shape, source.scaling(), classes,
-        folder ? dataOptions.resolution() : 0, folder && dataOptions.flip(), t);
+        folder ? dataOptions.resolution() : 0, folder && dataOptions.flip(), t,
+        classes == 0 ? 0 : labelDropout != null ? labelDropout : DenoisingLoss.DEFAULT_LABEL_DROPOUT);
     return new Plan(c, source, false);
   }
 
@@ -344,13 +378,28 @@ public final class Training {
       throw new IllegalArgumentException(runDir + " already holds a run; resume it or choose another directory");
     }
     RunConfig c = plan.config();
+    if (flow != null && !flow.objective().equals(c.objective())) {
+      throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
+          + c.objective());
+    }
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
-      Trainer.Batches batches = Trainer.Batches.of(plan.data(), c.classes() > 0);
-      Trainer t = org.diffusion4j.train.distill.FlowMapRuns.isFlowMap(c.objective())
-          ? org.diffusion4j.train.distill.FlowMapRuns.fromScratch(c, network, batches, runDir, listener)
-          : new Trainer(network, c.objectiveValue(), batches, c.training().options(), runDir, c.toJson(), listener);
+      Trainer t;
+      if (org.diffusion4j.train.transport.FlowSpec.handles(c.objective())) {
+        org.diffusion4j.train.transport.FlowSpec spec = plan.resume()
+            ? org.diffusion4j.train.transport.FlowSpec.read(Checkpoint.readConfig(runDir), runDir.toString())
+            : flow != null ? flow : org.diffusion4j.train.transport.FlowSpec.defaults(c.objective());
+        t = org.diffusion4j.train.transport.FlowTraining.trainer(c, spec, plan.data(), network, runDir, listener);
+      } else if (org.diffusion4j.train.distill.FlowMapRuns.isFlowMap(c.objective())) {
+        t = org.diffusion4j.train.distill.FlowMapRuns.fromScratch(c, network,
+            Trainer.Batches.of(plan.data(), c.classes() > 0), runDir, listener);
+      } else {
+        Objective objective = c.objectiveValue();
+        t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, objective.preconditioning())),
+            Map.of(), Map.of(), new DenoisingLoss(objective, Trainer.MODEL, c.labelDropout()),
+            Trainer.Batches.of(plan.data(), c.classes() > 0), c.training().options(), runDir, c.toJson(), listener);
+      }
       started.accept(t);
       t.run(plan.resume());
     }

@@ -38,15 +38,15 @@ public record AnnealedLangevin(int stepsPerLevel, double epsilon, boolean finalD
   /** Registry entry. */
   public static final SamplerInfo INFO = new SamplerInfo("ald", true,
       "Annealed Langevin dynamics, NCSN (Song & Ermon 2019 Alg. 1; final denoising of Song & Ermon 2020); K NFE/level",
-      List.of(ParamSpec.number("steps-per-level", "10", "Langevin steps per noise level", ParamRange.ints(1, 100_000)),
+      List.of(ParamSpec.number("steps-per-level", "10", "Langevin steps per noise level", ParamRange.ints(1, 10_000)),
           ParamSpec.number("epsilon", "2e-5", "step size at the smallest level", ParamRange.closed(1e-12, 1)),
           new ParamSpec("final-denoise", "true", "finish with D(x; sigma_L) when the grid ends at 0: true|false")),
       p -> new AnnealedLangevin(p.getInt("steps-per-level"), p.getDouble("epsilon"),
           p.getBoolean("final-denoise")));
 
   public AnnealedLangevin {
-    if (stepsPerLevel < 1 || stepsPerLevel > 100_000) {
-      throw new IllegalArgumentException("steps-per-level must lie in [1, 100000], got " + stepsPerLevel);
+    if (stepsPerLevel < 1 || stepsPerLevel > 10_000) {
+      throw new IllegalArgumentException("steps-per-level must lie in [1, 10000], got " + stepsPerLevel);
     }
     if (!(epsilon >= 1e-12 && epsilon <= 1)) {
       throw new IllegalArgumentException("epsilon must lie in [1e-12, 1], got " + epsilon);

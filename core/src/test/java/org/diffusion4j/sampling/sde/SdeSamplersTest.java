@@ -132,7 +132,7 @@ class SdeSamplersTest {
     assertMessage("ddpm", Map.of("variance", "huge"), "huge", "small, large");
     assertMessage("pc", Map.of("snr", "-0.1"), "-0.1", "in [0, 10]");
     assertMessage("pc", Map.of("corrector-steps", "-1"), "-1", "[0, 1000]");
-    assertMessage("ald", Map.of("steps-per-level", "0"), "0", "[1, 100000]");
+    assertMessage("ald", Map.of("steps-per-level", "0"), "0", "in [1, 10000]");
     assertMessage("ald", Map.of("epsilon", "0"), "0", "in [1e-12, 1]");
     assertMessage("ald", Map.of("final-denoise", "maybe"), "maybe", "true or false");
     assertMessage("euler-maruyama", Map.of("gamma-scale", "1"), "gamma-scale", "none");

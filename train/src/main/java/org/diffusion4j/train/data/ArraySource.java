@@ -84,6 +84,24 @@ final class ArraySource implements DataSource {
   }
 
   @Override
+  public HostBatch first(int n, long seed) {
+    DataSource.checkCount(n);
+    int m = Math.min(n, count);
+    float[] x = new float[m * dim];
+    int[] y = labels == null ? null : Arrays.copyOf(labels, m);
+    if (bytes != null) {
+      float a = (float) scaling.scale();
+      float b = (float) scaling.shift();
+      for (int i = 0; i < m * dim; i++) {
+        x[i] = a * (bytes[i] & 0xff) + b;
+      }
+    } else {
+      System.arraycopy(floats, 0, x, 0, m * dim);
+    }
+    return new HostBatch(x, DataSource.batchShape(m, sampleShape), y);
+  }
+
+  @Override
   public HostBatch sample(int n, SplittableRandom rng) {
     DataSource.checkCount(n);
     float[] x = new float[n * dim];

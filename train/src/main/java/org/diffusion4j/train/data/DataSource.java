@@ -68,6 +68,15 @@ public interface DataSource {
   /** Draws {@code n} samples on the host. */
   HostBatch sample(int n, SplittableRandom rng);
 
+  /**
+   * Samples for evaluation: a finite set's first {@code min(n, size)} samples in storage order (no
+   * augmentation), a generator's {@code n} draws from {@code new SplittableRandom(seed)}.
+   */
+  default HostBatch first(int n, long seed) {
+    DataSource.checkCount(n);
+    return sample(n, new SplittableRandom(seed));
+  }
+
   /** Draws {@code n} samples as a FLOAT32 array [n, …] in {@code manager}. */
   default NDArray batch(NDManager manager, int n, SplittableRandom rng) {
     HostBatch b = sample(n, rng);

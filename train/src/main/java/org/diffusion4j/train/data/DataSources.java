@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.analytic.LabelledMixture;
 import org.diffusion4j.io.NpyArray;
 
 /**
@@ -21,6 +22,10 @@ import org.diffusion4j.io.NpyArray;
  *   <li>{@code images:DIR}: PNG/JPEG folder, resized and centre-cropped to the options' resolution;</li>
  *   <li>{@code npy:FILE}, {@code npz:FILE[:KEY]}, {@code csv:FILE}: arrays [n, …] of samples.</li>
  * </ul>
+ * Class labels, for class-conditional training and classifiers: mixtures carry the class of each draw's
+ * component (the JSON's {@code "labels"}, else the component index); MNIST its labels file; an image
+ * folder whose images all lie in sub-folders one label per top-level sub-folder (in name order); CSV a
+ * column headed {@code label} or {@code class}; NPZ an array named {@code labels}.
  * Errors name the file and what is wrong with it.
  */
 public final class DataSources {
@@ -65,7 +70,14 @@ public final class DataSources {
           if (!Files.isRegularFile(f)) {
             throw new IllegalArgumentException("no such file: " + f);
           }
-          return new MixtureSource(GaussianMixture.read(f), spec);
+          LabelledMixture g;
+          try {
+            g = LabelledMixture.fromJson(new String(org.diffusion4j.io.AtomicFiles.readAll(f), java.nio.charset.StandardCharsets.UTF_8));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() != null && e.getMessage().startsWith(f.toString())
+                ? e.getMessage() : f + ": " + e.getMessage());
+          }
+          return new MixtureSource(g, spec);
         }
         case "mnist": {
           String split = "train";

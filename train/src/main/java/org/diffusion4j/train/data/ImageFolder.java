@@ -71,10 +71,50 @@ final class ImageFolder {
         }
       }
     }
+    int[] labels = labels(dir, files);
     String d = "images:" + dir + " (" + images.size() + " images " + c + "×" + r + "×" + r
-        + ", shorter side resized and centre-cropped, scaled to [-1, 1])";
+        + ", shorter side resized and centre-cropped, scaled to [-1, 1]"
+        + (labels != null ? ", labelled by sub-folder: " + classNames(dir, files) : "") + ")";
     return ArraySource.ofBytes(d, new long[] {c, r, r}, images.size(), data, new DataSource.Affine(1 / 127.5, -1),
-        null, options.flip());
+        labels, options.flip());
+  }
+
+  /**
+   * Class labels from one sub-folder per class (ImageNet's and torchvision's {@code ImageFolder}
+   * layout): when every image lies in a sub-folder of {@code dir}, its class is the index of its
+   * top-level sub-folder in name order; otherwise the images are unlabelled.
+   */
+  static int[] labels(Path dir, List<Path> files) {
+    List<String> names = classList(dir, files);
+    if (names == null) {
+      return null;
+    }
+    int[] labels = new int[files.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = java.util.Collections.binarySearch(names, dir.relativize(files.get(i)).getName(0).toString());
+    }
+    return labels;
+  }
+
+  private static List<String> classList(Path dir, List<Path> files) {
+    java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    for (Path f : files) {
+      Path rel = dir.relativize(f);
+      if (rel.getNameCount() < 2) {
+        return null;
+      }
+      names.add(rel.getName(0).toString());
+    }
+    return new ArrayList<>(names);
+  }
+
+  private static String classNames(Path dir, List<Path> files) {
+    List<String> names = classList(dir, files);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < names.size() && i < 12; i++) {
+      b.append(i == 0 ? "" : ", ").append(i).append('=').append(names.get(i));
+    }
+    return b.append(names.size() > 12 ? ", … (" + names.size() + " classes)" : "").toString();
   }
 
   private static boolean isImage(Path p) {

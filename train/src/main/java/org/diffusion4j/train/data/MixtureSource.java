@@ -2,9 +2,32 @@ package org.diffusion4j.train.data;
 
 import java.util.SplittableRandom;
 import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.analytic.LabelledMixture;
 
-/** Exact samples of a Gaussian mixture ({@link GaussianMixture#sample}, one seed per sample from the generator). */
-record MixtureSource(GaussianMixture mixture, String name) implements DataSource {
+/**
+ * Exact samples of a Gaussian mixture ({@link GaussianMixture#sample}, one seed per sample from the
+ * generator), labelled with the class of the component each was drawn from (the JSON's {@code "labels"},
+ * or the component index).
+ */
+record MixtureSource(GaussianMixture mixture, String name, int[] componentLabels) implements DataSource {
+  MixtureSource(GaussianMixture mixture, String name) {
+    this(mixture, name, LabelledMixture.byComponent(mixture).labels());
+  }
+
+  MixtureSource(LabelledMixture labelled, String name) {
+    this(labelled.mixture(), name, labelled.labels());
+  }
+
+  @Override
+  public boolean hasLabels() {
+    return true;
+  }
+
+  @Override
+  public int classes() {
+    return java.util.Arrays.stream(componentLabels).max().orElse(-1) + 1;
+  }
+
   @Override
   public long[] sampleShape() {
     return new long[] {mixture.dim()};
@@ -12,7 +35,8 @@ record MixtureSource(GaussianMixture mixture, String name) implements DataSource
 
   @Override
   public String describe() {
-    return name + " (Gaussian mixture, " + mixture.components() + " components in " + mixture.dim() + "-D, as given)";
+    return name + " (Gaussian mixture, " + mixture.components() + " components in " + mixture.dim() + "-D, "
+        + classes() + " classes, as given)";
   }
 
   @Override
@@ -27,6 +51,10 @@ record MixtureSource(GaussianMixture mixture, String name) implements DataSource
     for (int i = 0; i < d.length; i++) {
       x[i] = (float) d[i];
     }
-    return new HostBatch(x, new long[] {n, mixture.dim()}, null);
+    int[] k = mixture.components(seeds);
+    for (int i = 0; i < n; i++) {
+      k[i] = componentLabels[k[i]];
+    }
+    return new HostBatch(x, new long[] {n, mixture.dim()}, k);
   }
 }

@@ -17,7 +17,7 @@ import org.diffusion4j.io.Npy;
 import org.diffusion4j.io.NpyArray;
 
 /** Arrays of samples from {@code .npy}, {@code .npz} (a zip of {@code .npy}) and CSV files. */
-final class NumericFiles {
+public final class NumericFiles {
   private NumericFiles() {}
 
   static DataSource npy(Path file, DataOptions options) throws IOException {
@@ -25,8 +25,16 @@ final class NumericFiles {
     return fromArray(Npy.read(file), "npy:" + file, options);
   }
 
-  /** {@code key} null: the only array, else {@code arr_0}. */
-  static DataSource npz(Path file, String key, DataOptions options) throws IOException {
+  /** Every array of a {@code .npz} file by name (without {@code .npy}), parsed; errors name the file and the key. */
+  public static Map<String, NpyArray> readNpz(Path file) throws IOException {
+    Map<String, NpyArray> out = new LinkedHashMap<>();
+    for (Map.Entry<String, byte[]> e : npzEntries(file).entrySet()) {
+      out.put(e.getKey(), Npy.parse(e.getValue(), file + ":" + e.getKey()));
+    }
+    return out;
+  }
+
+  private static Map<String, byte[]> npzEntries(Path file) throws IOException {
     requireFile(file);
     Map<String, byte[]> entries = new LinkedHashMap<>();
     try (ZipInputStream in = new ZipInputStream(Files.newInputStream(file))) {
@@ -42,9 +50,19 @@ final class NumericFiles {
     if (entries.isEmpty()) {
       throw new IllegalArgumentException(file + ": not a .npz file or holds no arrays");
     }
+    return entries;
+  }
+
+  /** {@code key} null: the only array (besides {@code labels}), else {@code arr_0}. */
+  static DataSource npz(Path file, String key, DataOptions options) throws IOException {
+    Map<String, byte[]> entries = npzEntries(file);
+    // An array named "labels" next to the data holds one class label per sample.
+    String labelKey = entries.containsKey("labels") ? "labels" : null;
     String k = key;
     if (k == null) {
-      k = entries.size() == 1 ? entries.keySet().iterator().next() : "arr_0";
+      List<String> data = new ArrayList<>(entries.keySet());
+      data.remove(labelKey);
+      k = data.size() == 1 ? data.get(0) : "arr_0";
     }
     byte[] bytes = entries.get(k);
     if (bytes == null) {
@@ -52,7 +70,12 @@ final class NumericFiles {
           + " (choose one with npz:FILE:KEY)");
     }
     NpyArray a = Npy.parse(bytes, file + ":" + k);
-    return fromArray(a, "npz:" + file + ":" + k, options);
+    int[] labels = null;
+    if (labelKey != null && !labelKey.equals(k)) {
+      NpyArray l = Npy.parse(entries.get(labelKey), file + ":" + labelKey);
+      labels = labels(l.data(), a.shape().length == 0 ? 0 : a.shape()[0], file + ":" + labelKey);
+    }
+    return fromArray(a, "npz:" + file + ":" + k, options, labels);
   }
 
   /** A decimal number as CSV files write it (no hex, no Java suffixes such as 1d or 2f). */
@@ -76,6 +99,7 @@ final class NumericFiles {
     List<double[]> rows = new ArrayList<>();
     int columns = -1;
     boolean first = true;
+    int labelColumn = -1;
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).trim();
       if (line.isEmpty() || line.startsWith("#")) {
@@ -87,9 +111,15 @@ final class NumericFiles {
         anyNumber |= NUMBER.matcher(part).matches();
       }
       if (first && !anyNumber) {
-        // A header: no field is a number.
+        // A header: no field is a number; a column named "label" or "class" holds class labels.
         columns = parts.length;
         first = false;
+        for (int j = 0; j < parts.length; j++) {
+          String h = parts[j].toLowerCase(java.util.Locale.ROOT);
+          if (h.equals("label") || h.equals("class")) {
+            labelColumn = j;
+          }
+        }
         continue;
       }
       first = false;
@@ -118,11 +148,24 @@ final class NumericFiles {
     if (rows.isEmpty()) {
       throw new IllegalArgumentException(file + ": no numeric rows");
     }
-    double[] data = new double[rows.size() * columns];
-    for (int i = 0; i < rows.size(); i++) {
-      System.arraycopy(rows.get(i), 0, data, i * columns, columns);
+    if (labelColumn >= 0 && columns < 2) {
+      throw new IllegalArgumentException(file + ": the label column is the only column; there is no data");
     }
-    return fromArray(new NpyArray(new long[] {rows.size(), columns}, data, "<f8"), "csv:" + file, options);
+    int width = labelColumn >= 0 ? columns - 1 : columns;
+    double[] data = new double[rows.size() * width];
+    double[] label = labelColumn >= 0 ? new double[rows.size()] : null;
+    for (int i = 0; i < rows.size(); i++) {
+      double[] row = rows.get(i);
+      for (int j = 0, o = 0; j < columns; j++) {
+        if (j == labelColumn) {
+          label[i] = row[j];
+        } else {
+          data[i * width + o++] = row[j];
+        }
+      }
+    }
+    return fromArray(new NpyArray(new long[] {rows.size(), width}, data, "<f8"), "csv:" + file, options,
+        label == null ? null : labels(label, rows.size(), file + " column " + (labelColumn + 1)));
   }
 
   private static void requireFile(Path file) {
@@ -131,8 +174,29 @@ final class NumericFiles {
     }
   }
 
+  /** Class labels: one non-negative integer per sample. */
+  static int[] labels(double[] v, long n, String what) {
+    if (v.length != n) {
+      throw new IllegalArgumentException(what + ": " + v.length + " labels for " + n + " samples");
+    }
+    int[] l = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      if (!(v[i] >= 0) || v[i] != Math.rint(v[i]) || v[i] > 1_000_000) {
+        throw new IllegalArgumentException(what + ": label " + v[i] + " of sample " + i
+            + " is not a class number (an integer 0, 1, …)");
+      }
+      l[i] = (int) v[i];
+    }
+    return l;
+  }
+
   /** Rows of {@code a} as samples (a 1-D array is a column of scalars), scaled per the options. */
   static DataSource fromArray(NpyArray a, String description, DataOptions options) {
+    return fromArray(a, description, options, null);
+  }
+
+  /** {@link #fromArray(NpyArray, String, DataOptions)} with class labels (or null). */
+  static DataSource fromArray(NpyArray a, String description, DataOptions options, int[] labels) {
     long[] shape = a.shape();
     if (shape.length == 0 || shape[0] == 0) {
       throw new IllegalArgumentException(description + ": needs an array [n, …] with n >= 1, got shape "
@@ -152,8 +216,9 @@ final class NumericFiles {
     }
     String how = f.equals(DataSource.Affine.IDENTITY) ? "as stored"
         : String.format(java.util.Locale.ROOT, "scaled %.6g·x%+.6g", f.scale(), f.shift());
-    return ArraySource.ofFloats(description + " (" + shape[0] + " samples " + Arrays.toString(sample) + ", " + how + ")",
-        sample, (int) shape[0], x, f, null, options.flip());
+    String labelled = labels == null ? "" : ", labelled (" + (Arrays.stream(labels).max().orElse(-1) + 1) + " classes)";
+    return ArraySource.ofFloats(description + " (" + shape[0] + " samples " + Arrays.toString(sample) + ", " + how
+        + labelled + ")", sample, (int) shape[0], x, f, labels, options.flip());
   }
 
   private static DataSource.Affine affine(double[] v, String dtype, DataOptions.Scaling s, String description) {

@@ -2,6 +2,7 @@ package org.diffusion4j.train.loop;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -90,8 +91,9 @@ public final class AdamW {
   public static void zeroGradients(Map<String, NDArray> params) {
     for (NDArray w : params.values()) {
       try (NDScope scope = new NDScope()) {
-        NDArray g = w.getGradient();
-        g.subi(g);
+        // Assigned, not subtracted: g − g is NaN wherever g is ±∞ or NaN, so a skipped non-finite step
+        // would otherwise leave NaN in the buffer that every later backward pass accumulates into.
+        w.getGradient().set(new NDIndex("..."), 0);
       }
     }
   }

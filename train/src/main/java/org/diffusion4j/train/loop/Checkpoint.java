@@ -1,8 +1,5 @@
 package org.diffusion4j.train.loop;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -131,14 +128,10 @@ public record Checkpoint(String config, Map<String, Tensor> weights, Map<String,
       throw new IllegalArgumentException(dir + ": not a checkpoint: " + CONFIG + " is missing");
     }
     try {
-      String text = Files.readString(f, StandardCharsets.UTF_8);
-      JsonElement c = JsonParser.parseString(text);
-      if (c == null || !c.isJsonObject()) {
-        throw new JsonParseException("not an object");
-      }
-      return text.strip();
-    } catch (JsonParseException | java.nio.charset.MalformedInputException ex) {
-      throw new IllegalArgumentException(f + ": corrupt checkpoint config (not a JSON object)");
+      return org.diffusion4j.io.JsonText.readObject(f).toString();
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException(f + ": corrupt checkpoint config (" + ex.getMessage().replace(f.toString(), "")
+          .replaceFirst("^[:\\s]+", "") + ")");
     }
   }
 

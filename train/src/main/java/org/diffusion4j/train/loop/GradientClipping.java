@@ -1,8 +1,10 @@
 package org.diffusion4j.train.loop;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import java.util.Collection;
+import java.util.Map;
 
 /**
  * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_} does it: with
@@ -25,7 +27,10 @@ public final class GradientClipping {
 
   /**
    * Scales the gradients in place so their global norm is at most {@code maxNorm}; returns the norm
-   * before clipping. A non-finite norm leaves the gradients untouched (the caller should skip the step).
+   * before clipping. A non-finite norm leaves the gradients untouched and is returned as it is: scaling
+   * by {@code maxNorm/∞ = 0} would turn every ±∞ entry into {@code 0·∞ = NaN} and zero the rest, and an
+   * optimiser step on such gradients makes its moments and then the parameters NaN. The caller must not
+   * take the step ({@link #firstNonFinite} names the offending tensor).
    */
   public static double clipGlobalNorm(Collection<NDArray> grads, double maxNorm) {
     if (!(maxNorm > 0)) {
@@ -42,5 +47,24 @@ public final class GradientClipping {
       }
     }
     return norm;
+  }
+
+  /**
+   * The first gradient, in the map's order, holding a NaN or ±∞, described as
+   * {@code "NAME (k of n entries non-finite)"}; null when every entry of every gradient is finite.
+   *
+   * @param params parameter arrays by name, each with its gradient attached
+   */
+  public static String firstNonFinite(Map<String, NDArray> params) {
+    for (Map.Entry<String, NDArray> e : params.entrySet()) {
+      try (NDScope scope = new NDScope()) {
+        NDArray g = e.getValue().getGradient();
+        long k = g.isInfinite().logicalOr(g.isNaN()).toType(DataType.INT64, false).sum().getLong();
+        if (k > 0) {
+          return e.getKey() + " (" + k + " of " + g.size() + " entries non-finite)";
+        }
+      }
+    }
+    return null;
   }
 }

@@ -28,10 +28,18 @@ import org.diffusion4j.train.nn.NetworkConfig;
  * @param resolution image side used to read image folders (0: not an image folder)
  * @param flip random horizontal flips of images
  * @param training the loop's settings
+ * @param labelDropout probability of dropping a label to the null class in class-conditional training
  */
 public record RunConfig(NetworkConfig network, NoiseProcess process, String objective, double sigmaData,
     String data, long[] sampleShape, DataSource.Affine scaling, int classes, int resolution, boolean flip,
-    TrainSettings training) {
+    TrainSettings training, double labelDropout) {
+
+  /** A run without label dropout. */
+  public RunConfig(NetworkConfig network, NoiseProcess process, String objective, double sigmaData,
+      String data, long[] sampleShape, DataSource.Affine scaling, int classes, int resolution, boolean flip,
+      TrainSettings training) {
+    this(network, process, objective, sigmaData, data, sampleShape, scaling, classes, resolution, flip, training, 0);
+  }
 
   /** Format tag of the config file. */
   public static final String FORMAT = "diffusion4j-run-1";
@@ -56,6 +64,9 @@ public record RunConfig(NetworkConfig network, NoiseProcess process, String obje
     if (classes < 0) {
       throw new IllegalArgumentException("classes must be >= 0, got " + classes);
     }
+    if (!(labelDropout >= 0 && labelDropout < 1)) {
+      throw new IllegalArgumentException("label dropout must be in [0, 1), got " + labelDropout);
+    }
     sampleShape = sampleShape.clone();
   }
 
@@ -72,7 +83,8 @@ public record RunConfig(NetworkConfig network, NoiseProcess process, String obje
 
   /** This config with other training settings. */
   public RunConfig withTraining(TrainSettings t) {
-    return new RunConfig(network, process, objective, sigmaData, data, sampleShape, scaling, classes, resolution, flip, t);
+    return new RunConfig(network, process, objective, sigmaData, data, sampleShape, scaling, classes, resolution, flip, t,
+        labelDropout);
   }
 
   /** The JSON text of {@code config.json}. */
@@ -107,6 +119,7 @@ public record RunConfig(NetworkConfig network, NoiseProcess process, String obje
     t.addProperty("seed", training.seed());
     t.addProperty("log_every", training.logEvery());
     t.addProperty("checkpoint_every", training.checkpointEvery());
+    t.addProperty("label_dropout", labelDropout);
     o.add("training", t);
     return new GsonBuilder().setPrettyPrinting().create().toJson(o);
   }
@@ -149,7 +162,8 @@ public record RunConfig(NetworkConfig network, NoiseProcess process, String obje
               numIn(d, "shift", source, "data.").doubleValue()),
           numIn(d, "classes", source, "data.").intValue(),
           d.has("resolution") ? numIn(d, "resolution", source, "data.").intValue() : 0,
-          d.has("flip") && d.get("flip").isJsonPrimitive() && d.get("flip").getAsBoolean(), ts);
+          d.has("flip") && d.get("flip").isJsonPrimitive() && d.get("flip").getAsBoolean(), ts,
+          t.has("label_dropout") ? num(t, "label_dropout", source).doubleValue() : 0);
     } catch (IllegalArgumentException e) {
       throw e.getMessage() != null && e.getMessage().startsWith(source) ? e
           : new IllegalArgumentException(source + ": " + e.getMessage(), e);

@@ -27,7 +27,13 @@ public final class StepContext {
   private final Map<String, Denoiser> frozen;
   private final java.util.function.Function<String, NetworkDenoiser> targets;
 
-  StepContext(NDManager manager, SplittableRandom rng, long step, DataSource.Batch batch, ParameterStore parameters,
+  /**
+   * A context for one micro-batch; the trainer makes these, and a test or an evaluation can make one to
+   * compute a loss outside the loop.
+   *
+   * @param targets the EMA copy of a trainable network, by name
+   */
+  public StepContext(NDManager manager, SplittableRandom rng, long step, DataSource.Batch batch, ParameterStore parameters,
       Map<String, NetworkDenoiser> trainable, Map<String, Denoiser> frozen,
       java.util.function.Function<String, NetworkDenoiser> targets) {
     this.manager = manager;
@@ -95,6 +101,14 @@ public final class StepContext {
   public NetworkDenoiser target(String name) {
     trainable(name);
     return targets.apply(name);
+  }
+
+  /** {@code x̂ = x0 + σ·ε} with one σ per row of x0, broadcast over the row's elements. */
+  public NDArray noisy(NDArray x0, double[] sigma, NDArray eps) {
+    long[] b = new long[x0.getShape().dimension()];
+    java.util.Arrays.fill(b, 1);
+    b[0] = sigma.length;
+    return x0.add(eps.mul(manager.create(sigma, new ai.djl.ndarray.types.Shape(b)).toType(x0.getDataType(), false)));
   }
 
   /** Standard normals shaped like {@code like}, drawn from the step's generator (float32 on the host). */

@@ -43,7 +43,7 @@ public final class TrainedModel implements AutoCloseable {
    * @param ema the EMA weights (true, the default for sampling) or the raw weights
    */
   public static TrainedModel load(Path dir, boolean ema) throws IOException {
-    RunConfig config = RunConfig.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString());
+    RunConfig config = readConfig(dir);
     NDManager m = NDManager.newBaseManager();
     try {
       Block net = newNetwork(config, m);
@@ -55,6 +55,11 @@ public final class TrainedModel implements AutoCloseable {
       m.close();
       throw e;
     }
+  }
+
+  /** A run directory's configuration, read and checked, without loading weights. */
+  public static RunConfig readConfig(Path dir) throws IOException {
+    return RunConfig.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString());
   }
 
   /** The run's description. */

@@ -366,7 +366,8 @@ public final class Trainer {
                 : GradientClipping.globalNorm(grads);
             if (!Double.isFinite(norm)) {
               // Checked before any update: the parameters are still those of the previous step.
-              throw diverged("the gradient norm of '" + s.name + "' became " + norm + " (loss " + total + ")", step, lr);
+              throw diverged("the gradient norm of '" + s.name + "' became " + norm + " (loss " + total
+                  + "; first non-finite gradient: " + GradientClipping.firstNonFinite(s.params) + ")", step, lr);
             }
             if (first) {
               gradNorm = norm;

@@ -35,7 +35,8 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
     SigmaDraw draw) {
 
   /** Every identifier {@link #of} accepts. */
-  public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "ct", "cd", "mf");
+  public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "cfm", "ot-cfm",
+      "sb-cfm", "fm", "ct", "cd", "mf");
 
   /**
    * The objective {@code id} with its paper defaults; {@code process} decides the σ-draw of the
@@ -71,8 +72,14 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
         // org.diffusion4j.train.distill.MeanFlowLoss, the weighting and draw here are flow matching's.
         return new Objective("mf", new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
             new SigmaDraw.LogitNormal(0, 1));
+      case "cfm":
+      case "ot-cfm":
+      case "sb-cfm":
+      case "fm":
+        // Flow matching on pairs (org.diffusion4j.train.transport.FlowMatchingLoss): a velocity network
+        // preconditioned as the rectified flow; weighting and draw are those of "flow".
       case "flow":
-        return new Objective("flow", new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
+        return new Objective(id.toLowerCase(Locale.ROOT), new Preconditioning.Flow(), s -> Math.pow((1 + s) / s, 2),
             new SigmaDraw.LogitNormal(0, 1));
       default:
         throw new IllegalArgumentException(

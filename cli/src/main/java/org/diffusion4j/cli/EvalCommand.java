@@ -1,0 +1,367 @@
+package org.diffusion4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.sampling.Sampler;
+import org.diffusion4j.sampling.SamplerParams;
+import org.diffusion4j.sampling.SamplerRegistry;
+import org.diffusion4j.sampling.Sampling;
+import org.diffusion4j.schedule.Grid;
+import org.diffusion4j.schedule.GridOptions;
+import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.eval.ClassBalance;
+import org.diffusion4j.train.eval.EnergyDistance;
+import org.diffusion4j.train.eval.FeatureStatistics;
+import org.diffusion4j.train.eval.FrechetDistance;
+import org.diffusion4j.train.eval.Kid;
+import org.diffusion4j.train.eval.KnnKl;
+import org.diffusion4j.train.eval.Mmd;
+import org.diffusion4j.train.eval.MnistClassifier;
+import org.diffusion4j.train.eval.Prdc;
+import org.diffusion4j.train.eval.SlicedWasserstein;
+import org.diffusion4j.train.nn.MnistCnn;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code d4j eval}: sample-quality metrics of a sampler on a model against reference data, for one or
+ * several step counts (a quality-vs-NFE table).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Sample N points with a sampler and compare them with N reference points.",
+        "Metrics: swd (sliced Wasserstein), mmd (unbiased RBF MMD², median-heuristic bandwidths ×{¼,½,1,2,4}), energy "
+            + "(energy distance), kl (k-NN KL(samples ‖ model) against a mixture's exact density), fd (Fréchet "
+            + "distance), kid (kernel distance ×10³), pr (precision, recall, density, coverage, k = 5), classes "
+            + "(classifier confidence and class balance).",
+        "fd, kid and pr use the features of the shipped MNIST classifier for [1, 28, 28] images (the 'MNIST feature "
+            + "distance', not Inception FID) and the raw coordinates otherwise. Reference features of image data are "
+            + "cached by content hash."},
+    footer = {"", "Examples:",
+        "  d4j eval --model examples/gmm2d.json --metrics swd,mmd,energy,kl,fd --n 2000 --sampler heun --steps 5,10,18",
+        "  d4j eval --model runs/mnist --data mnist:../shared/data/mnist:test --metrics fd,kid,pr,classes \\",
+        "      --n 10000 --sampler dpmpp-2m --steps 10 --out eval.json"})
+public final class EvalCommand implements Callable<Integer> {
+  private static final List<String> METRICS = List.of("swd", "mmd", "energy", "kl", "fd", "kid", "pr", "classes");
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "FILE|RUN",
+      description = "A gaussian-mixture JSON file or a trained run directory.")
+  Path model;
+
+  @Option(names = "--data", paramLabel = "SPEC",
+      description = "Reference data (finite sets: their first N; generators: N draws). Default: a run's training data; "
+          + "a mixture's exact samples.")
+  String data;
+
+  @Option(names = "--metrics", paramLabel = "LIST",
+      description = "Comma-separated metrics (default: swd,mmd,energy,fd, plus kl for a mixture; images: fd,kid,pr,classes).")
+  String metrics;
+
+  @Option(names = "--n", defaultValue = "1000", description = "Samples and reference points, >= 10 (default: ${DEFAULT-VALUE}).")
+  int n;
+
+  @Option(names = "--sampler", defaultValue = "heun", description = "Sampler (default: ${DEFAULT-VALUE}; see d4j samplers).")
+  String sampler;
+
+  @Option(names = "--param", paramLabel = "K=V", description = "Sampler parameter, repeatable.")
+  List<String> params = new ArrayList<>();
+
+  @Option(names = "--steps", defaultValue = "18", split = ",", paramLabel = "N[,N…]",
+      description = "Grid steps, one or several (default: ${DEFAULT-VALUE}).")
+  List<Integer> steps;
+
+  @Option(names = "--grid", defaultValue = "karras", description = "Grid (default: ${DEFAULT-VALUE}).")
+  String grid;
+
+  @Option(names = "--process", paramLabel = "ID", description = "Process of a mixture model (default edm).")
+  String process;
+
+  @Option(names = "--weights", defaultValue = "ema", description = "Run weights: ema or raw (default: ${DEFAULT-VALUE}).")
+  String weights;
+
+  @Option(names = "--seed", defaultValue = "0", description = "First sample seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--batch", paramLabel = "B", description = "Sampling batch (default 1000; 100 for images).")
+  Integer batch;
+
+  @Option(names = "--kid-subsets", defaultValue = "10", description = "KID subsets (default: ${DEFAULT-VALUE}).")
+  int kidSubsets;
+
+  @Option(names = "--kid-size", defaultValue = "1000", description = "KID subset size (default: ${DEFAULT-VALUE}).")
+  int kidSize;
+
+  @Option(names = "--pr-n", defaultValue = "2000",
+      description = "Points of each set used by pr (k-NN, O(N²)) (default: ${DEFAULT-VALUE}).")
+  int prN;
+
+  @Option(names = "--cache", paramLabel = "DIR",
+      description = "Cache of reference features (default: ~/.cache/diffusion4j).")
+  Path cache;
+
+  @Option(names = "--json", description = "Print JSON instead of the table.")
+  boolean json;
+
+  @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the JSON to a file.")
+  Path out;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter w = spec.commandLine().getOut();
+    if (n < 10) {
+      throw new IllegalArgumentException("--n must be >= 10, got " + n);
+    }
+    if (out != null) {
+      SampleCommand.kind(out, "--out", "json");
+    }
+    for (int s : steps) {
+      if (s < 1) {
+        throw new IllegalArgumentException("--steps must be >= 1, got " + s);
+      }
+    }
+    Sampler smp = SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
+    try (EvalModel m = EvalModel.open(model, process, weights)) {
+      boolean images = m.images();
+      if (images && !Arrays.equals(m.shape, new long[] {1, 28, 28})) {
+        throw new IllegalArgumentException("image metrics use the MNIST classifier, which takes [1, 28, 28] images; this "
+            + "model's are " + Arrays.toString(m.shape));
+      }
+      Set<String> chosen = parseMetrics(m, images);
+      String spec = data != null ? data : m.defaultData() != null ? m.defaultData() : "gmm:" + model;
+      DataSource src = DataSources.parse(spec);
+      if (!Arrays.equals(src.sampleShape(), m.shape)) {
+        throw new IllegalArgumentException("--data " + spec + " has samples of shape " + Arrays.toString(src.sampleShape())
+            + " but the model's are " + Arrays.toString(m.shape));
+      }
+      DataSource.HostBatch rb = src.first(n, seed + 1_000_003L);
+      double[] ref = toDouble(rb.x());
+      int count = ref.length / m.dim;
+      if (count < n) {
+        throw new IllegalArgumentException("--data " + spec + " has " + count + " samples, fewer than --n " + n);
+      }
+      boolean needFeatures = images && (chosen.contains("fd") || chosen.contains("kid") || chosen.contains("pr")
+          || chosen.contains("classes"));
+      MnistClassifier clf = needFeatures ? MnistClassifier.shipped() : null;
+      try {
+        int fd = images ? MnistCnn.FEATURES : m.dim;
+        double[] refFeat = !needFeatures ? ref : referenceFeatures(clf, rb.x());
+        double[] bandwidths = chosen.contains("mmd") ? Mmd.medianBandwidths(ref, ref, m.dim) : null;
+        Denoiser den = m.mixture != null ? m.mixture.denoiser() : m.denoiser;
+        int b = batch != null ? batch : images ? 100 : 1000;
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int st : steps) {
+          Grid g = GridOptions.of(grid).spec().build(m.process, st);
+          Sampling run = Sampling.of(den, m.shape).sampler(smp).grid(g).seeds(seed, seed + n - 1).batch(Math.min(b, n));
+          double[] x = new double[n * m.dim];
+          double[] feat = needFeatures ? new double[n * fd] : null;
+          double[] probs = needFeatures ? new double[n * 10] : null;
+          int[] nfe = {Integer.MAX_VALUE, 0};
+          long t0 = System.nanoTime();
+          run.stream(batchOut -> {
+            System.arraycopy(batchOut.samples(), 0, x, batchOut.from() * m.dim, batchOut.samples().length);
+            nfe[0] = Math.min(nfe[0], batchOut.nfe());
+            nfe[1] = Math.max(nfe[1], batchOut.nfe());
+            if (clf != null) {
+              MnistClassifier.Output o = clf.apply(batchOut.samples());
+              System.arraycopy(o.features(), 0, feat, batchOut.from() * fd, o.features().length);
+              System.arraycopy(o.probabilities(), 0, probs, batchOut.from() * 10, o.probabilities().length);
+            }
+          });
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          double[] f = needFeatures ? feat : x;
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("steps", st);
+          r.put("nfe", nfe[1]);
+          r.put("sample_seconds", seconds);
+          for (String k : chosen) {
+            switch (k) {
+              case "swd" -> r.put("swd", SlicedWasserstein.distance(x, ref, m.dim, 256, 0));
+              case "mmd" -> r.put("mmd", Mmd.squared(x, ref, m.dim, bandwidths));
+              case "energy" -> r.put("energy", EnergyDistance.of(x, ref, m.dim));
+              case "kl" -> r.put("kl", KnnKl.divergence(x, m.mixture, 5));
+              case "fd" -> r.put("fd", FrechetDistance.of(new FeatureStatistics(fd).add(f),
+                  new FeatureStatistics(fd).add(refFeat)));
+              case "kid" -> r.put("kid", Kid.of(f, refFeat, fd, kidSubsets, kidSize, 0).mean() * 1e3);
+              case "pr" -> {
+                int p = Math.min(prN, n);
+                Prdc q = Prdc.of(Arrays.copyOf(refFeat, p * fd), Arrays.copyOf(f, p * fd), fd, 5);
+                r.put("precision", q.precision());
+                r.put("recall", q.recall());
+                r.put("density", q.density());
+                r.put("coverage", q.coverage());
+              }
+              case "classes" -> {
+                ClassBalance c = ClassBalance.of(probs, 10);
+                r.put("confidence", c.confidence());
+                r.put("class_balance", c.balance());
+                r.put("class_histogram", c.histogram());
+              }
+              default -> throw new IllegalStateException(k);
+            }
+          }
+          rows.add(r);
+        }
+        String js = json(spec, images, rows);
+        if (out != null) {
+          AtomicFiles.write(out, (js + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (json) {
+          w.println(js);
+          return 0;
+        }
+        w.println("model      " + m.describe(model));
+        w.println("samples    " + n + " by " + sampler + " on a " + grid + " grid, seeds " + seed + "-" + (seed + n - 1));
+        w.println("reference  " + spec + " (" + n + " points)");
+        w.println("features   " + (images ? "MNIST classifier (128 penultimate activations; fd = MNIST feature distance)"
+            : "raw coordinates"));
+        printTable(w, rows);
+        if (out != null) {
+          w.println("wrote " + out);
+        }
+        return 0;
+      } finally {
+        if (clf != null) {
+          clf.close();
+        }
+      }
+    }
+  }
+
+  private Set<String> parseMetrics(EvalModel m, boolean images) {
+    String list = metrics != null ? metrics : images ? "fd,kid,pr,classes"
+        : m.mixture != null ? "swd,mmd,energy,kl,fd" : "swd,mmd,energy,fd";
+    Set<String> s = new LinkedHashSet<>();
+    for (String k : list.split(",")) {
+      String t = k.trim().toLowerCase(Locale.ROOT);
+      if (!METRICS.contains(t)) {
+        throw new IllegalArgumentException("unknown metric '" + k + "'; accepted: " + String.join(", ", METRICS));
+      }
+      if (t.equals("kl") && m.mixture == null) {
+        throw new IllegalArgumentException("metric kl needs an exact density: use a gaussian-mixture model");
+      }
+      if (t.equals("classes") && !images) {
+        throw new IllegalArgumentException("metric classes needs MNIST images [1, 28, 28]");
+      }
+      s.add(t);
+    }
+    return s;
+  }
+
+  /** Reference features, cached under the hash of the images and of the classifier's provenance. */
+  private double[] referenceFeatures(MnistClassifier clf, float[] images) throws IOException {
+    Path dir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "diffusion4j");
+    String key;
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      ByteBuffer bb = ByteBuffer.allocate(images.length * 4);
+      bb.asFloatBuffer().put(images);
+      md.update(bb.array());
+      md.update(clf.metadata().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      key = HexFormat.of().formatHex(md.digest()).substring(0, 24);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    Path file = dir.resolve("mnist-features-" + key + ".npy");
+    if (Files.isRegularFile(file)) {
+      double[] f = Npy.read(file).data();
+      if (f.length == images.length / 784 * MnistCnn.FEATURES) {
+        return f;
+      }
+    }
+    double[] f = clf.apply(images).features();
+    try {
+      Files.createDirectories(dir);
+      Npy.write(file, f, new long[] {images.length / 784, MnistCnn.FEATURES}, false);
+    } catch (IOException e) {
+      // A cache that cannot be written only costs time.
+    }
+    return f;
+  }
+
+  private static double[] toDouble(float[] x) {
+    double[] d = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      d[i] = x[i];
+    }
+    return d;
+  }
+
+  private String json(String spec, boolean images, List<Map<String, Object>> rows) {
+    StringBuilder sb = new StringBuilder("{\"model\": ").append(quote(model.toString()))
+        .append(", \"data\": ").append(quote(spec))
+        .append(", \"sampler\": ").append(quote(sampler))
+        .append(", \"grid\": ").append(quote(grid))
+        .append(", \"n\": ").append(n)
+        .append(", \"feature_space\": ").append(quote(images ? "mnist-classifier-128" : "raw"))
+        .append(", \"results\": [");
+    for (int i = 0; i < rows.size(); i++) {
+      sb.append(i == 0 ? "{" : ", {");
+      int j = 0;
+      for (Map.Entry<String, Object> e : rows.get(i).entrySet()) {
+        sb.append(j++ == 0 ? "" : ", ").append(quote(e.getKey())).append(": ");
+        Object v = e.getValue();
+        if (v instanceof long[] h) {
+          sb.append(Arrays.toString(h));
+        } else if (v instanceof Integer k) {
+          sb.append(k);
+        } else {
+          sb.append(Format.json((Double) v));
+        }
+      }
+      sb.append('}');
+    }
+    return sb.append("]}").toString();
+  }
+
+  private static String quote(String s) {
+    return new com.google.gson.JsonPrimitive(s).toString();
+  }
+
+  private static void printTable(PrintWriter w, List<Map<String, Object>> rows) {
+    List<String> cols = new ArrayList<>();
+    for (String k : rows.get(0).keySet()) {
+      if (!k.equals("class_histogram") && !k.equals("sample_seconds")) {
+        cols.add(k);
+      }
+    }
+    StringBuilder h = new StringBuilder();
+    for (String c : cols) {
+      h.append(String.format(Locale.ROOT, "%14s", c));
+    }
+    w.println(h);
+    for (Map<String, Object> r : rows) {
+      StringBuilder line = new StringBuilder();
+      for (String c : cols) {
+        Object v = r.get(c);
+        line.append(String.format(Locale.ROOT, "%14s", v instanceof Integer k ? k.toString() : Format.num((Double) v)));
+      }
+      w.println(line);
+      if (r.containsKey("class_histogram")) {
+        w.println("  classes 0-9: " + Arrays.toString((long[]) r.get("class_histogram")));
+      }
+    }
+  }
+}

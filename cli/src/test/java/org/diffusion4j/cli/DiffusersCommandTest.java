@@ -1,0 +1,123 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.io.NpyArray;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code d4j sample} and {@code d4j info} on the diffusers v0.25 fixture directory. */
+class DiffusersCommandTest {
+  private static Path fixture;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void locate() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      Path c = p.resolve("shared").resolve("fixtures").resolve("diffusers-unet2d-tiny");
+      if (Files.isDirectory(c)) {
+        fixture = c;
+        return;
+      }
+    }
+    Assumptions.abort("diffusers fixture not found");
+  }
+
+  private static double relative(double[] a, double[] b) {
+    double d = 0;
+    double m = 0;
+    for (int i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+      m = Math.max(m, Math.abs(b[i]));
+    }
+    return d / m;
+  }
+
+  @Test
+  void ddimAndKarrasDpmSolverFromTheCommandLineGiveDiffusersLoops() throws IOException {
+    Path init = fixture.resolve("expected/loop_init_noise.npy");
+    Path out = dir.resolve("ddim.npy");
+    Cli.Run r = Cli.sample(fixture, out, "--sampler", "ddim", "--grid", "leading", "--steps", "10", "--init",
+        init.toString(), "--dtype", "float32");
+    assertEquals(0, r.code(), r.err());
+    NpyArray a = Npy.read(out);
+    assertArrayEquals(new long[] {4, 3, 8, 8}, a.shape());
+    double e = relative(a.data(), Npy.read(fixture.resolve("expected/loop_ddim_eta0_leading_10.npy")).data());
+    assertTrue(e < 1e-3, "ddim leading 10: " + e);
+    Path k = dir.resolve("karras.npy");
+    r = Cli.sample(fixture, k, "--sampler", "dpmpp-2m", "--grid", "karras", "--steps", "12", "--timestep-mapping",
+        "rounded", "--init", init.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("rounded timesteps"), r.out());
+    e = relative(Npy.read(k).data(), Npy.read(fixture.resolve("expected/loop_dpmpp_2m_karras_12.npy")).data());
+    assertTrue(e < 1e-3, "dpmpp-2m karras 12: " + e);
+  }
+
+  @Test
+  void writesAGridAndOnePngPerSeed() throws IOException {
+    Path png = dir.resolve("grid.png");
+    Cli.Run r = Cli.sample(fixture.resolve("unet"), png, "--sampler", "dpmpp-2m", "--steps", "4", "--seeds", "0-3");
+    assertEquals(0, r.code(), r.err());
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertTrue(img.getWidth() >= 2 * 8 * 2, "a 2×2 grid of 8×8 images at zoom 2: " + img.getWidth());
+    Path seeds = dir.resolve("seeds");
+    r = Cli.sample(fixture, seeds, "--sampler", "euler", "--steps", "3", "--seeds", "5,7");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(32, ImageIO.read(seeds.resolve("seed-000007.png").toFile()).getWidth());
+    assertTrue(Files.exists(seeds.resolve("seed-000005.png")));
+  }
+
+  @Test
+  void infoPrintsArchitectureParametersAndScheduler() {
+    Cli.Run r = Cli.run("info", fixture.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("702,499 parameters in 144 tensors"), r.out());
+    assertTrue(r.out().contains("down [DownBlock2D, AttnDownBlock2D]"), r.out());
+    assertTrue(r.out().contains("DDPMScheduler, 1000 training timesteps, linear betas"), r.out());
+  }
+
+  @Test
+  void infoDescribesARunToo() {
+    Path run = dir.resolve("run");
+    Cli.Run r = Cli.run("train", "--data", "two-moons", "--out", run.toString(), "--quiet", "--hidden", "16", "--blocks", "1", "--batch", "32",
+        "--steps", "4");
+    assertEquals(0, r.code(), r.err());
+    r = Cli.run("info", run.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("(step 4)") && r.out().contains("hidden=16") && r.out().contains("process   edm"),
+        r.out());
+    r = Cli.run("info", dir.resolve("nothing").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("not a directory"), r.err());
+  }
+
+  @Test
+  void optionsThatDoNotApplyAreErrors() throws IOException {
+    Path out = dir.resolve("x.npy");
+    Cli.Run r = Cli.sample(fixture, out, "--sampler", "ddim", "--process", "ddpm");
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("d4j: error: --process has no effect on a diffusers model"), r.err());
+    r = Cli.sample(fixture, out, "--sampler", "ddim", "--class", "1");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--class 1: the model is unconditional"), r.err());
+    r = Cli.sample(fixture, out, "--sampler", "ddim", "--timestep-mapping", "nearest");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("unknown timestep mapping 'nearest'; accepted: continuous, rounded, linear"), r.err());
+    Path gmm = dir.resolve("gmm.json");
+    Files.writeString(gmm, SampleCommandTest.GMM);
+    r = Cli.sample(gmm, out, "--sampler", "ddim", "--timestep-mapping", "rounded");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("apply to diffusers model directories only"), r.err());
+    assertTrue(!Files.exists(out));
+  }
+}

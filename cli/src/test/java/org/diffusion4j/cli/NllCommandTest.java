@@ -1,0 +1,80 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.diffusion4j.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NllCommandTest {
+  private static final String MODEL = Path.of("../examples/gmm2d.json").toString();
+
+  @TempDir
+  Path dir;
+
+  private static JsonObject json(String... args) {
+    Cli.Run r = Cli.run(args);
+    assertEquals(0, r.code(), r.err());
+    return JsonParser.parseString(r.out()).getAsJsonObject();
+  }
+
+  @Test
+  void mixtureNllMatchesTheClosedFormAndWritesPerSampleValues() throws Exception {
+    Path per = dir.resolve("nll.npy");
+    JsonObject o = json("nll", "--model", MODEL, "--n", "300", "--sigma-start", "1e-4", "--rtol", "1e-7", "--atol", "1e-7",
+        "--prior", "exact", "--per-sample", per.toString(), "--json");
+    assertEquals(300, o.get("n").getAsInt());
+    assertEquals(o.get("exact_nll_nats").getAsDouble(), o.get("nll_nats").getAsDouble(), 2e-5);
+    // The samplers' prior N(0, 80² I) differs from p_80 by O(‖μ‖/σ_max) nats.
+    JsonObject g = json("nll", "--model", MODEL, "--n", "300", "--sigma-start", "1e-4", "--json");
+    assertEquals(o.get("exact_nll_nats").getAsDouble(), g.get("nll_nats").getAsDouble(), 3e-3);
+    assertEquals(o.get("nll_nats").getAsDouble() / (2 * Math.log(2)), o.get("bpd").getAsDouble(), 1e-12);
+    assertTrue(o.get("stderr").getAsDouble() > 0 && o.get("nfe").getAsDouble() > 10);
+    assertEquals("exact", o.get("divergence").getAsString());
+    double[] v = Npy.read(per).data();
+    assertEquals(300, v.length);
+    double mean = java.util.Arrays.stream(v).average().orElseThrow();
+    assertEquals(o.get("nll_nats").getAsDouble(), mean, 1e-12);
+  }
+
+  @Test
+  void trainedRunWithHutchinsonAndTheVdmBound() {
+    Path run = dir.resolve("run");
+    assertEquals(0, Cli.run("train", "--out", run.toString(), "--quiet", "--hidden", "32", "--data", "two-moons",
+        "--steps", "30").code());
+    JsonObject exact = json("nll", "--model", run.toString(), "--n", "40", "--rtol", "1e-4", "--atol", "1e-4",
+        "--bound", "vdm", "--bound-draws", "4", "--json");
+    JsonObject hutch = json("nll", "--model", run.toString(), "--n", "40", "--rtol", "1e-4", "--atol", "1e-4",
+        "--hutchinson", "8", "--json");
+    assertEquals("exact", exact.get("divergence").getAsString());
+    assertEquals("hutchinson-8-rademacher", hutch.get("divergence").getAsString());
+    double a = exact.get("nll_nats").getAsDouble();
+    double b = hutch.get("nll_nats").getAsDouble();
+    assertTrue(Double.isFinite(a) && Math.abs(a - b) < 0.5 + 3 * hutch.get("stderr").getAsDouble(), a + " vs " + b);
+    assertTrue(exact.has("bound_nats"));
+  }
+
+  @Test
+  void badInputsGiveOneLineErrors() {
+    Cli.Run r = Cli.run("nll", "--model", MODEL, "--data", "mnist:" + dir);
+    assertEquals(2, r.code());
+    r = Cli.run("nll", "--model", MODEL, "--data", "npy:" + dir.resolve("missing.npy"));
+    assertEquals(2, r.code(), r.err());
+    r = Cli.run("nll", "--model", MODEL, "--bound", "ddpm");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--bound ddpm needs a discrete-time process"), r.err());
+    r = Cli.run("nll", "--model", MODEL, "--exact", "--hutchinson", "2");
+    assertEquals(2, r.code());
+    r = Cli.run("nll", "--model", MODEL, "--prior", "uniform");
+    assertTrue(r.code() == 2 && r.err().contains("accepted: gaussian, exact"), r.err());
+    r = Cli.run("nll", "--model", MODEL, "--n", "0");
+    assertTrue(r.code() == 2 && r.err().contains("--n must be >= 1"), r.err());
+    r = Cli.run("nll", "--model", MODEL, "--data", "checkerboard", "--rtol", "0");
+    assertTrue(r.code() == 2 && r.err().contains("rtol"), r.err());
+  }
+}

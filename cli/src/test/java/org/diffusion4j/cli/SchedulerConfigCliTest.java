@@ -1,0 +1,76 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.diffusion4j.io.JsonText;
+import org.diffusion4j.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code --scheduler-config} on d4j sample and d4j grid, against diffusers' stored outputs. */
+class SchedulerConfigCliTest {
+  private static final Path REF = Path.of("../core/src/test/resources/diffusers-schedulers");
+
+  private static JsonObject run(String name) throws Exception {
+    for (var e : JsonText.readObject(REF.resolve("index.json")).getAsJsonArray("runs")) {
+      if (e.getAsJsonObject().get("name").getAsString().equals(name)) {
+        return e.getAsJsonObject();
+      }
+    }
+    throw new AssertionError(name);
+  }
+
+  @Test
+  void sampleReproducesDiffusersAndGridPrintsItsTimesteps(@TempDir Path dir) throws Exception {
+    JsonObject index = JsonText.readObject(REF.resolve("index.json"));
+    Path mix = Files.writeString(dir.resolve("mix.json"), index.get("mixture").toString());
+    JsonObject r = run("dpmpp-3m-10");
+    Path cfg = Files.writeString(dir.resolve("scheduler_config.json"), r.getAsJsonObject("config").toString());
+    Path out = dir.resolve("x.npy");
+    Cli.Run s = Cli.run("sample", "--model", mix.toString(), "--scheduler-config", cfg.toString(), "--steps", "10",
+        "--noise", REF.resolve("initial.npy").toString(), "--out", out.toString(), "--no-check");
+    assertEquals(0, s.code(), s.err());
+    assertTrue(s.out().contains("dpm-multistep"), s.out());
+    // --out holds x̂ = x/s at the last grid point; diffusers returns x, here at σ(t = 0) (s = 1/sqrt(1 + σ²))
+    JsonArray sigmas = r.getAsJsonArray("sigmas");
+    double last = sigmas.get(sigmas.size() - 1).getAsDouble();
+    double sLast = 1 / Math.sqrt(1 + last * last);
+    double[] got = Npy.read(out).data();
+    double[] want = Npy.read(REF.resolve("dpmpp-3m-10.npy")).data();
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i] * sLast, 1e-5, "element " + i);
+    }
+    Cli.Run g = Cli.run("grid", "--scheduler-config", cfg.toString(), "--steps", "10", "--json");
+    assertEquals(0, g.code(), g.err());
+    JsonObject grid = JsonText.parse(g.out(), "out").getAsJsonObject();
+    JsonArray ts = r.getAsJsonArray("timesteps");
+    JsonArray sg = r.getAsJsonArray("sigmas");
+    for (int i = 0; i < ts.size(); i++) {
+      assertEquals(ts.get(i).getAsDouble(), grid.getAsJsonArray("timesteps").get(i).getAsDouble(), 0, "t " + i);
+      double w = sg.get(i).getAsDouble();
+      assertEquals(w, grid.getAsJsonArray("sigmas").get(i).getAsDouble(), 1e-4 * w, "sigma " + i);
+    }
+  }
+
+  @Test
+  void conflictingOptionsAndUnsupportedConfigsAreOneLineErrors(@TempDir Path dir) throws Exception {
+    Path cfg = Files.writeString(dir.resolve("c.json"), "{\"_class_name\":\"EulerDiscreteScheduler\"}");
+    Cli.Run a = Cli.run("grid", "--scheduler-config", cfg.toString(), "--process", "vp");
+    assertEquals(2, a.code());
+    assertTrue(a.err().contains("--process does not combine with --scheduler-config"), a.err());
+    Path bad = Files.writeString(dir.resolve("b.json"), "{\"_class_name\":\"EulerDiscreteScheduler\",\"karras\":1}");
+    Cli.Run b = Cli.run("grid", "--scheduler-config", bad.toString());
+    assertEquals(2, b.code());
+    assertTrue(b.err().contains("karras") && b.err().contains("not supported"), b.err());
+    Path mix = Files.writeString(dir.resolve("mix.json"),
+        JsonText.readObject(REF.resolve("index.json")).get("mixture").toString());
+    Cli.Run c = Cli.run("sample", "--model", mix.toString(), "--out", dir.resolve("x.npy").toString());
+    assertEquals(2, c.code());
+    assertTrue(c.err().contains("--sampler"), c.err());
+  }
+}

@@ -1,0 +1,210 @@
+package org.diffusion4j.train.guidance;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.diffusion4j.denoiser.Preconditioning;
+import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.loop.Checkpoint;
+import org.diffusion4j.train.loop.Ema;
+import org.diffusion4j.train.loop.LrSchedule;
+import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.loss.ClassifierLoss;
+import org.diffusion4j.train.loss.SigmaDraw;
+import org.diffusion4j.train.nn.ClassifierMlp;
+import org.diffusion4j.train.nn.NetworkDenoiser;
+
+/**
+ * A trained noise-conditional classifier of point data, stored as a run directory ({@code config.json}
+ * of format {@value #FORMAT}, weights and EMA weights as the trainer writes them): a
+ * {@link ClassifierMlp} trained by {@link ClassifierLoss} with σ log-uniform over [σ_min, σ_max] and
+ * EDM input scalings with the data's σ_data.
+ */
+public final class ClassifierRun implements AutoCloseable {
+  /** Format tag of a classifier run's config. */
+  public static final String FORMAT = "diffusion4j-classifier-1";
+
+  /**
+   * What defines a classifier run.
+   *
+   * @param data the data spec
+   * @param dim data dimension (points only)
+   * @param classes K
+   * @param hidden width
+   * @param blocks residual blocks
+   * @param sigmaData σ_data of the input scaling
+   * @param sigmaMin smallest σ trained on
+   * @param sigmaMax largest σ trained on
+   * @param steps optimiser steps
+   * @param batch examples per step
+   * @param lr learning rate (constant after 100 warm-up steps)
+   * @param seed run seed
+   */
+  public record Config(String data, int dim, int classes, int hidden, int blocks, double sigmaData, double sigmaMin,
+      double sigmaMax, long steps, int batch, double lr, long seed) {
+    public Config {
+      if (classes < 2) {
+        throw new IllegalArgumentException("a classifier needs labelled data with at least 2 classes, got " + classes);
+      }
+      if (!(sigmaMin > 0 && sigmaMax > sigmaMin) || Double.isInfinite(sigmaMax)) {
+        throw new IllegalArgumentException("classifier σ range must satisfy 0 < σ_min < σ_max < ∞, got [" + sigmaMin
+            + ", " + sigmaMax + "]");
+      }
+      if (!(sigmaData > 0) || Double.isInfinite(sigmaData)) {
+        throw new IllegalArgumentException("sigma_data must be finite and > 0, got " + sigmaData);
+      }
+    }
+
+    String toJson() {
+      JsonObject o = new JsonObject();
+      o.addProperty("format", FORMAT);
+      o.addProperty("data", data);
+      o.addProperty("dim", dim);
+      o.addProperty("classes", classes);
+      o.addProperty("hidden", hidden);
+      o.addProperty("blocks", blocks);
+      o.addProperty("sigma_data", sigmaData);
+      o.addProperty("sigma_min", sigmaMin);
+      o.addProperty("sigma_max", sigmaMax);
+      o.addProperty("steps", steps);
+      o.addProperty("batch", batch);
+      o.addProperty("lr", lr);
+      o.addProperty("seed", seed);
+      return new GsonBuilder().setPrettyPrinting().create().toJson(o);
+    }
+
+    static Config fromJson(String json, String source) {
+      JsonObject o;
+      try {
+        JsonElement e = JsonParser.parseString(json);
+        o = e.getAsJsonObject();
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(source + ": not a JSON object");
+      }
+      JsonElement f = o.get("format");
+      if (f == null || !f.isJsonPrimitive() || !FORMAT.equals(f.getAsString())) {
+        throw new IllegalArgumentException(source + ": not a classifier run (format " + f + ", expected " + FORMAT
+            + "; train one with d4j train-classifier)");
+      }
+      try {
+        return new Config(o.get("data").getAsString(), o.get("dim").getAsInt(), o.get("classes").getAsInt(),
+            o.get("hidden").getAsInt(), o.get("blocks").getAsInt(), o.get("sigma_data").getAsDouble(),
+            o.get("sigma_min").getAsDouble(), o.get("sigma_max").getAsDouble(), o.get("steps").getAsLong(),
+            o.get("batch").getAsInt(), o.get("lr").getAsDouble(), o.get("seed").getAsLong());
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(source + ": a field is missing or malformed (" + e.getMessage() + ")");
+      }
+    }
+  }
+
+  private final Config config;
+  private final NDManager manager;
+  private final ClassifierMlp network;
+  private final long step;
+
+  private ClassifierRun(Config config, NDManager manager, ClassifierMlp network, long step) {
+    this.config = config;
+    this.manager = manager;
+    this.network = network;
+    this.step = step;
+  }
+
+  private static ClassifierMlp newNetwork(Config c, NDManager m) {
+    ClassifierMlp net = new ClassifierMlp(c.dim(), c.hidden(), c.blocks(), 32, c.classes());
+    net.initialize(m, DataType.FLOAT32, new Shape(1, c.dim()), new Shape(1));
+    return net;
+  }
+
+  /** The input scalings the classifier sees. */
+  private static Preconditioning input(Config c) {
+    return new Preconditioning.Edm(c.sigmaData());
+  }
+
+  /** Trains a classifier into {@code dir} (which must not hold a run) and loads its EMA weights. */
+  public static ClassifierRun train(Config c, DataSource data, Path dir, Trainer.Listener listener) throws IOException {
+    if (Files.exists(dir.resolve(Checkpoint.CONFIG))) {
+      throw new IllegalArgumentException(dir + " already holds a run; choose another directory");
+    }
+    if (data.sampleShape().length != 1 || data.sampleShape()[0] != c.dim()) {
+      throw new IllegalArgumentException("the classifier is for points of dimension " + c.dim() + "; data '" + c.data()
+          + "' has samples of shape " + java.util.Arrays.toString(data.sampleShape()));
+    }
+    try (NDManager m = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed((int) (c.seed() & 0x7fffffff));
+      ClassifierMlp net = newNetwork(c, m);
+      Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(net, input(c))), Map.of(), Map.of(),
+          new ClassifierLoss(new SigmaDraw.LogUniform(c.sigmaMin(), c.sigmaMax()), Trainer.MODEL),
+          Trainer.Batches.of(data, true), new Trainer.Options(c.steps(), c.batch(), 1,
+              LrSchedule.constant(c.lr(), Math.min(100, c.steps() - 1)), 1.0, new Ema.WarmUp(0.999), c.seed(),
+              (int) Math.max(1, c.steps() / 100), (int) Math.max(1, c.steps() / 2)),
+          dir, c.toJson(), listener);
+      t.run(false);
+    }
+    return load(dir);
+  }
+
+  /** Loads the classifier run in {@code dir} (EMA weights). */
+  public static ClassifierRun load(Path dir) throws IOException {
+    if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) {
+      throw new IllegalArgumentException("--classifier " + dir + ": no classifier run here (no " + Checkpoint.CONFIG
+          + ")");
+    }
+    Config c = Config.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString());
+    NDManager m = NDManager.newBaseManager();
+    try {
+      ClassifierMlp net = newNetwork(c, m);
+      Map.Entry<Long, Map<String, org.diffusion4j.train.loop.Tensor>> w = Checkpoint.readWeightsWithStep(dir, true);
+      Trainer.loadInto(Trainer.parameters(net), w.getValue(), dir.resolve(Checkpoint.EMA).toString());
+      return new ClassifierRun(c, m, net, w.getKey());
+    } catch (RuntimeException | IOException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /** A data set's labelled points as the classifier's config, with the given sizes. */
+  public static Config plan(String data, int hidden, int blocks, double sigmaMin, double sigmaMax, long steps, int batch,
+      double lr, long seed) {
+    DataSource s = DataSources.parse(data);
+    if (!s.hasLabels()) {
+      throw new IllegalArgumentException("classifier training: data '" + data + "' has no labels");
+    }
+    long[] shape = s.sampleShape();
+    if (shape.length != 1) {
+      throw new IllegalArgumentException("train-classifier handles point data [d]; data '" + data + "' has samples of "
+          + "shape " + java.util.Arrays.toString(shape));
+    }
+    return new Config(data, (int) shape[0], s.classes(), hidden, blocks, org.diffusion4j.train.Training.measureStd(s),
+        sigmaMin, sigmaMax, steps, batch, lr, seed);
+  }
+
+  /** The run's description. */
+  public Config config() {
+    return config;
+  }
+
+  /** Steps trained. */
+  public long step() {
+    return step;
+  }
+
+  /** The classifier for guidance. */
+  public NetworkClassifier classifier() {
+    return new NetworkClassifier(network, input(config), config.classes());
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
