@@ -145,9 +145,7 @@ public final class SampleCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--scheduler-config applies to Gaussian-mixture models for now, not to "
             + "the run " + model);
       }
-      if (sampler == null) {
-        throw new IllegalArgumentException("give --sampler");
-      }
+      // A run without --sampler: few-step runs use their own sampler, others are refused there.
       return new RunSampling(this).call(w);
     }
     if (steering.given()) {
