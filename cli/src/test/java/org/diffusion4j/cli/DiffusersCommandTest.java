@@ -117,7 +117,7 @@ class DiffusersCommandTest {
     Files.writeString(gmm, SampleCommandTest.GMM);
     r = Cli.sample(gmm, out, "--sampler", "ddim", "--timestep-mapping", "rounded");
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("apply to diffusers model directories only"), r.err());
+    assertTrue(r.err().contains("applies to diffusers model directories only"), r.err());
     assertTrue(!Files.exists(out));
   }
 }
