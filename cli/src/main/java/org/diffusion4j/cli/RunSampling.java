@@ -54,6 +54,14 @@ final class RunSampling {
     }
     try (TrainedModel tm = TrainedModel.load(c.model, ema)) {
       RunConfig rc = tm.config();
+      if (org.diffusion4j.train.transport.FlowSpec.handles(rc.objective())) {
+        org.diffusion4j.train.transport.FlowSpec flow = org.diffusion4j.train.transport.Reflow.specOf(c.model);
+        if (!(flow.gaussianSource() && flow.conditionalPath().isRectified())) {
+          throw new IllegalArgumentException("run " + c.model + " transports " + flow.source() + " along a "
+              + "non-rectified path; the frame's samplers start from N(0, I) on the rectified path, so they would "
+              + "sample it wrongly. Integrate it in t instead: d4j reflow / d4j transport, or FlowOde from Java");
+        }
+      }
       boolean flowMap = FlowMapRuns.isFlowMap(rc.objective());
       if (c.sampler == null && !flowMap) {
         throw new IllegalArgumentException("--sampler is required for run " + c.model + " (objective "
