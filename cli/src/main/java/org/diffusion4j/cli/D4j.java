@@ -81,6 +81,11 @@ public final class D4j implements Runnable {
       code = cl.execute(rest);
     } catch (OutOfMemoryError e) {
       code = fail(err, "out of memory; use a smaller --batch, fewer --seeds or --steps, or a larger -Xmx", FAILED);
+    } catch (Error e) {
+      if (debug) {
+        e.printStackTrace(err);
+      }
+      code = fail(err, "internal error: " + e + (debug ? "" : " (run again with --debug for the stack trace)"), INTERNAL);
     }
     out.flush();
     err.flush();
