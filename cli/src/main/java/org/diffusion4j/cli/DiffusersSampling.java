@@ -29,12 +29,7 @@ final class DiffusersSampling {
   }
 
   int call(PrintWriter w) throws IOException {
-    String name = c.out.getFileName() == null ? "" : c.out.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean perSeed = !name.contains(".");
-    String kind = perSeed ? "dir" : SampleCommand.kind(c.out, "--out", "npy", "png");
-    if (c.trajectoryFile != null) {
-      SampleCommand.kind(c.trajectoryFile, "--trajectory", "npy");
-    }
+    String kind = c.modelOutputKind();
     var parsed = c.spec.commandLine().getParseResult();
     for (String o : new String[] {"--weights", "--process", "--train-steps", "--betas", "--beta-start", "--beta-end"}) {
       if (parsed.hasMatchedOption(o)) {

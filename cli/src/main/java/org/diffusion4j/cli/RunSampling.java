@@ -36,13 +36,7 @@ final class RunSampling {
 
   int call(PrintWriter w) throws IOException {
     // Check the inputs before any work.
-    String name = c.out.getFileName() == null ? "" : c.out.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean perSeed = !name.contains(".");
-    String kind = perSeed ? "dir" : SampleCommand.kind(c.out, "--out", "npy", "png");
-    if (c.trajectoryFile != null) {
-      SampleCommand.kind(c.trajectoryFile, "--trajectory", "npy");
-    }
-    c.checkOutputs();
+    String kind = c.modelOutputKind();
     DataType type = SampleCommand.parseDtype(c.dtype);
     boolean ema = switch (c.weights.toLowerCase(Locale.ROOT)) {
       case "ema" -> true;

@@ -262,6 +262,20 @@ public final class SampleCommand implements Callable<Integer> {
     return x;
   }
 
+  /**
+   * For a network model: {@code dir} (an --out without extension: one PNG per seed), {@code npy} or {@code png};
+   * --trajectory, if given, must be a different .npy.
+   */
+  String modelOutputKind() {
+    String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+    String k = name.contains(".") ? kind(out, "--out", "npy", "png") : "dir";
+    if (trajectoryFile != null) {
+      kind(trajectoryFile, "--trajectory", "npy");
+    }
+    checkOutputs();
+    return k;
+  }
+
   /** --out and --trajectory must be different files, and neither an existing directory. */
   void checkOutputs() {
     if (trajectoryFile != null

@@ -34,28 +34,13 @@ public final class KnnKl {
   /** The Kozachenko–Leonenko entropy estimate (nats). */
   public static double entropy(double[] x, int d, int k) {
     int n = Points.check(x, d, 2, "sample");
-    double[] best = new double[k];
+    double[] r = Points.kthNeighbourSquared(x, n, d, k);
     double logs = 0;
     for (int i = 0; i < n; i++) {
-      java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
-      for (int j = 0; j < n; j++) {
-        if (j == i) {
-          continue;
-        }
-        double v = Points.dist2(x, i, x, j, d);
-        if (v < best[k - 1]) {
-          int p = k - 1;
-          while (p > 0 && best[p - 1] > v) {
-            best[p] = best[p - 1];
-            p--;
-          }
-          best[p] = v;
-        }
-      }
-      if (!(best[k - 1] > 0)) {
+      if (!(r[i] > 0)) {
         throw new IllegalArgumentException("point " + i + " has " + k + " duplicates; the k-NN entropy needs distinct points");
       }
-      logs += 0.5 * Math.log(best[k - 1]);
+      logs += 0.5 * Math.log(r[i]);
     }
     double logVd = d / 2.0 * Math.log(Math.PI) - logGamma(d / 2.0 + 1);
     return digamma(n) - digamma(k) + logVd + d * logs / n;

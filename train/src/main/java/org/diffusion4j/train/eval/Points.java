@@ -43,4 +43,29 @@ final class Points {
     System.arraycopy(y, 0, out, x.length, y.length);
     return out;
   }
+
+  /** Squared distance of each of the n points to its k-th nearest neighbour in its own set (itself excluded). */
+  static double[] kthNeighbourSquared(double[] x, int n, int d, int k) {
+    double[] r = new double[n];
+    double[] best = new double[k];
+    for (int i = 0; i < n; i++) {
+      java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
+      for (int j = 0; j < n; j++) {
+        if (j == i) {
+          continue;
+        }
+        double v = dist2(x, i, x, j, d);
+        if (v < best[k - 1]) {
+          int p = k - 1;
+          while (p > 0 && best[p - 1] > v) {
+            best[p] = best[p - 1];
+            p--;
+          }
+          best[p] = v;
+        }
+      }
+      r[i] = best[k - 1];
+    }
+    return r;
+  }
 }

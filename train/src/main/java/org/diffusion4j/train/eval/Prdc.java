@@ -25,8 +25,8 @@ public record Prdc(double precision, double recall, double density, double cover
     if (k < 1 || k >= Math.min(n, m)) {
       throw new IllegalArgumentException("k must lie in [1, " + (Math.min(n, m) - 1) + "], got " + k);
     }
-    double[] rr = radii(real, n, d, k);
-    double[] rf = radii(fake, m, d, k);
+    double[] rr = Points.kthNeighbourSquared(real, n, d, k);
+    double[] rf = Points.kthNeighbourSquared(fake, m, d, k);
     int precise = 0;
     long inside = 0;
     boolean[] covered = new boolean[n];
@@ -55,30 +55,5 @@ public record Prdc(double precision, double recall, double density, double cover
       cov += c ? 1 : 0;
     }
     return new Prdc(precise / (double) m, recalled / (double) n, inside / ((double) k * m), cov / (double) n);
-  }
-
-  /** Squared distance of each point to its k-th nearest neighbour in its own set. */
-  private static double[] radii(double[] x, int n, int d, int k) {
-    double[] r = new double[n];
-    double[] best = new double[k];
-    for (int i = 0; i < n; i++) {
-      java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
-      for (int j = 0; j < n; j++) {
-        if (j == i) {
-          continue;
-        }
-        double v = Points.dist2(x, i, x, j, d);
-        if (v < best[k - 1]) {
-          int p = k - 1;
-          while (p > 0 && best[p - 1] > v) {
-            best[p] = best[p - 1];
-            p--;
-          }
-          best[p] = v;
-        }
-      }
-      r[i] = best[k - 1];
-    }
-    return r;
   }
 }
