@@ -51,9 +51,7 @@ final class RunSampling {
       if (org.diffusion4j.train.transport.FlowSpec.handles(rc.objective())) {
         org.diffusion4j.train.transport.FlowSpec flow = org.diffusion4j.train.transport.Reflow.specOf(c.model);
         if (!(flow.gaussianSource() && flow.conditionalPath().isRectified())) {
-          throw new IllegalArgumentException("run " + c.model + " transports " + flow.source() + " along a "
-              + "non-rectified path; the frame's samplers start from N(0, I) on the rectified path, so they would "
-              + "sample it wrongly. Integrate it in t instead: d4j reflow / d4j transport, or FlowOde from Java");
+          return transport(tm, flow, kind, type, w);
         }
       }
       boolean flowMap = FlowMapRuns.isFlowMap(rc.objective());
@@ -145,6 +143,89 @@ final class RunSampling {
       w.printf("wrote %s%n", c.out);
       return 0;
     }
+  }
+
+  /** ODE methods of flows that the frame's samplers cannot run (another source, another path). */
+  private static final java.util.List<String> FLOW_ODE = java.util.List.of("euler", "midpoint", "heun", "rk4");
+
+  /**
+   * A flow from a source other than N(0, I), or on a path other than the rectified one: each seed's
+   * source point is drawn from its own generator, and the flow's ODE is integrated in t on a uniform grid
+   * of {@code --steps} steps with an explicit Runge–Kutta method.
+   */
+  private int transport(TrainedModel tm, org.diffusion4j.train.transport.FlowSpec flow, String kind, DataType type,
+      PrintWriter w) throws IOException {
+    RunConfig rc = tm.config();
+    String how = flow.gaussianSource() ? "N(0, I) along the " + flow.path() + " path" : flow.source();
+    if (c.sampler == null || !FLOW_ODE.contains(c.sampler.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException("run " + c.model + " transports " + how + " to the data; the frame's "
+          + "samplers start from N(0, I) on the rectified path, so it is integrated in t instead: --sampler "
+          + String.join(" | ", FLOW_ODE) + " (got " + (c.sampler == null ? "none" : "'" + c.sampler + "'") + ")");
+    }
+    var parse = c.spec.commandLine().getParseResult();
+    for (String o : new String[] {"--grid", "--process", "--sigma-min", "--sigma-max", "--rho", "--param", "--class",
+        "--guidance", "--classifier", "--inpaint", "--sdedit", "--measurement", "--threshold"}) {
+      if (parse.hasMatchedOption(o)) {
+        throw new IllegalArgumentException(o + " does not apply to run " + c.model + ": it transports " + how
+            + " and is integrated on a uniform grid in t (--sampler " + c.sampler + " --steps N)");
+      }
+    }
+    if (rc.classes() > 0) {
+      throw new IllegalArgumentException("run " + c.model + " is class-conditional; sampling class-conditional "
+          + "flows from a non-Gaussian source is not supported");
+    }
+    org.diffusion4j.train.transport.FlowOde.Method method =
+        org.diffusion4j.train.transport.FlowOde.Method.parse(c.sampler);
+    long[] shape = rc.sampleShape();
+    boolean images = shape.length == 3;
+    boolean twoD = shape.length == 1 && shape[0] == 2;
+    if (kind.equals("dir") || (kind.equals("png") && !images && !twoD)) {
+      throw new IllegalArgumentException("--out " + c.out + ": use .npy" + (twoD || images ? " or .png" : ""));
+    }
+    long[] seeds = c.seeds(-1);
+    int d = Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+    double[] x0 = new double[seeds.length * d];
+    for (int i = 0; i < seeds.length; i++) {
+      System.arraycopy(org.diffusion4j.train.transport.Reflow.sourceDraws(flow, shape, 1, seeds[i]), 0, x0, i * d, d);
+    }
+    org.diffusion4j.train.transport.VelocityField v = org.diffusion4j.train.transport.VelocityField.of(tm.denoiser(),
+        shape, org.diffusion4j.denoiser.Conditioning.NONE);
+    long t0 = System.nanoTime();
+    double[][] path = c.trajectoryFile != null
+        ? org.diffusion4j.train.transport.FlowOde.trajectory(v, x0, seeds.length, c.grid.steps, method) : null;
+    double[] x1 = path != null ? path[path.length - 1]
+        : org.diffusion4j.train.transport.Reflow.transport(v, x0, seeds.length, c.grid.steps, method);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    w.printf(Locale.ROOT, "%s in t, %d steps, on run %s (step %d): %s → data, %d samples of %s%n", method.name()
+        .toLowerCase(Locale.ROOT), c.grid.steps, c.model, tm.step(), how, seeds.length, java.util.Arrays.toString(shape));
+    w.printf(Locale.ROOT, "NFE       %d%n", c.grid.steps * method.stages());
+    w.printf(Locale.ROOT, "time      %.3f s%n", seconds);
+    long[] full = new long[shape.length + 1];
+    full[0] = seeds.length;
+    System.arraycopy(shape, 0, full, 1, shape.length);
+    if (kind.equals("npy")) {
+      double[] raw = x1.clone();
+      for (int i = 0; i < raw.length; i++) {
+        raw[i] = rc.scaling().invert(raw[i]);
+      }
+      Npy.write(c.out, raw, full, type == DataType.FLOAT32);
+    } else {
+      AtomicFiles.write(c.out, ModelPreview.png(ModelPreview.picture(String.format(Locale.ROOT, "%s in t · %d steps "
+          + "· from %s", method.name().toLowerCase(Locale.ROOT), c.grid.steps, how), shape, x1,
+          twoD ? reference(rc) : null)));
+    }
+    if (path != null) {
+      double[] all = new double[path.length * x1.length];
+      for (int k = 0; k < path.length; k++) {
+        System.arraycopy(path[k], 0, all, k * x1.length, x1.length);
+      }
+      long[] ts = new long[full.length + 1];
+      ts[0] = path.length;
+      System.arraycopy(full, 0, ts, 1, full.length);
+      Npy.write(c.trajectoryFile, all, ts, type == DataType.FLOAT32);
+    }
+    w.printf("wrote %s%n", c.out);
+    return 0;
   }
 
   /** Training-data points to draw under a 2-D scatter (generated toys and small files only). */

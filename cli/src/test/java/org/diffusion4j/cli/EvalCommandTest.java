@@ -21,7 +21,7 @@ class EvalCommandTest {
   void qualityImprovesWithStepsOnAMixture() throws Exception {
     Path out = dir.resolve("eval.json");
     Cli.Run r = Cli.run("eval", "--model", MODEL, "--n", "400", "--sampler", "heun", "--steps", "3,18",
-        "--metrics", "swd,mmd,energy,kl,fd,kid,pr", "--out", out.toString(), "--json");
+        "--metrics", "swd,w2,mmd,energy,kl,fd,kid,pr", "--out", out.toString(), "--json");
     assertEquals(0, r.code(), r.err());
     JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
     assertEquals(o, JsonParser.parseString(Files.readString(out)).getAsJsonObject());
@@ -31,7 +31,7 @@ class EvalCommandTest {
     JsonObject fine = rows.get(1).getAsJsonObject();
     assertEquals(18, fine.get("steps").getAsInt());
     assertTrue(fine.get("nfe").getAsInt() > coarse.get("nfe").getAsInt());
-    for (String k : new String[] {"swd", "mmd", "energy", "kl", "fd", "kid"}) {
+    for (String k : new String[] {"swd", "w2", "mmd", "energy", "kl", "fd", "kid"}) {
       assertTrue(fine.get(k).getAsDouble() < coarse.get(k).getAsDouble(), k + ": " + fine + " vs " + coarse);
     }
     for (String k : new String[] {"precision", "density", "coverage"}) {

@@ -56,7 +56,23 @@ public final class FlowOde {
     return integrate(v, x0, n, steps, method, null);
   }
 
+  /**
+   * The whole path: {@code steps + 1} states {@code x(k/steps)}, the first a copy of {@code x0} (for
+   * pictures of trajectories).
+   */
+  public static double[][] trajectory(VelocityField v, double[] x0, int n, int steps, Method method) {
+    double[][] states = new double[steps + 1][];
+    states[0] = x0.clone();
+    integrate(v, x0, n, steps, method, null, states);
+    return states;
+  }
+
   static double[] integrate(VelocityField v, double[] x0, int n, int steps, Method method, StageListener listener) {
+    return integrate(v, x0, n, steps, method, listener, null);
+  }
+
+  private static double[] integrate(VelocityField v, double[] x0, int n, int steps, Method method,
+      StageListener listener, double[][] states) {
     if (steps < 1) {
       throw new IllegalArgumentException("ODE steps must be >= 1, got " + steps);
     }
@@ -100,6 +116,9 @@ public final class FlowOde {
           throw new IllegalStateException("the flow left the finite numbers at t = " + (t + h) + " (row " + e / (x.length / n)
               + "); fewer steps or a better-trained model?");
         }
+      }
+      if (states != null) {
+        states[step + 1] = x.clone();
       }
     }
     return x;
