@@ -18,9 +18,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "reflow", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Reflow a trained flow (objective flow, cfm, ot-cfm, sb-cfm or fm): integrate its ODE from fresh "
         + "source draws to get (z0, z1) pairs, train a new flow on the straight paths between them, and repeat. Round "
-        + "k is the run DIR/round-k (with its pairs.npy); sample or measure it like any run.",
+        + "k is the run DIR/round-k (with its pairs.npy); sample or measure it like any run. With --distill-steps N, "
+        + "the last flow is then distilled into a one-step model DIR/one-step (trained at t = 0 on its own pairs; "
+        + "sampled with one Euler step).",
     footer = {"", "Examples:", "  d4j reflow --model runs/cfm --pairs 20000 --rounds 2 --out runs/cfm-reflow",
-        "  d4j transport --model runs/cfm-reflow/round-2"})
+        "  d4j transport --model runs/cfm-reflow/round-2",
+        "  d4j reflow --model runs/cfm --rounds 1 --distill-steps 2000 --out runs/cfm-2rf-distilled",
+        "  d4j sample --model runs/cfm-2rf-distilled/one-step --seeds 0-1999 --out one-step.png"})
 public final class ReflowCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -55,6 +59,11 @@ public final class ReflowCommand implements Callable<Integer> {
       description = "euler | midpoint | heun | rk4 (default: ${DEFAULT-VALUE}).")
   String ode;
 
+  @Option(names = "--distill-steps", paramLabel = "N", defaultValue = "0",
+      description = "After the rounds, distil the last flow into a one-step model (DIR/one-step) with N optimiser "
+          + "steps; 0: no distillation (default: ${DEFAULT-VALUE}). --rounds 0 distils the model itself.")
+  long distillSteps;
+
   @Option(names = "--fresh", description = "Start each round from a new network instead of the previous weights.")
   boolean fresh;
 
@@ -69,7 +78,7 @@ public final class ReflowCommand implements Callable<Integer> {
     Reflow.specOf(model);
     RunDirs.checkNew(out);
     Reflow.Options o = new Reflow.Options(pairs, rounds, steps, batch, lr, odeSteps, FlowOde.Method.parse(ode), seed,
-        !fresh);
+        !fresh, distillSteps);
     PrintWriter w = spec.commandLine().getOut();
     Files.createDirectories(out);
     List<Path> dirs = Reflow.run(model, o, out, null, line -> {
@@ -81,7 +90,9 @@ public final class ReflowCommand implements Callable<Integer> {
         w.printf(Locale.ROOT, "%s: %d steps%n", d, m.step());
       }
     }
-    w.printf(Locale.ROOT, "measure it: d4j transport --model %s%n", dirs.get(dirs.size() - 1));
+    Path last = dirs.get(dirs.size() - 1);
+    w.printf(Locale.ROOT, distillSteps > 0 ? "sample it: d4j sample --model %s --seeds 0-999 --out one-step.npy%n"
+        : "measure it: d4j transport --model %s%n", last);
     return 0;
   }
 }

@@ -50,7 +50,7 @@ final class RunSampling {
       RunConfig rc = tm.config();
       if (org.diffusion4j.train.transport.FlowSpec.handles(rc.objective())) {
         org.diffusion4j.train.transport.FlowSpec flow = org.diffusion4j.train.transport.Reflow.specOf(c.model);
-        if (!(flow.gaussianSource() && flow.conditionalPath().isRectified())) {
+        if (flow.oneStep() || !(flow.gaussianSource() && flow.conditionalPath().isRectified())) {
           return transport(tm, flow, kind, type, w);
         }
       }
@@ -157,17 +157,28 @@ final class RunSampling {
       PrintWriter w) throws IOException {
     RunConfig rc = tm.config();
     String how = flow.gaussianSource() ? "N(0, I) along the " + flow.path() + " path" : flow.source();
-    if (c.sampler == null || !FLOW_ODE.contains(c.sampler.toLowerCase(Locale.ROOT))) {
+    var parse = c.spec.commandLine().getParseResult();
+    int steps = c.grid.steps;
+    String samplerId = c.sampler;
+    if (flow.oneStep()) {
+      if ((c.sampler != null && !c.sampler.equalsIgnoreCase("euler"))
+          || (parse.hasMatchedOption("--steps") && c.grid.steps != 1)) {
+        throw new IllegalArgumentException("run " + c.model + " is a one-step distillation: it is sampled with one "
+            + "Euler step (--sampler euler --steps 1, the default), got --sampler " + c.sampler + " --steps "
+            + c.grid.steps);
+      }
+      steps = 1;
+      samplerId = "euler";
+    } else if (c.sampler == null || !FLOW_ODE.contains(c.sampler.toLowerCase(Locale.ROOT))) {
       throw new IllegalArgumentException("run " + c.model + " transports " + how + " to the data; the frame's "
           + "samplers start from N(0, I) on the rectified path, so it is integrated in t instead: --sampler "
           + String.join(" | ", FLOW_ODE) + " (got " + (c.sampler == null ? "none" : "'" + c.sampler + "'") + ")");
     }
-    var parse = c.spec.commandLine().getParseResult();
     for (String o : new String[] {"--grid", "--process", "--sigma-min", "--sigma-max", "--rho", "--param", "--class",
         "--guidance", "--classifier", "--inpaint", "--sdedit", "--measurement", "--threshold"}) {
       if (parse.hasMatchedOption(o)) {
         throw new IllegalArgumentException(o + " does not apply to run " + c.model + ": it transports " + how
-            + " and is integrated on a uniform grid in t (--sampler " + c.sampler + " --steps N)");
+            + " and is integrated on a uniform grid in t (--sampler " + samplerId + " --steps N)");
       }
     }
     if (rc.classes() > 0) {
@@ -175,7 +186,7 @@ final class RunSampling {
           + "flows from a non-Gaussian source is not supported");
     }
     org.diffusion4j.train.transport.FlowOde.Method method =
-        org.diffusion4j.train.transport.FlowOde.Method.parse(c.sampler);
+        org.diffusion4j.train.transport.FlowOde.Method.parse(samplerId);
     long[] shape = rc.sampleShape();
     boolean images = shape.length == 3;
     boolean twoD = shape.length == 1 && shape[0] == 2;
@@ -192,13 +203,13 @@ final class RunSampling {
         shape, org.diffusion4j.denoiser.Conditioning.NONE);
     long t0 = System.nanoTime();
     double[][] path = c.trajectoryFile != null
-        ? org.diffusion4j.train.transport.FlowOde.trajectory(v, x0, seeds.length, c.grid.steps, method) : null;
+        ? org.diffusion4j.train.transport.FlowOde.trajectory(v, x0, seeds.length, steps, method) : null;
     double[] x1 = path != null ? path[path.length - 1]
-        : org.diffusion4j.train.transport.Reflow.transport(v, x0, seeds.length, c.grid.steps, method);
+        : org.diffusion4j.train.transport.Reflow.transport(v, x0, seeds.length, steps, method);
     double seconds = (System.nanoTime() - t0) / 1e9;
     w.printf(Locale.ROOT, "%s in t, %d steps, on run %s (step %d): %s → data, %d samples of %s%n", method.name()
-        .toLowerCase(Locale.ROOT), c.grid.steps, c.model, tm.step(), how, seeds.length, java.util.Arrays.toString(shape));
-    w.printf(Locale.ROOT, "NFE       %d%n", c.grid.steps * method.stages());
+        .toLowerCase(Locale.ROOT), steps, c.model, tm.step(), how, seeds.length, java.util.Arrays.toString(shape));
+    w.printf(Locale.ROOT, "NFE       %d%n", steps * method.stages());
     w.printf(Locale.ROOT, "time      %.3f s%n", seconds);
     long[] full = new long[shape.length + 1];
     full[0] = seeds.length;
@@ -211,7 +222,7 @@ final class RunSampling {
       Npy.write(c.out, raw, full, type == DataType.FLOAT32);
     } else {
       AtomicFiles.write(c.out, ModelPreview.png(ModelPreview.picture(String.format(Locale.ROOT, "%s in t · %d steps "
-          + "· from %s", method.name().toLowerCase(Locale.ROOT), c.grid.steps, how), shape, x1,
+          + "· from %s", method.name().toLowerCase(Locale.ROOT), steps, how), shape, x1,
           twoD ? reference(rc) : null)));
     }
     if (path != null) {

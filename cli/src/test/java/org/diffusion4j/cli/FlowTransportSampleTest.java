@@ -61,5 +61,21 @@ class FlowTransportSampleTest {
     for (double v : all.data()) {
       assertTrue(Double.isFinite(v));
     }
+
+    // A one-step distillation of the flow is sampled with one Euler step, and only so.
+    Path distilled = dir.resolve("distilled");
+    Cli.Run d = Cli.run("reflow", "--model", run.toString(), "--rounds", "0", "--distill-steps", "5", "--pairs", "64",
+        "--batch", "32", "--ode-steps", "4", "--out", distilled.toString());
+    assertEquals(0, d.code(), d.out() + d.err());
+    Path oneStep = distilled.resolve("one-step");
+    Path o1 = dir.resolve("one.npy");
+    r = Cli.sample(oneStep, o1, "--seeds", "0-3");
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("euler in t, 1 steps") && r.out().contains("NFE       1"), r.out());
+    assertArrayEquals(new long[] {4, 2}, Npy.read(o1).shape());
+    r = Cli.sample(oneStep, o1, "--sampler", "rk4", "--steps", "4", "--seeds", "0-3");
+    assertTrue(r.code() == 2 && r.err().contains("one-step distillation"), r.err());
+    r = Cli.run("reflow", "--model", oneStep.toString(), "--rounds", "1", "--out", dir.resolve("again").toString());
+    assertTrue(r.code() == 2 && r.err().contains("no ODE"), r.err());
   }
 }

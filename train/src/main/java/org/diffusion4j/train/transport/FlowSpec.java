@@ -31,9 +31,17 @@ import org.diffusion4j.train.data.DataSources;
  * @param iterations Sinkhorn iteration cap
  * @param tolerance Sinkhorn marginal tolerance
  * @param pairs the stored pairs file of a reflow round ({@code pairs} coupling), else empty
+ * @param oneStep a one-step distillation of a flow (Liu et al. 2023, sec. 2.3): the network is trained at t = 0
+ *     only, on stored pairs, so that one Euler step {@code z0 + v(z0, 0)} is the map; it is sampled that way only
  */
 public record FlowSpec(String objective, String source, String coupling, boolean perClass, String path,
-    double pathParameter, double epsilon, int iterations, double tolerance, String pairs) {
+    double pathParameter, double epsilon, int iterations, double tolerance, String pairs, boolean oneStep) {
+
+  /** A spec of a flow sampled by its ODE (not a one-step distillation). */
+  public FlowSpec(String objective, String source, String coupling, boolean perClass, String path,
+      double pathParameter, double epsilon, int iterations, double tolerance, String pairs) {
+    this(objective, source, coupling, perClass, path, pathParameter, epsilon, iterations, tolerance, pairs, false);
+  }
 
   /** The flow-matching objectives. */
   public static final List<String> OBJECTIVES = List.of("cfm", "ot-cfm", "sb-cfm", "fm");
@@ -52,6 +60,10 @@ public record FlowSpec(String objective, String source, String coupling, boolean
     }
     if (coupling.equals("pairs") && (pairs == null || pairs.isEmpty())) {
       throw new IllegalArgumentException("a pairs coupling names its pairs file");
+    }
+    if (oneStep && !coupling.equals("pairs")) {
+      throw new IllegalArgumentException("a one-step distillation trains on stored pairs, not a " + coupling
+          + " coupling");
     }
     source = source == null || source.isBlank() ? "gaussian" : source;
     pairs = pairs == null ? "" : pairs;
@@ -111,6 +123,11 @@ public record FlowSpec(String objective, String source, String coupling, boolean
     return new FlowSpec(objective, source, "pairs", false, "linear", 0, epsilon, iterations, tolerance, pairsFile);
   }
 
+  /** A one-step distillation on the stored pairs {@code pairsFile} (Liu et al. 2023, sec. 2.3). */
+  public FlowSpec oneStep(String pairsFile) {
+    return new FlowSpec(objective, source, "pairs", false, "linear", 0, epsilon, iterations, tolerance, pairsFile, true);
+  }
+
   /** The conditional path. */
   public ConditionalPath conditionalPath() {
     return ConditionalPath.parse(path, pathParameter);
@@ -136,7 +153,7 @@ public record FlowSpec(String objective, String source, String coupling, boolean
   public String describe() {
     return objective + ": " + (gaussianSource() ? "N(0, I)" : source) + " → data, coupling " + coupling
         + (coupling.equals("sinkhorn") ? " (ε " + epsilon + ")" : "") + (perClass ? " per class" : "")
-        + ", path " + path + (pathParameter != 0 ? " " + pathParameter : "");
+        + ", path " + path + (pathParameter != 0 ? " " + pathParameter : "") + (oneStep ? ", one-step distilled" : "");
   }
 
   /** The JSON object stored under {@code "flow"}. */
@@ -152,6 +169,9 @@ public record FlowSpec(String objective, String source, String coupling, boolean
     o.addProperty("iterations", iterations);
     o.addProperty("tolerance", tolerance);
     o.addProperty("pairs", pairs);
+    if (oneStep) {
+      o.addProperty("one_step", true);
+    }
     return o;
   }
 
@@ -173,7 +193,8 @@ public record FlowSpec(String objective, String source, String coupling, boolean
       return new FlowSpec(o.get("objective").getAsString(), o.get("source").getAsString(),
           o.get("coupling").getAsString(), o.get("per_class").getAsBoolean(), o.get("path").getAsString(),
           o.get("path_parameter").getAsDouble(), o.get("epsilon").getAsDouble(), o.get("iterations").getAsInt(),
-          o.get("tolerance").getAsDouble(), o.has("pairs") ? o.get("pairs").getAsString() : "");
+          o.get("tolerance").getAsDouble(), o.has("pairs") ? o.get("pairs").getAsString() : "",
+          o.has("one_step") && o.get("one_step").getAsBoolean());
     } catch (RuntimeException ex) {
       throw new IllegalArgumentException(where + ": bad \"flow\" section: " + ex.getMessage());
     }

@@ -36,7 +36,8 @@ public final class FlowTraining {
           config.classes() > 0);
     }
     return new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, new Preconditioning.Flow())), Map.of(),
-        Map.of(), new FlowMatchingLoss(spec.conditionalPath()), pairs.batches(), config.training().options(), runDir,
+        Map.of(), spec.oneStep() ? new OneStepDistillationLoss(Trainer.MODEL)
+        : new FlowMatchingLoss(spec.conditionalPath()), pairs.batches(), config.training().options(), runDir,
         spec.embedInto(config.toJson()), listener);
   }
 

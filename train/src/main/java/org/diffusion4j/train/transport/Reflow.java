@@ -39,13 +39,27 @@ public final class Reflow {
    * @param method its Runge–Kutta method
    * @param seed seed of the source draws and of training
    * @param warmStart start each round from the previous model's EMA weights (Liu et al. fine-tune)
+   * @param distillSteps after the rounds, optimiser steps of a one-step distillation of the last flow (0: none)
    */
   public record Options(int pairs, int rounds, long steps, int batch, double lr, int odeSteps, FlowOde.Method method,
-      long seed, boolean warmStart) {
+      long seed, boolean warmStart, long distillSteps) {
+
+    /** Reflow without a final one-step distillation. */
+    public Options(int pairs, int rounds, long steps, int batch, double lr, int odeSteps, FlowOde.Method method,
+        long seed, boolean warmStart) {
+      this(pairs, rounds, steps, batch, lr, odeSteps, method, seed, warmStart, 0);
+    }
+
     public Options {
-      if (pairs < 1 || rounds < 1 || steps < 1 || batch < 1 || odeSteps < 1) {
-        throw new IllegalArgumentException("reflow: pairs, rounds, steps, batch and ODE steps must be >= 1, got "
-            + pairs + ", " + rounds + ", " + steps + ", " + batch + ", " + odeSteps);
+      if (distillSteps < 0) {
+        throw new IllegalArgumentException("reflow: distillation steps must be >= 0, got " + distillSteps);
+      }
+      if (pairs < 1 || rounds < 0 || steps < 1 || batch < 1 || odeSteps < 1) {
+        throw new IllegalArgumentException("reflow: pairs, steps, batch and ODE steps must be >= 1 and rounds >= 0, "
+            + "got " + pairs + ", " + steps + ", " + batch + ", " + odeSteps + " and " + rounds);
+      }
+      if (rounds == 0 && distillSteps == 0) {
+        throw new IllegalArgumentException("reflow: 0 rounds and no one-step distillation leave nothing to do");
       }
       if (!(lr > 0) || Double.isInfinite(lr)) {
         throw new IllegalArgumentException("reflow: lr must be a finite number > 0, got " + lr);
@@ -101,27 +115,57 @@ public final class Reflow {
   public static void round(VelocityField teacher, RunConfig config, FlowSpec spec, Path roundDir, Options o,
       int round, java.util.Map<String, org.diffusion4j.train.loop.Tensor> init, Trainer.Listener listener)
       throws IOException {
+    pairsAndTrain(teacher, config, spec, spec.reflow(FlowTraining.PAIRS), roundDir, o, round, init, listener);
+  }
+
+  /**
+   * One-step distillation (Liu et al. 2023, sec. 2.3): generates {@code o.pairs()} pairs with
+   * {@code teacher}'s ODE and trains a network at t = 0 only on them into {@code dir} (its config's training
+   * settings), so that one Euler step is the teacher's map.
+   */
+  public static void distill(VelocityField teacher, RunConfig config, FlowSpec spec, Path dir, Options o,
+      java.util.Map<String, org.diffusion4j.train.loop.Tensor> init, Trainer.Listener listener) throws IOException {
+    pairsAndTrain(teacher, config, spec, spec.oneStep(FlowTraining.PAIRS), dir, o, o.rounds() + 1, init, listener);
+  }
+
+  private static void pairsAndTrain(VelocityField teacher, RunConfig config, FlowSpec spec, FlowSpec trained,
+      Path dir, Options o, int round, java.util.Map<String, org.diffusion4j.train.loop.Tensor> init,
+      Trainer.Listener listener) throws IOException {
     if (config.classes() > 0) {
       throw new IllegalArgumentException("reflow of class-conditional flows is not supported");
+    }
+    if (spec.oneStep()) {
+      throw new IllegalArgumentException("a one-step distilled flow has no ODE to reflow or distil");
     }
     long[] shape = config.sampleShape();
     double[] z0 = sourceDraws(spec, shape, o.pairs(), o.seed() * 1_000_003L + round);
     double[] z1 = transport(teacher, z0, o.pairs(), o.odeSteps(), o.method());
-    Files.createDirectories(roundDir);
-    FlowTraining.writePairs(roundDir.resolve(FlowTraining.PAIRS), z0, z1, o.pairs(), shape);
+    Files.createDirectories(dir);
+    FlowTraining.writePairs(dir.resolve(FlowTraining.PAIRS), z0, z1, o.pairs(), shape);
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed((int) ((o.seed() + round) & 0x7fffffff));
       Block net = TrainedModel.newNetwork(config, m);
       if (init != null) {
-        Trainer.loadInto(Trainer.parameters(net), init, "the previous round's weights");
+        Trainer.loadInto(Trainer.parameters(net), init, "the teacher's weights");
       }
-      FlowTraining.trainer(config, spec.reflow(FlowTraining.PAIRS), null, net, roundDir, listener).run(false);
+      FlowTraining.trainer(config, trained, null, net, dir, listener).run(false);
     }
   }
 
+  /** A round's run configuration: the teacher's network and data, the reflow's training settings. */
+  private static RunConfig roundConfig(RunConfig base, FlowSpec spec, Options o, long steps, int round) {
+    TrainSettings t = base.training();
+    TrainSettings ts = new TrainSettings(steps, o.batch(), 1, o.lr(), Math.min(t.warmup(), steps - 1),
+        t.lrSchedule(), t.clip(), t.emaDecay(), t.emaHalfLife(), o.seed() + round,
+        (int) Math.max(1, steps / 20), (int) Math.max(1, steps));
+    return new RunConfig(base.network(), base.process(), spec.objective(), base.sigmaData(), base.data(),
+        base.sampleShape(), base.scaling(), 0, base.resolution(), base.flip(), ts);
+  }
+
   /**
-   * k rounds from the run in {@code model}, into {@code out/round-1 … round-k}; returns the round
-   * directories.
+   * k rounds from the run in {@code model}, into {@code out/round-1 … round-k}, then (with
+   * {@code distillSteps > 0}) a one-step distillation of the last round into {@code out/one-step}; returns the
+   * run directories.
    */
   public static List<Path> run(Path model, Options o, Path out, Trainer.Listener listener,
       java.util.function.Consumer<String> log) throws IOException {
@@ -132,12 +176,7 @@ public final class Reflow {
       Path dir = out.resolve("round-" + r);
       try (TrainedModel teacher = TrainedModel.load(previous, true)) {
         RunConfig base = teacher.config();
-        TrainSettings t = base.training();
-        TrainSettings ts = new TrainSettings(o.steps(), o.batch(), 1, o.lr(), Math.min(t.warmup(), o.steps() - 1),
-            t.lrSchedule(), t.clip(), t.emaDecay(), t.emaHalfLife(), o.seed() + r,
-            (int) Math.max(1, o.steps() / 20), (int) Math.max(1, o.steps()));
-        RunConfig c = new RunConfig(base.network(), base.process(), spec.objective(), base.sigmaData(), base.data(),
-            base.sampleShape(), base.scaling(), 0, base.resolution(), base.flip(), ts);
+        RunConfig c = roundConfig(base, spec, o, o.steps(), r);
         VelocityField v = VelocityField.of(teacher.denoiser(), base.sampleShape(), Conditioning.NONE);
         log.accept("round " + r + ": " + o.pairs() + " pairs from " + previous + " (" + o.method().name().toLowerCase()
             + ", " + o.odeSteps() + " steps), training " + o.steps() + " steps into " + dir);
@@ -145,6 +184,17 @@ public final class Reflow {
       }
       rounds.add(dir);
       previous = dir;
+    }
+    if (o.distillSteps() > 0) {
+      Path dir = out.resolve("one-step");
+      try (TrainedModel teacher = TrainedModel.load(previous, true)) {
+        RunConfig c = roundConfig(teacher.config(), spec, o, o.distillSteps(), o.rounds() + 1);
+        VelocityField v = VelocityField.of(teacher.denoiser(), c.sampleShape(), Conditioning.NONE);
+        log.accept("one-step distillation: " + o.pairs() + " pairs from " + previous + ", training " + o.distillSteps()
+            + " steps at t = 0 into " + dir);
+        distill(v, c, spec, dir, o, Checkpoint.readWeights(previous, true), listener);
+      }
+      rounds.add(dir);
     }
     return rounds;
   }

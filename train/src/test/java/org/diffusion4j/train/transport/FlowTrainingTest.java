@@ -95,4 +95,38 @@ class FlowTrainingTest {
       assertTrue(after.transportCost() < before.transportCost() * 1.1);
     }
   }
+
+  @Test
+  void aOneStepDistillationOfAnExactMixtureFlowIsItsMapInOneEulerStep() throws Exception {
+    GaussianMixture target = new GaussianMixture(new double[] {0.5, 0.5}, new double[][] {{2, 1.5}, {-2, -1.5}},
+        new double[] {0.3, 0.3});
+    VelocityField exact = GaussianFlow.fromStandardNormal(target);
+    FlowSpec spec = FlowSpec.defaults("cfm");
+    TrainSettings ts = new TrainSettings(400, 256, 1, 3e-3, 30, "cosine", 1.0, 0.99, 0, 3, 50, 400);
+    RunConfig c = new RunConfig(new MlpConfig(2, 64, 2, 32, 0), RectifiedFlow.DEFAULT, "cfm", 1.0, "demo",
+        new long[] {2}, DataSource.Affine.IDENTITY, 0, 0, false, ts);
+    Reflow.Options o = new Reflow.Options(3000, 0, 400, 256, 3e-3, 40, FlowOde.Method.RK4, 3, false, 400);
+    Path run = dir.resolve("one-step");
+    Reflow.distill(exact, c, spec, run, o, null, null);
+    FlowSpec stored = Reflow.specOf(run);
+    assertTrue(stored.oneStep() && stored.coupling().equals("pairs"), stored.toString());
+    double[] x0 = Reflow.sourceDraws(spec, new long[] {2}, 1000, 99);
+    double[] map = FlowOde.integrate(exact, x0, 1000, 40, FlowOde.Method.RK4);
+    double teacherOneStep = meanSquared(FlowOde.integrate(exact, x0, 1000, 1, FlowOde.Method.EULER), map);
+    try (TrainedModel m = TrainedModel.load(run, true)) {
+      VelocityField v = VelocityField.of(m.denoiser(), new long[] {2}, Conditioning.NONE);
+      double student = meanSquared(FlowOde.integrate(v, x0, 1000, 1, FlowOde.Method.EULER), map);
+      System.out.printf("one-step distillation: E|x1 - map|^2 %.4f (teacher's own Euler step %.4f)%n", student,
+          teacherOneStep);
+      assertTrue(student < 0.2 * teacherOneStep, student + " vs " + teacherOneStep);
+    }
+  }
+
+  private static double meanSquared(double[] a, double[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return s / (a.length / 2);
+  }
 }
