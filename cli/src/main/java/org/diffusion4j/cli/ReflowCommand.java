@@ -22,6 +22,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Examples:", "  d4j reflow --model runs/cfm --pairs 20000 --rounds 2 --out runs/cfm-reflow",
         "  d4j transport --model runs/cfm-reflow/round-2"})
 public final class ReflowCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

@@ -3,6 +3,7 @@ package org.diffusion4j.device;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.engine.StandardCapabilities;
+import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,6 +15,34 @@ import java.util.Locale;
  */
 public final class Devices {
   private Devices() {}
+
+  private static volatile Device chosen;
+
+  /**
+   * Makes {@code device} the process's device: every manager the library creates without an explicit device
+   * ({@link #newManager()}) lives there, so networks, data and sampling states follow (the CLI's
+   * {@code --device}). Null restores the engine's default (DJL: the first GPU when its native library has CUDA
+   * and a GPU is visible, else the CPU). Check the device first with {@link #parse}.
+   */
+  public static void use(Device device) {
+    chosen = device;
+  }
+
+  /** The process's device: the one {@link #use} chose, else the engine's default. */
+  public static Device current() {
+    Device d = chosen;
+    return d != null ? d : Engine.getInstance().defaultDevice();
+  }
+
+  /** A new base manager on {@link #current()}. */
+  public static NDManager newManager() {
+    return NDManager.newBaseManager(current());
+  }
+
+  /** A new base manager on {@code device}, or on {@link #current()} when it is null. */
+  public static NDManager newManager(Device device) {
+    return NDManager.newBaseManager(device != null ? device : current());
+  }
 
   /** What {@link #parse} accepts. */
   public static final String ACCEPTED = "cpu, gpu, gpu:N";

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.device.Devices;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -166,8 +167,8 @@ public final class Sampling {
   }
 
   /**
-   * The device the run's arrays are created on (default: the engine's default device); the model's weights
-   * must live there too.
+   * The device the run's arrays are created on (default: {@link Devices#current()}); the model's weights must
+   * live there too.
    */
   public Sampling device(Device device) {
     this.device = device;
@@ -311,7 +312,7 @@ public final class Sampling {
         return r;
       };
       jobs[w] = () -> {
-        try (NDManager m = worker.device() == null ? NDManager.newBaseManager() : NDManager.newBaseManager(worker.device())) {
+        try (NDManager m = Devices.newManager(worker.device())) {
           for (int k = next.getAndIncrement(); k < batches && failure.get() == null; k = next.getAndIncrement()) {
             int from = k * b;
             Batch out = batch(timed, m, g, streams, from, Math.min(n, from + b));

@@ -65,6 +65,7 @@ public final class Training {
   private boolean classConditional;
   private Double labelDropout;
   private Trainer.Listener listener;
+  private ai.djl.Device device;
   private boolean modified;
   private org.diffusion4j.train.transport.FlowSpec flow;
 
@@ -236,6 +237,16 @@ public final class Training {
     return set();
   }
 
+  /**
+   * The device the network, its optimiser state and every batch live on (default: the process's device,
+   * {@code Devices.current()}); not part of the run, so a run trained on a GPU resumes or samples on a CPU.
+   * Check it with {@code Devices.parse} first for a clear error when it is missing.
+   */
+  public Training device(ai.djl.Device device) {
+    this.device = device;
+    return this;
+  }
+
   /** Observes logged steps and checkpoints (progress bars, previews). */
   public Training listener(Trainer.Listener listener) {
     this.listener = listener;
@@ -382,7 +393,7 @@ public final class Training {
       throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
           + c.objective());
     }
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager(device)) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
       Block network = TrainedModel.newNetwork(c, m);
       Trainer t;

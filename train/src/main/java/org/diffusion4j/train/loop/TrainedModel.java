@@ -53,7 +53,7 @@ public final class TrainedModel implements AutoCloseable {
    */
   public static TrainedModel load(Path dir, boolean ema, Device device) throws IOException {
     RunConfig config = readConfig(dir);
-    NDManager m = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device);
+    NDManager m = org.diffusion4j.device.Devices.newManager(device);
     try {
       Block net = newNetwork(config, m);
       Map.Entry<Long, Map<String, Tensor>> w = Checkpoint.readWeightsWithStep(dir, ema);
