@@ -86,6 +86,21 @@ class DeviceAndWorkersTest {
     assertTrue(r.err().contains("--precision bf16 is not available"), r.err());
     r = Cli.sample(run, out, "--sampler", "heun", "--precision", "fp8");
     assertTrue(r.err().contains("unknown --precision 'fp8'; accepted: fp32, bf16, fp16"), r.err());
+    // bin/gpu-check's entry point: one clear message and exit 3, before any work.
+    java.io.StringWriter o = new java.io.StringWriter();
+    java.io.StringWriter e = new java.io.StringWriter();
+    int code;
+    try {
+      code = GpuCheck.run(new java.io.PrintWriter(o, true), new java.io.PrintWriter(e, true), "--out", dir.resolve("gc")
+          .toString());
+    } catch (java.io.IOException ex) {
+      throw new java.io.UncheckedIOException(ex);
+    }
+    assertEquals(GpuCheck.NO_GPU, code);
+    assertEquals("", o.toString());
+    assertTrue(e.toString().startsWith("gpu-check: no GPU present: DJL's PyTorch engine reports 0 GPUs (PyTorch 2.7.1, "
+        + "CUDA build: no"), e.toString());
+    assertTrue(!Files.exists(dir.resolve("gc/gpu")), "nothing trained");
     r = Cli.sample(run, out, "--sampler", "heun", "--workers", "0");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("--workers must be >= 1, got 0"), r.err());
