@@ -103,8 +103,11 @@ public final class Devices {
     return e.hasCapability(StandardCapabilities.CUDA) ? e.getGpuCount() : 0;
   }
 
-  /** The device a name denotes, without checking that it is there. */
-  static Device syntax(String text) {
+  /**
+   * The device a name denotes, without checking that it is there (a driver that only describes work for
+   * other machines).
+   */
+  public static Device syntax(String text) {
     String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
     if (t.equals("cpu")) {
       return Device.cpu();

@@ -60,6 +60,7 @@ public final class Sampling {
   private boolean trajectory;
   private StepListener listener = StepListener.NONE;
   private Device device;
+  private int workerCount = 1;
   private List<Worker> workers;
 
   /**
@@ -183,11 +184,8 @@ public final class Sampling {
     if (n < 1) {
       throw new IllegalArgumentException("workers must be >= 1, got " + n);
     }
-    List<Worker> w = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      w.add(new Worker(model, device));
-    }
-    this.workers = n == 1 ? null : w;
+    this.workerCount = n;
+    this.workers = null;
     return this;
   }
 
@@ -294,7 +292,8 @@ public final class Sampling {
     }
     int b = batch == 0 ? n : Math.min(batch, n);
     SeededNoise streams = new SeededNoise(seeds);
-    List<Worker> team = workers != null ? workers : List.of(new Worker(model, device));
+    List<Worker> team = workers != null ? workers
+        : java.util.Collections.nCopies(workerCount, new Worker(model, device));
     int batches = (n + b - 1) / b;
     AtomicInteger next = new AtomicInteger();
     AtomicLong inside = new AtomicLong();

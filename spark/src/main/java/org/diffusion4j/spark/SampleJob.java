@@ -26,7 +26,7 @@ import org.diffusion4j.sampling.SamplerRegistry;
  * @param batch samples per batch on an executor
  * @param dtype float64 or float32 integration
  * @param label the class of a class-conditional run (null: the null label ∅, i.e. unconditional)
- * @param device cpu, gpu or gpu:N on each executor
+ * @param device cpu, gpu or gpu:N on each executor (checked there)
  */
 public record SampleJob(String model, boolean ema, String sampler, Map<String, String> params, String grid, int steps,
     long firstSeed, long count, int batch, String dtype, Long label, String device) implements Serializable {
@@ -51,7 +51,8 @@ public record SampleJob(String model, boolean ema, String sampler, Map<String, S
     if (!dtype.equals("float64") && !dtype.equals("float32")) {
       throw new IllegalArgumentException("unknown dtype '" + dtype + "'; accepted: float64, float32");
     }
-    Devices.forWorkers(device, 1);
+    // Only the name here: the driver may have no GPU where the executors do; each executor checks its own.
+    Devices.syntax(device);
   }
 
   /** A job with the CLI's defaults: EMA weights, karras grid, float64, unconditional, CPU. */

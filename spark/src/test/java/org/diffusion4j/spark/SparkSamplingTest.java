@@ -135,8 +135,14 @@ class SparkSamplingTest {
     assertThrows(IllegalArgumentException.class, () -> SampleJob.of(run.toString(), "heun", 6, 0, 0, 4));
     assertThrows(IllegalArgumentException.class, () -> SampleJob.of(run.toString(), "heun", 6, 0, 10, 0));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SampleJob(run.toString(), true,
-        "heun", Map.of(), "karras", 6, 0, 10, 4, "float64", null, "gpu"));
-    assertTrue(e.getMessage().contains("no GPU visible"), e.getMessage());
+        "heun", Map.of(), "karras", 6, 0, 10, 4, "float64", null, "tpu"));
+    assertTrue(e.getMessage().contains("unknown device 'tpu'"), e.getMessage());
+    // A GPU job is described on the driver; an executor without a GPU refuses it when it loads the run.
+    SampleJob gpu = new SampleJob(run.toString(), true, "heun", Map.of(), "karras", 6, 0, 10, 4, "float64", null, "gpu");
+    if (org.diffusion4j.device.Devices.gpuCount() == 0) {
+      Exception x = assertThrows(Exception.class, () -> SparkSampling.sample(spark, gpu, 1).count());
+      assertTrue(String.valueOf(x.getMessage()).contains("device gpu: no GPU visible to PyTorch"), x.getMessage());
+    }
     e = assertThrows(IllegalArgumentException.class, () -> SparkSampling.sample(spark,
         new SampleJob(run.toString(), true, "heun", Map.of(), "karras", 6, 0, 10, 4, "float64", 3L, "cpu"), 2));
     assertTrue(e.getMessage().contains("unconditional"), e.getMessage());
