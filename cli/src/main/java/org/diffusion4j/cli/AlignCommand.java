@@ -38,6 +38,9 @@ import picocli.CommandLine.Spec;
         "  d4j align --model runs/moons --synthetic near:1.5,0 --method rw --beta 0.25 --out runs/moons-rw",
         "  d4j align --model runs/moons --pairs prefs.npz --method reward --out runs/moons-reward"})
 public final class AlignCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

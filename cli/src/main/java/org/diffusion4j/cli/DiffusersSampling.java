@@ -72,6 +72,10 @@ final class DiffusersSampling {
       DiffusersDenoiser den = dm.denoiser(mapping);
       Sampling run = Sampling.of(den, shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
           .trajectory(c.trajectoryFile != null);
+      Workers.check(c.workers);
+      try (Workers team = new Workers()) {
+        team.apply(run, c.workers, den, null, true, false, null);
+      }
       if (c.initFile != null) {
         run.initial(given);
       } else if (c.noiseFile != null) {

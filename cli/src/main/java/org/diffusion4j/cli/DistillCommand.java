@@ -25,6 +25,9 @@ import picocli.CommandLine.Spec;
         "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png",
         "  d4j distill --teacher runs/moons --method pd --levels 8 --steps 2000 --out runs/moons-pd8"})
 final class DistillCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

@@ -68,6 +68,9 @@ public final class EvalCommand implements Callable<Integer> {
   private static final List<String> METRICS = List.of("swd", "w2", "mmd", "energy", "kl", "fd", "kid", "pr",
       "classes");
 
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 
@@ -112,6 +115,11 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--batch", paramLabel = "B", description = "Sampling batch (default 1000; 100 for images).")
   Integer batch;
 
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+      description = "Workers sharing the sampling batches: threads on a CPU, one per GPU with --device gpu; the "
+          + "metrics do not change (default: ${DEFAULT-VALUE}).")
+  int workers;
+
   @Option(names = "--kid-subsets", defaultValue = "10", description = "KID subsets (default: ${DEFAULT-VALUE}).")
   int kidSubsets;
 
@@ -147,7 +155,8 @@ public final class EvalCommand implements Callable<Integer> {
       }
     }
     Sampler smp = SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
-    try (EvalModel m = EvalModel.open(model, process, weights)) {
+    Workers.check(workers);
+    try (EvalModel m = EvalModel.open(model, process, weights); Workers team = new Workers()) {
       boolean images = m.images();
       if (images && !Arrays.equals(m.shape, new long[] {1, 28, 28})) {
         throw new IllegalArgumentException("image metrics use the MNIST classifier, which takes [1, 28, 28] images; this "
@@ -179,6 +188,8 @@ public final class EvalCommand implements Callable<Integer> {
         for (int st : steps) {
           Grid g = GridOptions.of(grid).spec().build(m.process, st);
           Sampling run = Sampling.of(den, m.shape).sampler(smp).grid(g).seeds(seed, seed + n - 1).batch(Math.min(b, n));
+          team.apply(run, workers, den, m.run == null ? null : model, !weights.equalsIgnoreCase("raw"), false,
+              EvalModel::samplingDenoiser);
           double[] x = new double[n * m.dim];
           double[] feat = needFeatures ? new double[n * fd] : null;
           double[] probs = needFeatures ? new double[n * 10] : null;
@@ -194,6 +205,7 @@ public final class EvalCommand implements Callable<Integer> {
               System.arraycopy(o.probabilities(), 0, probs, batchOut.from() * 10, o.probabilities().length);
             }
           });
+          team.close();
           double seconds = (System.nanoTime() - t0) / 1e9;
           double[] f = needFeatures ? feat : x;
           Map<String, Object> r = new LinkedHashMap<>();

@@ -38,7 +38,7 @@ final class EvalModel implements AutoCloseable {
   private EvalModel(GaussianMixture mixture, TrainedModel run, NoiseProcess process) {
     this.mixture = mixture;
     this.run = run;
-    this.manager = NDManager.newBaseManager();
+    this.manager = org.diffusion4j.device.Devices.newManager();
     if (mixture != null) {
       shape = new long[] {mixture.dim()};
       this.process = process;
@@ -51,13 +51,18 @@ final class EvalModel implements AutoCloseable {
       for (var p : run.network().getParameters()) {
         p.getValue().getArray().setRequiresGradient(false);
       }
-      Denoiser net = run.denoiser();
-      boolean conditional = run.config().classes() > 0;
-      denoiser = !conditional ? net : (x, sigma, c) -> net.denoise(x, sigma, c.isEmpty()
-          ? Conditioning.label(Conditioning.NULL_LABEL, Math.toIntExact(x.getShape().get(0))) : c);
+      denoiser = samplingDenoiser(run);
       dtype = DataType.FLOAT32;
     }
     dim = Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+  }
+
+  /** A run's denoiser as measured: a class-conditional run with its null label ∅ when given no labels. */
+  static Denoiser samplingDenoiser(TrainedModel run) {
+    Denoiser net = run.denoiser();
+    boolean conditional = run.config().classes() > 0;
+    return !conditional ? net : (x, sigma, c) -> net.denoise(x, sigma, c.isEmpty()
+        ? Conditioning.label(Conditioning.NULL_LABEL, Math.toIntExact(x.getShape().get(0))) : c);
   }
 
   /**

@@ -41,6 +41,9 @@ import picocli.CommandLine.Spec;
         "  d4j nll --model runs/moons --data two-moons --bound vdm --json",
         "  d4j nll --model runs/mnist --data mnist:../shared/data/mnist:test --hutchinson 1 --n 100"})
 public final class NllCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

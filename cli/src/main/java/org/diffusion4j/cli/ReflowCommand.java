@@ -26,6 +26,9 @@ import picocli.CommandLine.Spec;
         "  d4j reflow --model runs/cfm --rounds 1 --distill-steps 2000 --out runs/cfm-2rf-distilled",
         "  d4j sample --model runs/cfm-2rf-distilled/one-step --seeds 0-1999 --out one-step.png"})
 public final class ReflowCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

@@ -46,7 +46,8 @@ final class RunSampling {
     if (c.noiseFile != null || c.initFile != null) {
       throw new IllegalArgumentException("--noise/--init are for exact models; a run draws its noise from --seeds");
     }
-    try (TrainedModel tm = TrainedModel.load(c.model, ema)) {
+    Workers.check(c.workers);
+    try (TrainedModel tm = TrainedModel.load(c.model, ema); Workers team = new Workers()) {
       RunConfig rc = tm.config();
       if (org.diffusion4j.train.transport.FlowSpec.handles(rc.objective())) {
         org.diffusion4j.train.transport.FlowSpec flow = org.diffusion4j.train.transport.Reflow.specOf(c.model);
@@ -89,6 +90,8 @@ final class RunSampling {
       if (steer.initial() != null) {
         run.initial(steer.initial());
       }
+      team.apply(run, c.workers, steer.model(), c.model, ema, !steer.notes().isEmpty(),
+          copy -> flowMap ? FlowMapRuns.model(copy) : copy.denoiser());
       Sampling.Result r;
       try {
         r = run.run();

@@ -53,6 +53,9 @@ import picocli.CommandLine.Model.CommandSpec;
         "  {\"type\": \"gaussian-mixture\", \"weights\": [0.5, 0.3, 0.2],",
         "   \"means\": [[-1.0, 0.5], [1.2, -0.4], [0.2, 1.5]], \"stds\": [0.3, 0.5, 0.2]}"})
 public final class SampleCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 
@@ -103,6 +106,11 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--batch", paramLabel = "B",
       description = "Samples per batch, >= 1; the output does not depend on it (default: all in one batch).")
   Integer batch;
+
+  @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
+      description = "Workers sharing the batches: threads on a CPU, one per GPU with --device gpu; the output does not "
+          + "change (default: ${DEFAULT-VALUE}).")
+  int workers;
 
   @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "float64",
       description = "Integration precision: float64 or float32 (default: ${DEFAULT-VALUE}).")
@@ -191,8 +199,9 @@ public final class SampleCommand implements Callable<Integer> {
     if (checkSamples < 1) {
       throw new IllegalArgumentException("--check-samples must be >= 1, got " + checkSamples);
     }
+    Workers.check(workers);
     Sampling run = Sampling.of(gm.denoiser(), gm.dim()).sampler(s).grid(g).seeds(seedList).batch(b).dtype(type)
-        .trajectory(trajectoryFile != null);
+        .trajectory(trajectoryFile != null).workers(workers);
     if (initFile != null) {
       run.initial(given);
     } else if (ds != null) {

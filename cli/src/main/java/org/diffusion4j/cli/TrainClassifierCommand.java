@@ -19,6 +19,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Example:",
         "  d4j train-classifier --data gmm:examples/gmm2d-labelled.json --steps 1500 --out runs/clf"})
 public final class TrainClassifierCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

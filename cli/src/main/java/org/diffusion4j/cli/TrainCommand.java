@@ -62,6 +62,9 @@ import picocli.CommandLine.Spec;
         "  d4j train --data checkerboard --objective flow --steps 6000 --out runs/cb",
         "  d4j train --out runs/moons --resume --steps 8000   # continue to 8000 steps"})
 public final class TrainCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 
@@ -469,7 +472,7 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private void preview(RunConfig c, Map<String, NDArray> averages, long step, double[] reference) throws IOException {
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Block net = TrainedModel.newNetwork(c, m);
       Map<String, NDArray> params = Trainer.parameters(net);
       averages.forEach((k, v) -> v.copyTo(params.get(k)));

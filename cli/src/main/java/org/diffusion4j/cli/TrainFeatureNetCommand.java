@@ -30,6 +30,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Example (the shipped weights):",
         "  d4j train-feature-net --data mnist:../shared/data/mnist --out mnist-classifier.safetensors"})
 public final class TrainFeatureNetCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

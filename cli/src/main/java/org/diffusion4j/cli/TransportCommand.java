@@ -26,6 +26,9 @@ import picocli.CommandLine.Spec;
         + "sliced W2 to the data.",
     footer = {"", "Examples:", "  d4j transport --model runs/ot-cfm --n 2000 --euler 1,2,4,8,100"})
 public final class TransportCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  DeviceOptions deviceOptions;
+
   @Spec
   CommandSpec spec;
 

@@ -50,7 +50,7 @@ public final class DdimInversion {
     shape[0] = n;
     System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
     Denoiser d = model.conditioned(conditioning);
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager()) {
       NDArray x = m.create(data, new Shape(shape));
       for (int i = last; i > 0; i--) {
         double s = grid.sigma(i);

@@ -1,15 +1,22 @@
 package org.diffusion4j.sampling;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.device.Devices;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -29,6 +36,9 @@ import org.diffusion4j.schedule.Grid;
  * }</pre>
  *
  * <p>{@link #stream} hands each batch to a consumer instead, so 50 000 samples need not sit in one array.
+ * {@link #workers(int)} / {@link #workers(List)} run the batches on several threads or devices at once; since
+ * a batch's result depends only on its seeds, the output is the same as one worker's, bit for bit, as long as
+ * each batch's arithmetic is (same engine, device kind and intra-op thread count).
  * Every run checks that the state stays finite and, if it does not, stops with a
  * {@link NonFiniteSampleException} naming the step and σ where it first became non-finite.
  */
@@ -49,6 +59,19 @@ public final class Sampling {
   private double[] noise;
   private boolean trajectory;
   private StepListener listener = StepListener.NONE;
+  private Device device;
+  private int workerCount = 1;
+  private List<Worker> workers;
+
+  /**
+   * One worker of a sharded run: the model it evaluates (its weights on {@code device}) and the device its
+   * arrays are created on (null: the engine's default device).
+   */
+  public record Worker(Denoiser model, Device device) {
+    public Worker {
+      Objects.requireNonNull(model, "model");
+    }
+  }
 
   private Sampling(Denoiser model, long[] sampleShape) {
     this.model = Objects.requireNonNull(model, "model");
@@ -144,7 +167,41 @@ public final class Sampling {
     return this;
   }
 
-  /** Observes every step of every batch. */
+  /**
+   * The device the run's arrays are created on (default: {@link Devices#current()}); the model's weights must
+   * live there too.
+   */
+  public Sampling device(Device device) {
+    this.device = device;
+    return this;
+  }
+
+  /**
+   * Runs the batches on {@code n} threads sharing this model and device (a CPU split into core groups; set
+   * the engine's intra-op threads so that n × threads ≤ cores). 1 (the default) runs them in this thread.
+   */
+  public Sampling workers(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("workers must be >= 1, got " + n);
+    }
+    this.workerCount = n;
+    this.workers = null;
+    return this;
+  }
+
+  /**
+   * Runs the batches on these workers, one thread each (e.g. one per GPU, each with its own copy of the
+   * weights); batches are handed out in seed order to whichever worker is free.
+   */
+  public Sampling workers(List<Worker> workers) {
+    if (workers.isEmpty()) {
+      throw new IllegalArgumentException("at least one worker is needed");
+    }
+    this.workers = List.copyOf(workers);
+    return this;
+  }
+
+  /** Observes every step of every batch (called from the workers' threads when there are several). */
   public Sampling listener(StepListener listener) {
     this.listener = listener == null ? StepListener.NONE : listener;
     return this;
@@ -213,7 +270,10 @@ public final class Sampling {
     return new Result(x, s, trajOut, sum.nfeMin(), sum.nfeMax(), sum.nanos(), sum.denoiserNanos());
   }
 
-  /** Runs batch after batch, handing each to {@code consumer} as soon as it is done. */
+  /**
+   * Runs batch after batch, handing each to {@code consumer} as soon as it is done. With several workers the
+   * batches arrive in the order they finish ({@link Batch#from} says where each belongs), one at a time.
+   */
   public Summary stream(Consumer<Batch> consumer) {
     if (sampler == null) {
       throw new IllegalStateException("no sampler: call sampler(...) first");
@@ -232,90 +292,140 @@ public final class Sampling {
     }
     int b = batch == 0 ? n : Math.min(batch, n);
     SeededNoise streams = new SeededNoise(seeds);
-    double c0 = g.s(0) * g.sigma(0);
-    double sLast = g.s(g.size() - 1);
-    long[] inside = {0};
-    Denoiser timed = (xx, sigma, c) -> {
-      long t0 = System.nanoTime();
-      NDArray r = model.denoise(xx, sigma, c);
-      inside[0] += System.nanoTime() - t0;
-      return r;
-    };
-    int nfeMin = Integer.MAX_VALUE;
-    int nfeMax = 0;
+    List<Worker> team = workers != null ? workers
+        : java.util.Collections.nCopies(workerCount, new Worker(model, device));
+    int batches = (n + b - 1) / b;
+    AtomicInteger next = new AtomicInteger();
+    AtomicLong inside = new AtomicLong();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    int[] nfe = {Integer.MAX_VALUE, 0};
+    Object lock = new Object();
     long start = System.nanoTime();
-    try (NDManager m = NDManager.newBaseManager()) {
-      for (int from = 0; from < n; from += b) {
-        int to = Math.min(n, from + b);
-        int size = (to - from) * perSample;
-        SeededNoise bn = streams.slice(from, to);
-        double[] x0 = new double[size];
-        for (int k = 0; k < to - from; k++) {
-          if (initial != null) {
-            System.arraycopy(initial, (from + k) * perSample, x0, k * perSample, perSample);
-          } else {
-            // ε is the first d draws of the sample's own stream; later draws are the sampler's noise.
-            double[] eps = noise != null ? Arrays.copyOfRange(noise, (from + k) * perSample, (from + k + 1) * perSample)
-                : bn.next(k, perSample);
-            for (int i = 0; i < perSample; i++) {
-              x0[k * perSample + i] = c0 * eps[i];
+    Runnable[] jobs = new Runnable[team.size()];
+    for (int w = 0; w < team.size(); w++) {
+      Worker worker = team.get(w);
+      Denoiser timed = (xx, sigma, c) -> {
+        long t0 = System.nanoTime();
+        NDArray r = worker.model().denoise(xx, sigma, c);
+        inside.addAndGet(System.nanoTime() - t0);
+        return r;
+      };
+      jobs[w] = () -> {
+        try (NDManager m = Devices.newManager(worker.device())) {
+          for (int k = next.getAndIncrement(); k < batches && failure.get() == null; k = next.getAndIncrement()) {
+            int from = k * b;
+            Batch out = batch(timed, m, g, streams, from, Math.min(n, from + b));
+            synchronized (lock) {
+              if (failure.get() == null) {
+                nfe[0] = Math.min(nfe[0], out.nfe());
+                nfe[1] = Math.max(nfe[1], out.nfe());
+                consumer.accept(out);
+              }
             }
           }
+        } catch (RuntimeException | Error e) {
+          failure.compareAndSet(null, e);
         }
-        double[] traj = trajectory ? new double[g.size() * size] : null;
-        if (traj != null) {
-          System.arraycopy(x0, 0, traj, 0, size);
+      };
+    }
+    if (jobs.length == 1) {
+      jobs[0].run();
+    } else {
+      List<Thread> threads = new ArrayList<>();
+      for (int w = 0; w < jobs.length; w++) {
+        Thread t = new Thread(jobs[w], "d4j-sampling-worker-" + w);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+      }
+      try {
+        for (Thread t : threads) {
+          t.join();
         }
-        int[] bad = {-1};
-        double[] badSigma = {0};
-        StepListener watch = info -> {
-          if (bad[0] < 0 && !finite(info.xHat())) {
-            bad[0] = info.step();
-            badSigma[0] = info.sigmaNext();
-          }
-          if (traj != null) {
-            double[] v = info.xHat().toType(DataType.FLOAT64, false).toDoubleArray();
-            int base = (info.step() + 1) * size;
-            for (int i = 0; i < v.length; i++) {
-              traj[base + i] = info.scaleNext() * v[i];
-            }
-          }
-        };
-        long[] shape = new long[sampleShape.length + 1];
-        shape[0] = to - from;
-        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
-        double[] out;
-        int nfe;
-        try (NDManager bm = m.newSubManager()) {
-          NDArray xb = bm.create(x0, new Shape(shape));
-          if (dtype != DataType.FLOAT64) {
-            xb = xb.toType(dtype, false);
-          }
-          SampleResult r = sampler.sample(timed.conditioned(conditioning.slice(from, to)), g, xb, bn,
-              listener == StepListener.NONE ? watch : info -> {
-                watch.onStep(info);
-                listener.onStep(info);
-              });
-          out = r.x().toType(DataType.FLOAT64, false).toDoubleArray();
-          nfe = r.nfe();
-        }
-        if (bad[0] >= 0 || !finite(out)) {
-          throw new NonFiniteSampleException(bad[0] >= 0
-              ? String.format(Locale.ROOT, "%s: the samples of seeds %d–%d became non-finite at step %d of %d (σ %s)",
-                  sampler.id(), seeds[from], seeds[to - 1], bad[0] + 1, g.steps(), badSigma[0])
-              : String.format(Locale.ROOT, "%s: the samples of seeds %d–%d are non-finite after the last step",
-                  sampler.id(), seeds[from], seeds[to - 1]), bad[0]);
-        }
-        double[] data = new double[out.length];
-        for (int i = 0; i < out.length; i++) {
-          data[i] = out[i] / sLast;
-        }
-        nfeMin = Math.min(nfeMin, nfe);
-        nfeMax = Math.max(nfeMax, nfe);
-        consumer.accept(new Batch(from, Arrays.copyOfRange(seeds, from, to), out, data, traj, nfe));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure.compareAndSet(null, new IllegalStateException("interrupted while sampling", e));
+        threads.forEach(Thread::interrupt);
       }
     }
-    return new Summary(n, nfeMin, nfeMax, System.nanoTime() - start, inside[0]);
+    Throwable f = failure.get();
+    if (f instanceof RuntimeException re) {
+      throw re;
+    }
+    if (f instanceof Error er) {
+      throw er;
+    }
+    return new Summary(n, nfe[0], nfe[1], System.nanoTime() - start, inside.get());
+  }
+
+  /** Samples {@code from..to-1} of the seed list as one batch, in {@code m}. */
+  private Batch batch(Denoiser timed, NDManager m, Grid g, SeededNoise streams, int from, int to) {
+    double c0 = g.s(0) * g.sigma(0);
+    double sLast = g.s(g.size() - 1);
+    int size = (to - from) * perSample;
+    SeededNoise bn = streams.slice(from, to);
+    double[] x0 = new double[size];
+    for (int k = 0; k < to - from; k++) {
+      if (initial != null) {
+        System.arraycopy(initial, (from + k) * perSample, x0, k * perSample, perSample);
+      } else {
+        // ε is the first d draws of the sample's own stream; later draws are the sampler's noise.
+        double[] eps = noise != null ? Arrays.copyOfRange(noise, (from + k) * perSample, (from + k + 1) * perSample)
+            : bn.next(k, perSample);
+        for (int i = 0; i < perSample; i++) {
+          x0[k * perSample + i] = c0 * eps[i];
+        }
+      }
+    }
+    double[] traj = trajectory ? new double[g.size() * size] : null;
+    if (traj != null) {
+      System.arraycopy(x0, 0, traj, 0, size);
+    }
+    int[] bad = {-1};
+    double[] badSigma = {0};
+    StepListener watch = info -> {
+      if (bad[0] < 0 && !finite(info.xHat())) {
+        bad[0] = info.step();
+        badSigma[0] = info.sigmaNext();
+      }
+      if (traj != null) {
+        double[] v = info.xHat().toType(DataType.FLOAT64, false).toDoubleArray();
+        int base = (info.step() + 1) * size;
+        for (int i = 0; i < v.length; i++) {
+          traj[base + i] = info.scaleNext() * v[i];
+        }
+      }
+    };
+    long[] shape = new long[sampleShape.length + 1];
+    shape[0] = to - from;
+    System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+    double[] out;
+    int nfe;
+    try (NDManager bm = m.newSubManager()) {
+      NDArray xb = bm.create(x0, new Shape(shape));
+      if (dtype != DataType.FLOAT64) {
+        xb = xb.toType(dtype, false);
+      }
+      SampleResult r = sampler.sample(timed.conditioned(conditioning.slice(from, to)), g, xb, bn,
+          listener == StepListener.NONE ? watch : info -> {
+            watch.onStep(info);
+            listener.onStep(info);
+          });
+      out = r.x().toType(DataType.FLOAT64, false).toDoubleArray();
+      nfe = r.nfe();
+    }
+    if (bad[0] >= 0 || !finite(out)) {
+      throw new NonFiniteSampleException(bad[0] >= 0
+          ? String.format(Locale.ROOT, "%s: the samples of seeds %d–%d became non-finite at step %d of %d (σ %s)",
+              sampler.id(), seeds[from], seeds[to - 1], bad[0] + 1, g.steps(), badSigma[0])
+          : String.format(Locale.ROOT, "%s: the samples of seeds %d–%d are non-finite after the last step",
+              sampler.id(), seeds[from], seeds[to - 1]), bad[0]);
+    }
+    double[] data = new double[out.length];
+    for (int i = 0; i < out.length; i++) {
+      data[i] = out[i] / sLast;
+    }
+    return new Batch(from, Arrays.copyOfRange(seeds, from, to), out, data, traj, nfe);
   }
 
   private Grid gridOrThrow() {

@@ -65,6 +65,7 @@ public final class Training {
   private boolean classConditional;
   private Double labelDropout;
   private Trainer.Listener listener;
+  private ai.djl.Device device;
   private boolean modified;
   private org.diffusion4j.train.transport.FlowSpec flow;
 
@@ -236,6 +237,16 @@ public final class Training {
     return set();
   }
 
+  /**
+   * The device the network, its optimiser state and every batch live on (default: the process's device,
+   * {@code Devices.current()}); not part of the run, so a run trained on a GPU resumes or samples on a CPU.
+   * Check it with {@code Devices.parse} first for a clear error when it is missing.
+   */
+  public Training device(ai.djl.Device device) {
+    this.device = device;
+    return this;
+  }
+
   /** Observes logged steps and checkpoints (progress bars, previews). */
   public Training listener(Trainer.Listener listener) {
     this.listener = listener;
@@ -372,6 +383,23 @@ public final class Training {
     return run(plan(), resumeDir);
   }
 
+  /**
+   * A new network on {@code m}'s device with the weights a CPU run of the same seed starts from (the engine's
+   * random streams differ between devices), so a run's start and its first losses do not depend on the device.
+   */
+  private static Block initialisedOnCpu(RunConfig c, NDManager m) {
+    try (NDManager cpu = NDManager.newBaseManager(ai.djl.Device.cpu())) {
+      Block host = TrainedModel.newNetwork(c, cpu);
+      Block net = TrainedModel.newNetwork(c, m);
+      var src = host.getParameters();
+      var dst = net.getParameters();
+      for (int i = 0; i < src.size(); i++) {
+        dst.get(i).getValue().getArray().set(src.get(i).getValue().getArray().toByteBuffer());
+      }
+      return net;
+    }
+  }
+
   /** Runs a {@link #plan()} into {@code runDir}; the trainer is handed to {@code started} first (for Ctrl-C). */
   public TrainedModel run(Plan plan, Path runDir, java.util.function.Consumer<Trainer> started) throws IOException {
     if (!plan.resume() && Files.exists(runDir.resolve(Checkpoint.CONFIG))) {
@@ -382,9 +410,9 @@ public final class Training {
       throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
           + c.objective());
     }
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager(device)) {
       Engine.getInstance().setRandomSeed((int) (c.training().seed() & 0x7fffffff));
-      Block network = TrainedModel.newNetwork(c, m);
+      Block network = m.getDevice().isGpu() ? initialisedOnCpu(c, m) : TrainedModel.newNetwork(c, m);
       Trainer t;
       if (org.diffusion4j.train.transport.FlowSpec.handles(c.objective())) {
         org.diffusion4j.train.transport.FlowSpec spec = plan.resume()

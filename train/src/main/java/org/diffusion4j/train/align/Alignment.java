@@ -99,7 +99,7 @@ public final class Alignment {
     JsonObject config = JsonParser.parseString(tuned.toJson()).getAsJsonObject();
     note.addProperty("reference", reference.toAbsolutePath().toString());
     config.add("alignment", note);
-    try (NDManager m = NDManager.newBaseManager(); TrainedModel ref = TrainedModel.load(reference, true)) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager(); TrainedModel ref = TrainedModel.load(reference, true)) {
       Engine.getInstance().setRandomSeed((int) (settings.seed() & 0x7fffffff));
       Block net = TrainedModel.newNetwork(tuned, m);
       Map<String, Tensor> weights = Checkpoint.readWeights(reference, true);
@@ -124,7 +124,7 @@ public final class Alignment {
     config.addProperty("format", "diffusion4j-reward-1");
     config.add("network", JsonParser.parseString(network.toJson()));
     config.add("sample_shape", new com.google.gson.Gson().toJsonTree(train.sampleShape()));
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Engine.getInstance().setRandomSeed((int) (settings.seed() & 0x7fffffff));
       Block net = network.build();
       long[] s = new long[train.sampleShape().length + 1];

@@ -143,7 +143,7 @@ public final class Distillation {
       o = o.withResolution(sc.resolution());
     }
     DataSource data = DataSources.parse(sc.data(), o.withFlip(sc.flip()));
-    try (TrainedModel tm = TrainedModel.load(teacher, true); NDManager m = NDManager.newBaseManager()) {
+    try (TrainedModel tm = TrainedModel.load(teacher, true); NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Engine.getInstance().setRandomSeed((int) (seed & 0x7fffffff));
       Block student = TrainedModel.newNetwork(sc, m);
       Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),

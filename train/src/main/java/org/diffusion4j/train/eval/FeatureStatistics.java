@@ -68,6 +68,45 @@ public final class FeatureStatistics {
     return this;
   }
 
+  /**
+   * Adds the features counted in {@code other} (of the same dimension), as if they had been added here: the
+   * pooling step of a tree reduction over shards (Chan, Golub and LeVeque 1979, pairwise update of sums of
+   * squares). The other's sums are re-centred on this one's shift, so the order of merging changes the result
+   * only by rounding.
+   */
+  public FeatureStatistics merge(FeatureStatistics other) {
+    if (other.d != d) {
+      throw new IllegalArgumentException("cannot merge feature statistics of dimension " + other.d + " into " + d);
+    }
+    if (other.n == 0) {
+      return this;
+    }
+    if (n == 0) {
+      shift = other.shift.clone();
+      System.arraycopy(other.sum, 0, sum, 0, d);
+      System.arraycopy(other.outer, 0, outer, 0, d * d);
+      n = other.n;
+      return this;
+    }
+    double[] delta = new double[d];
+    for (int j = 0; j < d; j++) {
+      delta[j] = other.shift[j] - shift[j];
+    }
+    double nb = other.n;
+    for (int a = 0; a < d; a++) {
+      int row = a * d;
+      for (int b = a; b < d; b++) {
+        outer[row + b] += other.outer[row + b] + delta[a] * other.sum[b] + other.sum[a] * delta[b]
+            + nb * delta[a] * delta[b];
+      }
+    }
+    for (int j = 0; j < d; j++) {
+      sum[j] += other.sum[j] + nb * delta[j];
+    }
+    n += other.n;
+    return this;
+  }
+
   /** The mean. */
   public double[] mean() {
     requireTwo();

@@ -67,7 +67,7 @@ public final class MnistClassifier implements AutoCloseable {
   }
 
   private static MnistClassifier of(Safetensors.Contents c) {
-    NDManager m = NDManager.newBaseManager();
+    NDManager m = org.diffusion4j.device.Devices.newManager();
     try {
       MnistCnn net = newNetwork(m);
       Trainer.loadInto(Trainer.parameters(net), c.tensors(), "MNIST classifier");
@@ -100,7 +100,7 @@ public final class MnistClassifier implements AutoCloseable {
       throw new IllegalArgumentException("classifier training needs [1, 28, 28] images, got "
           + java.util.Arrays.toString(train.sampleShape()));
     }
-    NDManager m = NDManager.newBaseManager();
+    NDManager m = org.diffusion4j.device.Devices.newManager();
     try {
       MnistCnn net = newNetwork(m);
       Trainer.Options opt = new Trainer.Options(steps, batch, 1, LrSchedule.cosine(lr, Math.min(200, steps / 10), steps),

@@ -139,7 +139,7 @@ public final class ClassifierRun implements AutoCloseable {
       throw new IllegalArgumentException("the classifier is for points of dimension " + c.dim() + "; data '" + c.data()
           + "' has samples of shape " + java.util.Arrays.toString(data.sampleShape()));
     }
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Engine.getInstance().setRandomSeed((int) (c.seed() & 0x7fffffff));
       ClassifierMlp net = newNetwork(c, m);
       Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(net, input(c))), Map.of(), Map.of(),
@@ -160,7 +160,7 @@ public final class ClassifierRun implements AutoCloseable {
           + ")");
     }
     Config c = Config.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString());
-    NDManager m = NDManager.newBaseManager();
+    NDManager m = org.diffusion4j.device.Devices.newManager();
     try {
       ClassifierMlp net = newNetwork(c, m);
       Map.Entry<Long, Map<String, org.diffusion4j.train.loop.Tensor>> w = Checkpoint.readWeightsWithStep(dir, true);

@@ -1,5 +1,6 @@
 package org.diffusion4j.train.loop;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -43,8 +44,16 @@ public final class TrainedModel implements AutoCloseable {
    * @param ema the EMA weights (true, the default for sampling) or the raw weights
    */
   public static TrainedModel load(Path dir, boolean ema) throws IOException {
+    return load(dir, ema, null);
+  }
+
+  /**
+   * Loads the run in {@code dir} with its weights on {@code device} (null: the engine's default device);
+   * sample on the same device ({@code Sampling.device}).
+   */
+  public static TrainedModel load(Path dir, boolean ema, Device device) throws IOException {
     RunConfig config = readConfig(dir);
-    NDManager m = NDManager.newBaseManager();
+    NDManager m = org.diffusion4j.device.Devices.newManager(device);
     try {
       Block net = newNetwork(config, m);
       Map.Entry<Long, Map<String, Tensor>> w = Checkpoint.readWeightsWithStep(dir, ema);
@@ -70,6 +79,11 @@ public final class TrainedModel implements AutoCloseable {
   /** Optimiser steps the weights were trained for. */
   public long step() {
     return step;
+  }
+
+  /** The device the weights live on. */
+  public Device device() {
+    return manager.getDevice();
   }
 
   /** The network F. */

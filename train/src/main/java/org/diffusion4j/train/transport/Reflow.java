@@ -142,7 +142,7 @@ public final class Reflow {
     double[] z1 = transport(teacher, z0, o.pairs(), o.odeSteps(), o.method());
     Files.createDirectories(dir);
     FlowTraining.writePairs(dir.resolve(FlowTraining.PAIRS), z0, z1, o.pairs(), shape);
-    try (NDManager m = NDManager.newBaseManager()) {
+    try (NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Engine.getInstance().setRandomSeed((int) ((o.seed() + round) & 0x7fffffff));
       Block net = TrainedModel.newNetwork(config, m);
       if (init != null) {

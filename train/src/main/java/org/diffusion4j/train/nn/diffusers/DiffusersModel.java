@@ -99,7 +99,7 @@ public final class DiffusersModel implements AutoCloseable {
           ? " (only diffusion_pytorch_model.bin, a pickle: save the model with safe_serialization=True)" : "";
       throw new IllegalArgumentException(unetDir + ": no " + WEIGHTS.get(0) + hint);
     }
-    NDManager m = NDManager.newBaseManager();
+    NDManager m = org.diffusion4j.device.Devices.newManager();
     try {
       UNet2DModel unet = UNet2DModel.create(config, m);
       Checkpoints.load(unet, Safetensors.read(weights).tensors(), weights.toString());

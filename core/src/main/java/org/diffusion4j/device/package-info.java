@@ -1,0 +1,2 @@
+/** Choosing where arrays live: CPU, one GPU, or one device per worker. */
+package org.diffusion4j.device;
