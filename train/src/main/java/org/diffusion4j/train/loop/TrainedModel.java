@@ -28,7 +28,8 @@ public final class TrainedModel implements AutoCloseable {
 
   /** A new, initialised network of the config's shape, in {@code manager}. */
   public static Block newNetwork(RunConfig config, NDManager manager) {
-    Block net = config.objective().equals("mf") && config.network() instanceof org.diffusion4j.train.nn.MlpConfig mlp
+    Block net = org.diffusion4j.train.distill.FlowMapRuns.twoTime(config.objective())
+        && config.network() instanceof org.diffusion4j.train.nn.MlpConfig mlp
         ? new org.diffusion4j.train.nn.TwoTimeMlp(mlp) : config.network().build();
     long[] x = new long[config.sampleShape().length + 1];
     x[0] = 1;
