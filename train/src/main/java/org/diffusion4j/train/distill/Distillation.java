@@ -133,8 +133,8 @@ public final class Distillation {
    * kd: the teacher's Heun steps.
    */
   public Distillation levels(int n) {
-    if (n < 2) {
-      throw new IllegalArgumentException("--levels must be >= 2, got " + n);
+    if (n < 1) {
+      throw new IllegalArgumentException("--levels must be >= 1 (pd) or >= 2 (cd, ctm, kd), got " + n);
     }
     this.levels = n;
     return this;
@@ -178,6 +178,9 @@ public final class Distillation {
       throw new IllegalArgumentException(out + " already holds a run; choose another directory");
     }
     RunConfig sc = studentConfig();
+    if (levels < 2 && !method.equals("pd")) {
+      throw new IllegalArgumentException("--levels must be >= 2 for --method " + method + ", got " + levels);
+    }
     DataOptions o = DataOptions.defaults();
     if (sc.resolution() > 0) {
       o = o.withResolution(sc.resolution());
