@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
         + "--steps N; distil the result again with half the --levels for the next round; kd = knowledge distillation "
         + "(Luhman & Luhman 2021) of the teacher's --levels-step Heun solve into a one-step model (--steps 1); scd = "
         + "continuous-time consistency distillation sCM (Lu & Song 2024; EDM teacher); ctm = consistency trajectory "
-        + "model (Kim et al. 2024, two-time MLP, no GAN term); dmd = distribution matching distillation (Yin et al. "
-        + "2024) with a fake-score network; mf = Mean Flow distillation (Geng et al. 2025, two-time MLP). Every "
+        + "model (Kim et al. 2024, two-time MLP or U-Net, no GAN term); dmd = distribution matching distillation (Yin et al. "
+        + "2024) with a fake-score network; mf = Mean Flow distillation (Geng et al. 2025, two-time MLP or U-Net). Every "
         + "student except pd is sampled with its own sampler: d4j sample --model OUT --steps 1|2|4."},
     footer = {"", "Examples:", "  d4j train --data two-moons --steps 3000 --out runs/moons",
         "  d4j distill --teacher runs/moons --method cd --steps 2000 --out runs/moons-cd",

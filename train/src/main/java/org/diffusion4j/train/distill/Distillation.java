@@ -58,8 +58,8 @@ public final class Distillation {
   /**
    * The method: {@code cd} (consistency distillation), {@code pd} (one progressive-distillation round),
    * {@code kd} (knowledge distillation into a one-step model), {@code scd} (continuous-time consistency
-   * distillation, sCM), {@code ctm} (consistency trajectory model, two-time MLP), {@code dmd} (distribution
-   * matching with a fake score) or {@code mf} (Mean Flow distillation, two-time MLP on the rectified flow).
+   * distillation, sCM), {@code ctm} (consistency trajectory model, two-time network), {@code dmd} (distribution
+   * matching with a fake score) or {@code mf} (Mean Flow distillation, two-time network on the rectified flow).
    */
   public Distillation method(String id) {
     if (!METHODS.contains(id)) {
@@ -164,10 +164,6 @@ public final class Distillation {
     };
     org.diffusion4j.process.NoiseProcess process = method.equals("mf")
         ? org.diffusion4j.process.Processes.byId("flow") : tc.process();
-    if (FlowMapRuns.twoTime(objective) && !(tc.network() instanceof org.diffusion4j.train.nn.MlpConfig)) {
-      throw new IllegalArgumentException("--method " + method + " needs a two-time network; only the MLP has one, the "
-          + "teacher's network is " + tc.network().type());
-    }
     return new RunConfig(tc.network(), process, objective, tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
         tc.classes(), tc.resolution(), tc.flip(), st);
   }
@@ -197,6 +193,10 @@ public final class Distillation {
       }
       if (fromTeacher) {
         Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
+            teacher.resolve(Checkpoint.EMA).toString());
+      } else if (method.equals("ctm") && tm.denoiser().preconditioning().equals(sc.objectiveValue().preconditioning())) {
+        // CTM starts from the teacher (Kim et al. 2024): its one-time weights, the second time's inputs zero.
+        org.diffusion4j.train.nn.TwoTimeInit.load(student, Checkpoint.readWeightsWithStep(teacher, true).getValue(),
             teacher.resolve(Checkpoint.EMA).toString());
       }
       double sigmaMax = FlowMapRuns.sigmaMax(tm.config().process());

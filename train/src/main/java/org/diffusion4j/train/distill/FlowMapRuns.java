@@ -69,9 +69,9 @@ public final class FlowMapRuns {
   public static Trainer fromScratch(RunConfig c, Block network, Trainer.Batches batches, Path runDir,
       Trainer.Listener listener) {
     if (c.objective().equals("mf")) {
-      if (!(network instanceof org.diffusion4j.train.nn.TwoTimeMlp)) {
-        throw new IllegalArgumentException("objective mf needs a two-time network; only the MLP has one (--net mlp), got "
-            + c.network().type());
+      if (!(network instanceof org.diffusion4j.train.nn.TwoTimeNetwork)) {
+        throw new IllegalArgumentException("objective mf needs a two-time network (TwoTimeMlp, TwoTimeUNet), got "
+            + network.getClass().getSimpleName());
       }
       return new Trainer(Map.of(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network,
           c.objectiveValue().preconditioning())), Map.of(), Map.of(), new MeanFlowLoss(Trainer.MODEL, 0.25), batches,

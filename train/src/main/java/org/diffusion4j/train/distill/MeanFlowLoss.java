@@ -83,7 +83,7 @@ public final class MeanFlowLoss implements TrainingLoss {
    */
   public static NDArray target(Jvp.Fn u, NDArray z, NDArray t, NDArray r, NDArray v) {
     try (Jvp.Result j = Jvp.of(u).apply(z, t, v, t.onesLike())) {
-      NDArray gap = t.sub(r).reshape(-1, 1);
+      NDArray gap = t.sub(r).reshape(rankColumn(z));
       return v.sub(j.tangent().mul(gap)).stopGradient();
     }
   }
@@ -97,7 +97,7 @@ public final class MeanFlowLoss implements TrainingLoss {
     NDArray eps = ctx.normals(x0);
     NDArray t = m.create(tr[0]).toType(DataType.FLOAT32, false);
     NDArray r = m.create(tr[1]).toType(DataType.FLOAT32, false);
-    NDArray tc = t.reshape(-1, 1);
+    NDArray tc = t.reshape(rankColumn(x0));
     NDArray z = x0.mul(tc.neg().add(1)).add(eps.mul(tc));
     NDArray v = teacher == null ? eps.sub(x0) : teacherVelocity(ctx.frozen(teacher), z, tr[0], ctx.conditioning());
     MeanFlowModel net = new MeanFlowModel(ctx.trainable(model).network());
@@ -109,6 +109,14 @@ public final class MeanFlowLoss implements TrainingLoss {
     NDArray w = sq.add(1e-3).pow(-1).stopGradient();
     NDArray loss = sq.mul(w).mean();
     return new Value(loss, Map.of("mse", (double) sq.mean().getFloat() / d));
+  }
+
+  /** The shape {@code [n, 1, …]} of a per-example column broadcasting against {@code x}. */
+  static Shape rankColumn(NDArray x) {
+    long[] b = new long[x.getShape().dimension()];
+    java.util.Arrays.fill(b, 1);
+    b[0] = x.getShape().get(0);
+    return new Shape(b);
   }
 
   /** The teacher's velocity {@code (z − D(z/(1 − t); t/(1 − t)))/t} on the rectified-flow path. */
