@@ -19,11 +19,17 @@ import picocli.CommandLine.Spec;
         + "(Song et al. 2023) with a Heun teacher step, sampled with d4j sample --model OUT --steps 1|2|4; pd = one "
         + "round of progressive distillation (Salimans & Ho 2022), sampled with --sampler ddim --grid karras "
         + "--steps N; distil the result again with half the --levels for the next round; kd = knowledge distillation "
-        + "(Luhman & Luhman 2021) of the teacher's --levels-step Heun solve into a one-step model (--steps 1)."},
+        + "(Luhman & Luhman 2021) of the teacher's --levels-step Heun solve into a one-step model (--steps 1); scd = "
+        + "continuous-time consistency distillation sCM (Lu & Song 2024; EDM teacher); ctm = consistency trajectory "
+        + "model (Kim et al. 2024, two-time MLP or U-Net, no GAN term); dmd = distribution matching distillation (Yin et al. "
+        + "2024) with a fake-score network; mf = Mean Flow distillation (Geng et al. 2025, two-time MLP or U-Net). Every "
+        + "student except pd is sampled with its own sampler: d4j sample --model OUT --steps 1|2|4."},
     footer = {"", "Examples:", "  d4j train --data two-moons --steps 3000 --out runs/moons",
         "  d4j distill --teacher runs/moons --method cd --steps 2000 --out runs/moons-cd",
         "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png",
-        "  d4j distill --teacher runs/moons --method pd --levels 8 --steps 2000 --out runs/moons-pd8"})
+        "  d4j distill --teacher runs/moons --method pd --levels 8 --steps 2000 --out runs/moons-pd8",
+        "  d4j distill --teacher runs/moons --method scd --steps 2000 --out runs/moons-scd",
+        "  d4j distill --teacher runs/moons --method dmd --fake-updates 5 --steps 2000 --out runs/moons-dmd"})
 final class DistillCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   DeviceOptions deviceOptions;
@@ -36,8 +42,8 @@ final class DistillCommand implements Callable<Integer> {
 
   @Option(names = "--method", defaultValue = "cd", paramLabel = "ID",
       description = "Method: cd (consistency distillation, default), pd (one round of progressive distillation: "
-          + "the student's DDIM on --levels Karras steps copies the teacher's DDIM on twice as many) or kd "
-          + "(one-step knowledge distillation of the teacher's Heun solve).")
+          + "the student's DDIM on --levels Karras steps copies the teacher's DDIM on twice as many), kd "
+          + "(one-step knowledge distillation of the teacher's Heun solve), scd (sCM), ctm, dmd or mf.")
   String method;
 
   @Option(names = "--steps", defaultValue = "2000", paramLabel = "N", description = "Optimiser steps (default 2000).")
@@ -58,9 +64,17 @@ final class DistillCommand implements Callable<Integer> {
   String teacherStep;
 
   @Option(names = "--levels", defaultValue = "18", paramLabel = "N",
-      description = "cd: Karras noise levels N of the discretisation; pd: the student's DDIM steps N; kd: the "
+      description = "cd, ctm: Karras noise levels N of the discretisation; pd: the student's DDIM steps N; kd: the "
           + "teacher's Heun steps (default 18).")
   int levels;
+
+  @Option(names = "--fake-updates", defaultValue = "1", paramLabel = "K",
+      description = "dmd: fake-score updates per generator update (default 1 as DMD; DMD2 uses 5).")
+  int fakeUpdates;
+
+  @Option(names = "--dsm-weight", defaultValue = "1", paramLabel = "X",
+      description = "ctm: weight of the denoising score-matching regulariser (default 1).")
+  double dsmWeight;
 
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed (default 0).")
   long seed;
@@ -76,7 +90,8 @@ final class DistillCommand implements Callable<Integer> {
     }
     RunDirs.checkNew(out);
     Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps)
-        .teacherStep(teacherStep.toLowerCase(Locale.ROOT)).levels(levels).seed(seed);
+        .teacherStep(teacherStep.toLowerCase(Locale.ROOT)).levels(levels).seed(seed)
+        .fakeUpdates(fakeUpdates).dsmWeight(dsmWeight);
     if (batch != null) {
       d.batch(batch);
     }

@@ -58,7 +58,12 @@ final class RunSampling {
       boolean flowMap = FlowMapRuns.isFlowMap(rc.objective());
       if (c.sampler == null && !flowMap) {
         throw new IllegalArgumentException("--sampler is required for run " + c.model + " (objective "
-            + rc.objective() + "); only few-step runs (ct, cd, kd, mf) have a sampler of their own");
+            + rc.objective() + "); only few-step runs (ct, cd, kd, sct, scd, ctm, dmd, mf) have a sampler of their own");
+      }
+      if (c.sampler != null && FlowMapRuns.oneTime(rc.objective())) {
+        throw new IllegalArgumentException("run " + c.model + " (objective " + rc.objective() + ") is a consistency "
+            + "model: its D(x̂; σ) is the jump to the data, not a denoiser, so --sampler " + c.sampler + " would take "
+            + "wrong ODE steps; omit --sampler to use its own multistep consistency sampler (--steps 1|2|4)");
       }
       String samplerId = c.sampler == null ? "flowmap" : c.sampler;
       Sampler sampler = c.sampler == null ? FlowMapRuns.sampler(rc)

@@ -74,4 +74,39 @@ class FewStepCommandTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("accepted: cd, pd, kd"), r.err());
   }
+
+  @Test
+  void sCmCtmDmdAndMeanFlowDistillationRunsSampleInOneToFourStepsAndConsistencyRunsRefuseAnOdeSampler()
+      throws Exception {
+    Path teacher = dir.resolve("teacher");
+    assertEquals(0, train(teacher).code());
+    Path sct = dir.resolve("sct");
+    Cli.Run r = train(sct, "--objective", "sct");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.readString(sct.resolve("metrics.jsonl")).contains("\"r\":"), "sCT logs the tangent warm-up r");
+    r = Cli.run("sample", "--model", sct.toString(), "--steps", "2", "--seeds", "0-49", "--out", dir.resolve("sct.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("NFE       2"), r.out());
+    for (String method : new String[] {"scd", "ctm", "dmd", "mf"}) {
+      Path out = dir.resolve(method);
+      r = Cli.run("distill", "--teacher", teacher.toString(), "--method", method, "--steps", "4", "--batch", "16",
+          "--levels", "6", "--fake-updates", "2", "--out", out.toString());
+      assertEquals(0, r.code(), method + ": " + r.err());
+      assertTrue(Files.readString(out.resolve("config.json")).contains("\"" + method + "\""), method);
+      for (String steps : new String[] {"1", "4"}) {
+        r = Cli.run("sample", "--model", out.toString(), "--steps", steps, "--seeds", "0-19", "--out",
+            dir.resolve(method + steps + ".npy").toString());
+        assertEquals(0, r.code(), method + ": " + r.err());
+        assertTrue(r.out().contains("NFE       " + steps), method + ": " + r.out());
+      }
+    }
+    // A consistency model is not a denoiser: an ODE sampler on it is refused; a two-time model's g(x, σ, σ) is one.
+    r = Cli.run("sample", "--model", dir.resolve("scd").toString(), "--sampler", "heun", "--steps", "4", "--out",
+        dir.resolve("h.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("consistency model") && r.err().contains("omit --sampler"), r.err());
+    r = Cli.run("sample", "--model", dir.resolve("ctm").toString(), "--sampler", "heun", "--steps", "4", "--seeds", "0-9",
+        "--out", dir.resolve("h2.npy").toString());
+    assertEquals(0, r.code(), r.err());
+  }
 }

@@ -12,7 +12,10 @@ public sealed interface Preconditioning {
   /** The coefficients at noise level σ. */
   Scalings scalings(double sigma);
 
-  /** Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}, {@code x0}, {@code cm}. */
+  /**
+   * Identifier for configs: {@code edm}, {@code vp}, {@code ve}, {@code flow}, {@code x0}, {@code cm},
+   * {@code trigflow}.
+   */
   String id();
 
   /**
@@ -33,9 +36,11 @@ public sealed interface Preconditioning {
         return new X0(0.5);
       case "cm":
         return new Consistency(0.5, Consistency.DEFAULT_SIGMA_MIN);
+      case "trigflow":
+        return new TrigFlow(0.5);
       default:
         throw new IllegalArgumentException(
-            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow, x0, cm");
+            "unknown preconditioning '" + id + "'; accepted: edm, vp, ve, flow, x0, cm, trigflow");
     }
   }
 
@@ -163,5 +168,37 @@ public sealed interface Preconditioning {
     }
 
     @Override public String id() { return "cm"; }
+  }
+
+  /**
+   * TrigFlow (Lu &amp; Song 2024, "Simplifying, Stabilizing and Scaling Continuous-Time Consistency
+   * Models", eq. 2 and 4): {@code x_t = cos(t) x0 + sin(t) z}, z ~ N(0, σd² I), t ∈ [0, π/2], i.e. x̂ = x_t/cos t
+   * at σ = σd tan t, and the consistency function {@code f(x_t, t) = cos(t) x_t − sin(t) σd F(x_t/σd, t)}.
+   * In x̂ and σ: {@code c_skip = σd²/(σ² + σd²)}, {@code c_out = −σ σd/sqrt(σ² + σd²)},
+   * {@code c_in = 1/sqrt(σ² + σd²)}, {@code c_noise = t = atan(σ/σd)}: EDM's coefficients with F negated and
+   * the time itself as the noise input. At σ = 0, c_skip = 1 and c_out = 0: f(x̂, 0) = x̂ whatever F.
+   *
+   * @param sigmaData σ_d (0.5)
+   */
+  record TrigFlow(double sigmaData) implements Preconditioning {
+    public TrigFlow {
+      if (!(sigmaData > 0) || Double.isInfinite(sigmaData)) {
+        throw new IllegalArgumentException("TrigFlow preconditioning: sigma_data must be finite and > 0, got "
+            + sigmaData);
+      }
+    }
+
+    /** The TrigFlow time t = atan(σ/σd) of level σ. */
+    public double time(double sigma) {
+      return Math.atan2(sigma, sigmaData);
+    }
+
+    @Override
+    public Scalings scalings(double sigma) {
+      double r = sigma * sigma + sigmaData * sigmaData;
+      return new Scalings(sigmaData * sigmaData / r, -sigma * sigmaData / Math.sqrt(r), 1 / Math.sqrt(r), time(sigma));
+    }
+
+    @Override public String id() { return "trigflow"; }
   }
 }

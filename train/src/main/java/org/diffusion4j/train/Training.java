@@ -260,6 +260,10 @@ public final class Training {
         return "edm";
       case "ct":
       case "cd":
+      case "sct":
+      case "scd":
+      case "ctm":
+      case "dmd":
         return "edm";
       case "flow":
       case "mf":

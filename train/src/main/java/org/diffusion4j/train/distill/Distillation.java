@@ -52,15 +52,42 @@ public final class Distillation {
     return new Distillation(teacherRun);
   }
 
+  /** Every method {@link #method} accepts. */
+  public static final java.util.List<String> METHODS = java.util.List.of("cd", "pd", "kd", "scd", "ctm", "dmd", "mf");
+
   /**
-   * The method: {@code cd} (consistency distillation), {@code pd} (one progressive-distillation round) or
-   * {@code kd} (knowledge distillation into a one-step model).
+   * The method: {@code cd} (consistency distillation), {@code pd} (one progressive-distillation round),
+   * {@code kd} (knowledge distillation into a one-step model), {@code scd} (continuous-time consistency
+   * distillation, sCM), {@code ctm} (consistency trajectory model, two-time network), {@code dmd} (distribution
+   * matching with a fake score) or {@code mf} (Mean Flow distillation, two-time network on the rectified flow).
    */
   public Distillation method(String id) {
-    if (!id.equals("cd") && !id.equals("pd") && !id.equals("kd")) {
-      throw new IllegalArgumentException("unknown distillation method '" + id + "'; accepted: cd, pd, kd");
+    if (!METHODS.contains(id)) {
+      throw new IllegalArgumentException("unknown distillation method '" + id + "'; accepted: "
+          + String.join(", ", METHODS));
     }
     this.method = id;
+    return this;
+  }
+
+  private int fakeUpdates = 1;
+  private double dsmWeight = 1;
+
+  /** dmd: fake-score updates per generator update K (1: DMD; 5: DMD2's two time-scale rule). */
+  public Distillation fakeUpdates(int k) {
+    if (k < 1) {
+      throw new IllegalArgumentException("--fake-updates must be >= 1, got " + k);
+    }
+    this.fakeUpdates = k;
+    return this;
+  }
+
+  /** ctm: the weight λ_DSM of the denoising regulariser (1). */
+  public Distillation dsmWeight(double w) {
+    if (!(w >= 0) || Double.isInfinite(w)) {
+      throw new IllegalArgumentException("--dsm-weight must be finite and >= 0, got " + w);
+    }
+    this.dsmWeight = w;
     return this;
   }
 
@@ -106,8 +133,8 @@ public final class Distillation {
    * kd: the teacher's Heun steps.
    */
   public Distillation levels(int n) {
-    if (n < 2) {
-      throw new IllegalArgumentException("--levels must be >= 2, got " + n);
+    if (n < 1) {
+      throw new IllegalArgumentException("--levels must be >= 1 (pd) or >= 2 (cd, ctm, kd), got " + n);
     }
     this.levels = n;
     return this;
@@ -124,11 +151,20 @@ public final class Distillation {
     RunConfig tc = RunConfig.fromJson(Checkpoint.readConfig(teacher), teacher.resolve(Checkpoint.CONFIG).toString());
     TrainSettings t = tc.training();
     TrainSettings st = new TrainSettings(steps, batch != null ? batch : t.batch(), 1, lr != null ? lr : t.lr(),
-        Math.min(100, steps - 1), "cosine", t.clip(), emaDecay != null ? emaDecay : method.equals("cd") ? 0.95 : 0.999,
+        Math.min(100, steps - 1), "cosine", t.clip(), emaDecay != null ? emaDecay
+        : method.equals("cd") || method.equals("ctm") ? 0.95 : 0.999,
         0, seed, (int) Math.max(1, steps / 100),
         (int) Math.max(1, Math.min(Integer.MAX_VALUE, steps / 5)));
-    // A pd student is an ordinary denoiser of the teacher's kind; cd and kd students are consistency models.
-    return new RunConfig(tc.network(), tc.process(), method.equals("pd") ? tc.objective() : "cd", tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
+    // A pd student is an ordinary denoiser of the teacher's kind; cd and kd students are consistency models;
+    // the others are runs of their own objective (mf on the rectified flow, whose path it learns).
+    String objective = switch (method) {
+      case "pd" -> tc.objective();
+      case "cd", "kd" -> "cd";
+      default -> method;
+    };
+    org.diffusion4j.process.NoiseProcess process = method.equals("mf")
+        ? org.diffusion4j.process.Processes.byId("flow") : tc.process();
+    return new RunConfig(tc.network(), process, objective, tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
         tc.classes(), tc.resolution(), tc.flip(), st);
   }
 
@@ -138,6 +174,9 @@ public final class Distillation {
       throw new IllegalArgumentException(out + " already holds a run; choose another directory");
     }
     RunConfig sc = studentConfig();
+    if (levels < 2 && !method.equals("pd")) {
+      throw new IllegalArgumentException("--levels must be >= 2 for --method " + method + ", got " + levels);
+    }
     DataOptions o = DataOptions.defaults();
     if (sc.resolution() > 0) {
       o = o.withResolution(sc.resolution());
@@ -146,18 +185,63 @@ public final class Distillation {
     try (TrainedModel tm = TrainedModel.load(teacher, true); NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Engine.getInstance().setRandomSeed((int) (seed & 0x7fffffff));
       Block student = TrainedModel.newNetwork(sc, m);
-      Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
-          teacher.resolve(Checkpoint.EMA).toString());
-      org.diffusion4j.train.loop.TrainingLoss loss = method.equals("pd")
-          ? new ProgressiveDistillationLoss(Trainer.MODEL, "teacher", pdGrid(sc))
-          : method.equals("kd") ? new KnowledgeDistillationLoss(Trainer.MODEL, "teacher",
-              new org.diffusion4j.sampling.ode.Heun(), org.diffusion4j.schedule.GridSpec.karras().build(sc.process(), levels))
-          : ConsistencyLoss.distillation(Trainer.MODEL, "teacher", TeacherStep.parse(teacherStep),
-          levels, Preconditioning.Consistency.DEFAULT_SIGMA_MIN, FlowMapRuns.sigmaMax(sc.process()), false,
-          ConsistencyLoss.Target.EMA);
-      Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(student, sc.objectiveValue().preconditioning())),
-          Map.of("teacher", tm.denoiser()),
-          !method.equals("cd") ? Map.of() : Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm)), loss,
+      boolean fromTeacher = !FlowMapRuns.twoTime(sc.objective());
+      if (method.equals("scd") && !(tm.denoiser().preconditioning() instanceof Preconditioning.Edm e
+          && e.sigmaData() == sc.sigmaData())) {
+        throw new IllegalArgumentException("--method scd starts the student from an EDM teacher (objective edm); the "
+            + "teacher's objective is " + tm.config().objective());
+      }
+      if (fromTeacher) {
+        Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
+            teacher.resolve(Checkpoint.EMA).toString());
+      } else if (method.equals("ctm") && tm.denoiser().preconditioning().equals(sc.objectiveValue().preconditioning())) {
+        // CTM starts from the teacher (Kim et al. 2024): its one-time weights, the second time's inputs zero.
+        org.diffusion4j.train.nn.TwoTimeInit.load(student, Checkpoint.readWeightsWithStep(teacher, true).getValue(),
+            teacher.resolve(Checkpoint.EMA).toString());
+      }
+      double sigmaMax = FlowMapRuns.sigmaMax(tm.config().process());
+      double sigmaMin = Preconditioning.Consistency.DEFAULT_SIGMA_MIN;
+      Preconditioning p = sc.objectiveValue().preconditioning();
+      Map<String, NetworkDenoiser> nets = new java.util.LinkedHashMap<>();
+      nets.put(Trainer.MODEL, new NetworkDenoiser(student, p));
+      Map<String, java.util.function.Function<NDManager, Block>> twins = Map.of();
+      org.diffusion4j.train.loop.TrainingLoss loss;
+      switch (method) {
+        case "pd":
+          loss = new ProgressiveDistillationLoss(Trainer.MODEL, "teacher", pdGrid(sc));
+          break;
+        case "kd":
+          loss = new KnowledgeDistillationLoss(Trainer.MODEL, "teacher", new org.diffusion4j.sampling.ode.Heun(),
+              org.diffusion4j.schedule.GridSpec.karras().build(sc.process(), levels));
+          break;
+        case "scd":
+          nets.put(FlowMapRuns.WEIGHT, FlowMapRuns.adaptiveWeight(m, p));
+          loss = ContinuousConsistencyLoss.distillation(Trainer.MODEL, "teacher", FlowMapRuns.WEIGHT, sc.sigmaData(),
+              FlowMapRuns.warmup(steps), ContinuousConsistencyLoss.Tangent.NORMALISE, sigmaMax);
+          break;
+        case "ctm":
+          twins = Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm));
+          loss = new TrajectoryConsistencyLoss(Trainer.MODEL, "teacher", TeacherStep.parse(teacherStep), levels,
+              sigmaMin, sigmaMax, dsmWeight, tm.config().objectiveValue());
+          break;
+        case "dmd": {
+          Block fake = TrainedModel.newNetwork(tm.config(), m);
+          Trainer.loadInto(Trainer.parameters(fake), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
+              teacher.resolve(Checkpoint.EMA).toString());
+          nets.put(FlowMapRuns.FAKE, new NetworkDenoiser(fake, tm.denoiser().preconditioning()));
+          loss = new DistributionMatchingLoss(Trainer.MODEL, FlowMapRuns.FAKE, "teacher", sigmaMin, sigmaMax,
+              tm.config().objectiveValue(), fakeUpdates);
+          break;
+        }
+        case "mf":
+          loss = new MeanFlowLoss(Trainer.MODEL, "teacher", 0.25);
+          break;
+        default:
+          twins = Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm));
+          loss = ConsistencyLoss.distillation(Trainer.MODEL, "teacher", TeacherStep.parse(teacherStep), levels,
+              sigmaMin, FlowMapRuns.sigmaMax(sc.process()), false, ConsistencyLoss.Target.EMA);
+      }
+      Trainer t = new Trainer(nets, Map.of("teacher", tm.denoiser()), twins, loss,
           Trainer.Batches.of(data, sc.classes() > 0), sc.training().options(), out, sc.toJson(), listener);
       t.run(false);
     }

@@ -13,14 +13,51 @@ import org.diffusion4j.train.loop.Trainer;
 
 /**
  * How runs of flow-map models are trained and sampled: which objectives are flow maps (consistency
- * training {@code ct}, consistency distillation {@code cd}), their trainer, their own sampler and grid.
+ * training {@code ct} and distillation {@code cd}, continuous-time {@code sct}/{@code scd}, consistency
+ * trajectory models {@code ctm}, Mean Flows {@code mf}, distribution-matching generators {@code dmd}),
+ * their trainer, their own sampler and grid.
  */
 public final class FlowMapRuns {
   private FlowMapRuns() {}
 
   /** Whether runs of {@code objective} are flow-map models sampled with their own few-step sampler. */
   public static boolean isFlowMap(String objective) {
-    return objective.equals("ct") || objective.equals("cd") || objective.equals("mf");
+    return oneTime(objective) || twoTime(objective);
+  }
+
+  /**
+   * Whether the objective's model is a one-time consistency function D(x̂; σ) = Ψ(x̂, σ → 0): ct, cd, sct,
+   * scd, dmd. Such a model is not a denoiser, so an ODE sampler run on it takes wrong steps.
+   */
+  public static boolean oneTime(String objective) {
+    return switch (objective) {
+      case "ct", "cd", "sct", "scd", "dmd" -> true;
+      default -> false;
+    };
+  }
+
+  /** Whether the objective's network has two times (ctm, mf): G(x̂, σ, σ′). */
+  public static boolean twoTime(String objective) {
+    return objective.equals("ctm") || objective.equals("mf");
+  }
+
+  /** The adaptive-weight network's name in sCM runs. */
+  public static final String WEIGHT = "weight";
+
+  /** The fake-score network's name in DMD runs. */
+  public static final String FAKE = "fake";
+
+  /** A fresh sCM adaptive weight w_φ (64 features) in {@code m}. */
+  public static org.diffusion4j.train.nn.NetworkDenoiser adaptiveWeight(ai.djl.ndarray.NDManager m,
+      org.diffusion4j.denoiser.Preconditioning p) {
+    org.diffusion4j.train.nn.AdaptiveWeight w = new org.diffusion4j.train.nn.AdaptiveWeight(64);
+    w.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, new ai.djl.ndarray.types.Shape(1));
+    return new org.diffusion4j.train.nn.NetworkDenoiser(w, p);
+  }
+
+  /** The tangent warm-up H of an sCM run of {@code steps} steps: a tenth of the run, at most 10 000 (the paper's H). */
+  public static long warmup(long steps) {
+    return Math.min(10_000, Math.max(1, steps / 10));
   }
 
   /** The largest noise level of the run's process (the consistency models' σ_max). */
@@ -32,17 +69,27 @@ public final class FlowMapRuns {
   public static Trainer fromScratch(RunConfig c, Block network, Trainer.Batches batches, Path runDir,
       Trainer.Listener listener) {
     if (c.objective().equals("mf")) {
-      if (!(network instanceof org.diffusion4j.train.nn.TwoTimeMlp)) {
-        throw new IllegalArgumentException("objective mf needs a two-time network; only the MLP has one (--net mlp), got "
-            + c.network().type());
+      if (!(network instanceof org.diffusion4j.train.nn.TwoTimeNetwork)) {
+        throw new IllegalArgumentException("objective mf needs a two-time network (TwoTimeMlp, TwoTimeUNet), got "
+            + network.getClass().getSimpleName());
       }
       return new Trainer(Map.of(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network,
           c.objectiveValue().preconditioning())), Map.of(), Map.of(), new MeanFlowLoss(Trainer.MODEL, 0.25), batches,
           c.training().options(), runDir, c.toJson(), listener);
     }
+    if (c.objective().equals("sct")) {
+      ai.djl.ndarray.NDManager m = network.getParameters().get(0).getValue().getArray().getManager();
+      Map<String, org.diffusion4j.train.nn.NetworkDenoiser> nets = new java.util.LinkedHashMap<>();
+      org.diffusion4j.denoiser.Preconditioning p = c.objectiveValue().preconditioning();
+      nets.put(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network, p));
+      nets.put(WEIGHT, adaptiveWeight(m, p));
+      ContinuousConsistencyLoss loss = ContinuousConsistencyLoss.training(Trainer.MODEL, WEIGHT, c.sigmaData(),
+          warmup(c.training().steps()), ContinuousConsistencyLoss.Tangent.NORMALISE, sigmaMax(c.process()));
+      return new Trainer(nets, Map.of(), Map.of(), loss, batches, c.training().options(), runDir, c.toJson(), listener);
+    }
     if (!c.objective().equals("ct")) {
       throw new IllegalArgumentException("objective '" + c.objective() + "' distils a teacher: use Distillation "
-          + "(d4j distill --teacher RUN --method cd); from scratch, use objective ct");
+          + "(d4j distill --teacher RUN --method " + c.objective() + "); from scratch, use objective ct, sct or mf");
     }
     ConsistencyLoss loss = ConsistencyLoss.training(Trainer.MODEL, c.training().steps(),
         org.diffusion4j.denoiser.Preconditioning.Consistency.DEFAULT_SIGMA_MIN, sigmaMax(c.process()));
@@ -52,11 +99,11 @@ public final class FlowMapRuns {
   }
 
   /**
-   * The run's own sampler: multistep consistency sampling (γ = 1) for consistency models, deterministic
-   * flow-map steps (γ = 0) for Mean Flows.
+   * The run's own sampler: multistep consistency sampling (γ = 1) for one-time models, deterministic
+   * flow-map steps (γ = 0) for the two-time ones (CTM, Mean Flows).
    */
   public static Sampler sampler(RunConfig c) {
-    return c.objective().equals("mf") ? new FlowMapSampler(0) : FlowMapSampler.consistency();
+    return twoTime(c.objective()) ? new FlowMapSampler(0) : FlowMapSampler.consistency();
   }
 
   /** The run's model in the flow-map convention (a Mean Flow network sees the target level). */

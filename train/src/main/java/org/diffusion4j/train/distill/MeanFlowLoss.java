@@ -22,9 +22,14 @@ import org.diffusion4j.train.loop.TrainingLoss;
  * c = 10⁻³). t and r are drawn logit-normal (−0.4, 1.0), ordered t ≥ r, and a fraction of the
  * examples (1 − {@code fractionUnequal}, 75% by default, their best) has r = t, which is flow matching.
  * The network is trained on the raw F of a {@link MeanFlowModel} (z and t as F's inputs).
+ *
+ * <p>Mean Flow distillation replaces the conditional velocity ε − x0 by a frozen teacher's marginal one,
+ * {@code v = (z − D_φ(z/(1 − t); t/(1 − t)))/t} (the teacher's x0-estimate in EDM coordinates): the
+ * identity then holds for the teacher's PF-ODE, whose average velocity the student learns.
  */
 public final class MeanFlowLoss implements TrainingLoss {
   private final String model;
+  private final String teacher;
   private final double fractionUnequal;
   private final double mu;
   private final double std;
@@ -34,11 +39,19 @@ public final class MeanFlowLoss implements TrainingLoss {
    * @param fractionUnequal the share of examples with r &lt; t, in [0, 1] (0.25)
    */
   public MeanFlowLoss(String model, double fractionUnequal) {
+    this(model, null, fractionUnequal);
+  }
+
+  /**
+   * Mean Flow distillation of the frozen denoiser {@code teacher} (null: training from scratch).
+   */
+  public MeanFlowLoss(String model, String teacher, double fractionUnequal) {
     if (!(fractionUnequal >= 0 && fractionUnequal <= 1)) {
       throw new IllegalArgumentException("Mean Flow: the fraction of r != t pairs must lie in [0, 1], got "
           + fractionUnequal);
     }
     this.model = model;
+    this.teacher = teacher;
     this.fractionUnequal = fractionUnequal;
     this.mu = -0.4;
     this.std = 1.0;
@@ -70,7 +83,7 @@ public final class MeanFlowLoss implements TrainingLoss {
    */
   public static NDArray target(Jvp.Fn u, NDArray z, NDArray t, NDArray r, NDArray v) {
     try (Jvp.Result j = Jvp.of(u).apply(z, t, v, t.onesLike())) {
-      NDArray gap = t.sub(r).reshape(-1, 1);
+      NDArray gap = t.sub(r).reshape(rankColumn(z));
       return v.sub(j.tangent().mul(gap)).stopGradient();
     }
   }
@@ -84,9 +97,9 @@ public final class MeanFlowLoss implements TrainingLoss {
     NDArray eps = ctx.normals(x0);
     NDArray t = m.create(tr[0]).toType(DataType.FLOAT32, false);
     NDArray r = m.create(tr[1]).toType(DataType.FLOAT32, false);
-    NDArray tc = t.reshape(-1, 1);
+    NDArray tc = t.reshape(rankColumn(x0));
     NDArray z = x0.mul(tc.neg().add(1)).add(eps.mul(tc));
-    NDArray v = eps.sub(x0);
+    NDArray v = teacher == null ? eps.sub(x0) : teacherVelocity(ctx.frozen(teacher), z, tr[0], ctx.conditioning());
     MeanFlowModel net = new MeanFlowModel(ctx.trainable(model).network());
     NDArray labels = ctx.batch().labels();
     NDArray want = target((zz, tt) -> net.velocity(ctx.parameters(), false, zz, tt, r, labels), z, t, r, v);
@@ -96,6 +109,31 @@ public final class MeanFlowLoss implements TrainingLoss {
     NDArray w = sq.add(1e-3).pow(-1).stopGradient();
     NDArray loss = sq.mul(w).mean();
     return new Value(loss, Map.of("mse", (double) sq.mean().getFloat() / d));
+  }
+
+  /** The shape {@code [n, 1, …]} of a per-example column broadcasting against {@code x}. */
+  static Shape rankColumn(NDArray x) {
+    long[] b = new long[x.getShape().dimension()];
+    java.util.Arrays.fill(b, 1);
+    b[0] = x.getShape().get(0);
+    return new Shape(b);
+  }
+
+  /** The teacher's velocity {@code (z − D(z/(1 − t); t/(1 − t)))/t} on the rectified-flow path. */
+  public static NDArray teacherVelocity(org.diffusion4j.denoiser.Denoiser teacherNet, NDArray z, double[] t,
+      org.diffusion4j.denoiser.Conditioning c) {
+    int n = t.length;
+    double[] sigma = new double[n];
+    double[] keep = new double[n];
+    double[] inv = new double[n];
+    for (int i = 0; i < n; i++) {
+      double ti = Math.min(t[i], 1 - 1e-6);
+      sigma[i] = ti / (1 - ti);
+      keep[i] = 1 / (1 - ti);
+      inv[i] = 1 / t[i];
+    }
+    NDArray d = teacherNet.denoise(z.mul(TeacherStep.column(z, keep)), sigma, c).toType(z.getDataType(), false);
+    return z.sub(d).mul(TeacherStep.column(z, inv)).stopGradient();
   }
 
   /** A {@code [n, 1]} column of {@code values} in FLOAT32 (host helper for tests). */

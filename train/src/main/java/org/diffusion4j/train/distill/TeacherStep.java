@@ -30,18 +30,35 @@ public interface TeacherStep {
     return x.add(d.mul(column(x, diff(to, from))));
   };
 
-  /** Heun: Euler, then the trapezoid with the slope at σ′; two teacher evaluations. */
+  /**
+   * Heun: Euler, then the trapezoid with the slope at σ′; two teacher evaluations. Rows with σ′ = 0 keep
+   * the Euler step (Karras et al. 2022, Algorithm 1: no correction at σ = 0); rows with σ′ = σ are
+   * left where they are.
+   */
   TeacherStep HEUN = (teacher, x, from, to, c) -> {
+    double[] safe = new double[to.length];
+    double[] keep = new double[to.length];
+    boolean any = false;
     for (int i = 0; i < to.length; i++) {
-      if (!(to[i] > 0)) {
-        throw new IllegalArgumentException("a Heun teacher step needs σ′ > 0, got " + to[i] + " for sample " + i);
+      if (!(to[i] >= 0) || !(from[i] > 0)) {
+        throw new IllegalArgumentException("a Heun teacher step needs σ > 0 and σ′ >= 0, got " + from[i] + " → "
+            + to[i] + " for sample " + i);
       }
+      any |= to[i] > 0;
+      safe[i] = to[i] > 0 ? to[i] : from[i];
+      keep[i] = to[i] > 0 ? 1 : 0;
     }
     NDArray h = column(x, diff(to, from));
     NDArray d = x.sub(teacher.denoise(x, from, c)).div(column(x, from));
     NDArray euler = x.add(d.mul(h));
-    NDArray d2 = euler.sub(teacher.denoise(euler, to, c)).div(column(x, to));
-    return x.add(d.add(d2).mul(h).mul(0.5));
+    if (!any) {
+      return euler;
+    }
+    NDArray at = euler.mul(column(x, keep)).add(x.mul(column(x, diff(Denoiser.constant(keep.length, 1), keep))));
+    NDArray d2 = at.sub(teacher.denoise(at, safe, c)).div(column(x, safe));
+    NDArray heun = x.add(d.add(d2).mul(h).mul(0.5));
+    NDArray k = column(x, keep);
+    return heun.mul(k).add(euler.mul(k.neg().add(1)));
   };
 
   /** {@code euler} or {@code heun}. */

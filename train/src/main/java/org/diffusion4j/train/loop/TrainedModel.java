@@ -29,8 +29,11 @@ public final class TrainedModel implements AutoCloseable {
 
   /** A new, initialised network of the config's shape, in {@code manager}. */
   public static Block newNetwork(RunConfig config, NDManager manager) {
-    Block net = config.objective().equals("mf") && config.network() instanceof org.diffusion4j.train.nn.MlpConfig mlp
-        ? new org.diffusion4j.train.nn.TwoTimeMlp(mlp) : config.network().build();
+    boolean two = org.diffusion4j.train.distill.FlowMapRuns.twoTime(config.objective());
+    Block net = two && config.network() instanceof org.diffusion4j.train.nn.MlpConfig mlp
+        ? new org.diffusion4j.train.nn.TwoTimeMlp(mlp)
+        : two && config.network() instanceof org.diffusion4j.train.nn.UNetConfig unet
+        ? new org.diffusion4j.train.nn.TwoTimeUNet(unet) : config.network().build();
     long[] x = new long[config.sampleShape().length + 1];
     x[0] = 1;
     System.arraycopy(config.sampleShape(), 0, x, 1, config.sampleShape().length);

@@ -283,7 +283,8 @@ public final class Trainer {
       Checkpoint c = Checkpoint.load(runDir);
       for (Slot s : slots) {
         loadInto(s.params, withPrefix(c.weights(), s.prefix), "", "checkpoint weights");
-        s.adam.load(toArrays(root, withPrefix(c.optimizer(), s.prefix)), c.step(), s.params);
+        s.adam.load(toArrays(root, withPrefix(c.optimizer(), s.prefix)),
+            Long.parseLong(c.state().getOrDefault("adam_steps/" + s.name, "" + c.step())), s.params);
         String key = "ema_updates" + (s.prefix.isEmpty() ? "" : "/" + s.name);
         s.ema = Ema.restore(root, withPrefix(c.ema(), s.prefix), opt.ema(),
             Long.parseLong(c.state().getOrDefault(key, "" + c.step())));
@@ -359,7 +360,12 @@ public final class Trainer {
             throw diverged("the loss became " + total, step, lr);
           }
           boolean first = true;
+          Set<String> updated = loss.updates(step);
           for (Slot s : slots) {
+            if (updated != null && !updated.contains(s.name)) {
+              AdamW.zeroGradients(s.params);
+              continue;
+            }
             List<NDArray> grads = new ArrayList<>();
             s.params.values().forEach(p -> grads.add(p.getGradient()));
             double norm = opt.clip() > 0 ? GradientClipping.clipGlobalNorm(grads, opt.clip())
@@ -440,6 +446,7 @@ public final class Trainer {
       s.ema.state().forEach((k, v) -> averages.put(s.prefix + k, v));
       Safetensors.toTensors(s.adam.state()).forEach((k, v) -> optimizer.put(s.prefix + k, v));
       state.put("ema_updates" + (s.prefix.isEmpty() ? "" : "/" + s.name), Long.toString(s.ema.updates()));
+      state.put("adam_steps/" + s.name, Long.toString(s.adam.step()));
     }
     state.put("seed", Long.toString(opt.seed()));
     state.put("networks", String.join(",", trainable.keySet()));

@@ -30,4 +30,15 @@ public interface TrainingLoss {
 
   /** The loss of the context's micro-batch. */
   Value compute(StepContext context);
+
+  /**
+   * The trainable networks that step {@code step} updates, or null for all of them (the default). A
+   * network left out takes no optimiser step and no EMA update at that step (its gradient is
+   * discarded), so a loss can alternate phases: the generator and fake-score updates of distribution
+   * matching distillation at a ratio of 1 : K (Yin et al. 2024, "Improved Distribution Matching
+   * Distillation", two time-scale updates). Must depend on the step only (resume is exact).
+   */
+  default java.util.Set<String> updates(long step) {
+    return null;
+  }
 }

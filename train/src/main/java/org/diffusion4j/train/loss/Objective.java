@@ -36,7 +36,7 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
 
   /** Every identifier {@link #of} accepts. */
   public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "cfm", "ot-cfm",
-      "sb-cfm", "fm", "ct", "cd", "mf");
+      "sb-cfm", "fm", "ct", "cd", "mf", "sct", "scd", "ctm", "dmd");
 
   /**
    * The objective {@code id} with its paper defaults; {@code process} decides the σ-draw of the
@@ -65,6 +65,22 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
         // Consistency models (Song et al. 2023): the boundary-condition preconditioning; their loss is
         // org.diffusion4j.train.distill.ConsistencyLoss, the weighting and draw here are EDM's.
         return new Objective(id.toLowerCase(Locale.ROOT), new Preconditioning.Consistency(sigmaData,
+            Preconditioning.Consistency.DEFAULT_SIGMA_MIN),
+            s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
+      case "sct":
+        // Continuous-time consistency training (Lu & Song 2024): TrigFlow; the loss is
+        // org.diffusion4j.train.distill.ContinuousConsistencyLoss, the weighting and draw here are EDM's.
+        return new Objective("sct", new Preconditioning.TrigFlow(sigmaData),
+            s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.0, 1.4));
+      case "scd":
+      case "ctm":
+        // sCD students (EDM is TrigFlow with F negated, so an EDM teacher initialises them) and two-time CTM
+        // models (Kim et al. 2024) keep EDM's preconditioning; their losses are in org.diffusion4j.train.distill.
+        return new Objective(id.toLowerCase(Locale.ROOT), new Preconditioning.Edm(sigmaData),
+            s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
+      case "dmd":
+        // A one-step DMD generator (Yin et al. 2024) evaluated at σ_max, consistency-preconditioned like cd.
+        return new Objective("dmd", new Preconditioning.Consistency(sigmaData,
             Preconditioning.Consistency.DEFAULT_SIGMA_MIN),
             s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
       case "mf":

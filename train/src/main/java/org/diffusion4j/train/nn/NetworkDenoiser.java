@@ -107,14 +107,33 @@ public final class NetworkDenoiser implements Denoiser {
    * @param conditioning the batch's conditioning (labels reach F; {@link Conditioning#NULL_LABEL} is ∅)
    */
   public Output forward(ParameterStore ps, boolean training, NDArray xHat, double[] sigma, Conditioning conditioning) {
+    double[] target = network instanceof TwoTimeNetwork ? conditioning.sigmaTarget() : null;
     return precondition(preconditioning, xHat, sigma, conditioning, (in, cNoise, labels) -> {
       NDList list = new NDList(in.toType(DataType.FLOAT32, false), cNoise.toType(DataType.FLOAT32, false));
+      if (target != null) {
+        list.add(secondTime(xHat.getManager(), target));
+      }
       if (labels != null) {
         list.add(labels);
       }
       return network.forward(ps, list, training).singletonOrThrow();
     });
   }
+
+  /**
+   * c_noise(σ′) per sample, FLOAT32, for a {@link TwoTimeNetwork}; levels below {@link #SECOND_TIME_FLOOR}
+   * (σ′ = 0, the map to the data) are fed as the floor, where c_noise is finite for every preconditioning.
+   */
+  NDArray secondTime(NDManager m, double[] target) {
+    double[] c = new double[target.length];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = preconditioning.scalings(Math.max(target[i], SECOND_TIME_FLOOR)).cNoise();
+    }
+    return m.create(c).toType(DataType.FLOAT32, false);
+  }
+
+  /** The smallest target level a two-time network is told: σ_min = 0.002 of Song et al. 2023. */
+  public static final double SECOND_TIME_FLOOR = 0.002;
 
   /**
    * The preconditioning arithmetic itself, for any raw network: coefficients computed on the host in

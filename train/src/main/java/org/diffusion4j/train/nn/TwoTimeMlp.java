@@ -14,7 +14,7 @@ import ai.djl.util.PairList;
  * the instantaneous model), t through the {@link Mlp}'s noise embedding; the output is F's first D
  * features, shaped like x.
  */
-public final class TwoTimeMlp extends FixedBlock {
+public final class TwoTimeMlp extends FixedBlock implements TwoTimeNetwork {
   private final MlpConfig config;
   private final Mlp mlp;
 

@@ -98,6 +98,57 @@ class PluggableTrainerTest {
     }
   }
 
+  /** TWO, but "student" is updated only at odd steps (phases, as DMD's generator at 1 : K). */
+  private static final TrainingLoss PHASED = new TrainingLoss() {
+    @Override
+    public Value compute(StepContext ctx) {
+      return TWO.compute(ctx);
+    }
+
+    @Override
+    public java.util.Set<String> updates(long step) {
+      return step % 2 == 1 ? null : java.util.Set.of("model");
+    }
+  };
+
+  private Map<String, float[]> trainPhased(NDManager m, Path run, long steps, boolean resume) throws Exception {
+    Map<String, NetworkDenoiser> nets = new LinkedHashMap<>();
+    nets.put("model", new NetworkDenoiser(TrainerTest.newNet(m, 16), EDM.preconditioning()));
+    nets.put("student", new NetworkDenoiser(TrainerTest.newNet(m, 8), EDM.preconditioning()));
+    Map<String, Function<NDManager, Block>> twins = Map.of("model", mm -> TrainerTest.newNet(mm, 16));
+    new Trainer(nets, Map.of("teacher", new NetworkDenoiser(TrainerTest.newNet(m, 16), EDM.preconditioning())), twins,
+        PHASED, TrainerTest.gaussianBatches(), TrainerTest.options(steps, 3), run, "{}", null).run(resume);
+    Map<String, float[]> w = new LinkedHashMap<>();
+    nets.forEach((k, v) -> w.put(k, v.network().getParameters().get(0).getValue().getArray().toFloatArray()));
+    return w;
+  }
+
+  @Test
+  void aNetworkLeftOutOfAStepIsNotUpdatedAndPhasedRunsResumeBitForBit() throws Exception {
+    try (NDManager m = NDManager.newBaseManager()) {
+      trainPhased(m, dir.resolve("p1"), 1, false);
+      // Step 0 leaves the student out: no optimiser step, no EMA update, weights as initialised.
+      Checkpoint c1 = Checkpoint.load(dir.resolve("p1"));
+      assertEquals("0", c1.state().get("adam_steps/student"));
+      assertEquals("0", c1.state().get("ema_updates/student"));
+      assertEquals("1", c1.state().get("adam_steps/model"));
+      for (String k : c1.weights().keySet()) {
+        if (k.startsWith("student/")) {
+          assertTrue(java.util.Arrays.equals(c1.weights().get(k).data(), c1.ema().get(k).data()), k);
+        }
+      }
+      Map<String, float[]> whole = trainPhased(m, dir.resolve("pa"), 6, false);
+      trainPhased(m, dir.resolve("pb"), 3, false);
+      Map<String, float[]> resumed = trainPhased(m, dir.resolve("pb"), 6, true);
+      for (String k : whole.keySet()) {
+        assertTrue(java.util.Arrays.equals(whole.get(k), resumed.get(k)), k + " weights bit for bit");
+      }
+      Checkpoint c = Checkpoint.load(dir.resolve("pb"));
+      assertEquals("3", c.state().get("adam_steps/student"));
+      assertEquals("6", c.state().get("adam_steps/model"));
+    }
+  }
+
   @Test
   void aTargetWithoutATwinIsAClearError() throws Exception {
     try (NDManager m = NDManager.newBaseManager()) {
