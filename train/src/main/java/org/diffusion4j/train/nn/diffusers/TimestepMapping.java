@@ -27,26 +27,8 @@ public enum TimestepMapping {
         return process.sigmaInv(sigma);
       case ROUNDED:
         return Math.rint(process.sigmaInv(sigma));
-      default: {
-        if (sigma <= table[0]) {
-          return 0;
-        }
-        int n = table.length;
-        if (sigma >= table[n - 1]) {
-          return n - 1;
-        }
-        int lo = 0;
-        int hi = n - 1;
-        while (hi - lo > 1) {
-          int mid = (lo + hi) >>> 1;
-          if (table[mid] <= sigma) {
-            lo = mid;
-          } else {
-            hi = mid;
-          }
-        }
-        return lo + (sigma - table[lo]) / (table[lo + 1] - table[lo]);
-      }
+      default:
+        return process.timestepLinear(sigma);
     }
   }
 
