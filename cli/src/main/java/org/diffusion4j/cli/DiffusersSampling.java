@@ -60,7 +60,7 @@ final class DiffusersSampling {
         throw new IllegalArgumentException("--class " + c.classLabel + ": the model "
             + (dm.config().classConditional() ? "has classes 0.." + (classes - 1) : "is unconditional"));
       }
-      if (c.classLabel == null && dm.config().classConditional()) {
+      if (c.classLabel == null && dm.config().classConditional() && dm.config().nullClassLabel() < 0) {
         throw new IllegalArgumentException("the model is class-conditional: give --class K");
       }
       double[] given = c.noiseFile != null ? states(c.noiseFile, "--noise", d)

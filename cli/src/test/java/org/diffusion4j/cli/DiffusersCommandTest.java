@@ -170,7 +170,7 @@ class DiffusersCommandTest {
         + "\"up_block_types\": [\"AttnUpBlock2D\", \"UpBlock2D\"], \"dropout\": 0.1}");
     Path run = dir.resolve("run");
     Cli.Run r = Cli.run("train", "--data", "npz:" + bars(), "--net", "diffusers-unet2d", "--diffusers-config",
-        config.toString(), "--class-conditional", "--steps", "4", "--batch", "8", "--warmup", "1", "--out",
+        config.toString(), "--class-conditional", "--steps", "4", "--batch", "8", "--warmup", "1", "--checkpoint-every", "4", "--out",
         run.toString(), "--quiet");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("diffusers UNet2DModel [8, 16]ch") && r.out().contains("objective eps")
@@ -207,5 +207,28 @@ class DiffusersCommandTest {
     r = Cli.run("export", "--model", moons.toString(), "--format", "diffusers", "--out", dir.resolve("m").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("network is mlp") && r.err().contains("--net diffusers-unet2d"), r.err());
+  }
+
+  @Test
+  void nllAndEvalOpenADiffusersModel() throws IOException {
+    try (EvalModel m = EvalModel.open(fixture, null, "ema")) {
+      assertArrayEquals(new long[] {3, 8, 8}, m.shape);
+      assertEquals("ddpm", m.process.id());
+      assertTrue(m.describe(fixture).startsWith("diffusers model"), m.describe(fixture));
+      // D(x̂; σ) of the measured denoiser is the model's own (unconditional fixture).
+      try (ai.djl.ndarray.NDManager nd = ai.djl.ndarray.NDManager.newBaseManager();
+          var dm = org.diffusion4j.train.nn.diffusers.DiffusersModel.load(fixture)) {
+        var x = nd.randomNormal(new ai.djl.ndarray.types.Shape(2, 3, 8, 8));
+        double[] s = {0.5, 3};
+        assertArrayEquals(dm.denoiser().denoise(x, s, org.diffusion4j.denoiser.Conditioning.NONE).toFloatArray(),
+            m.denoiser.denoise(x, s, org.diffusion4j.denoiser.Conditioning.NONE).toFloatArray());
+      }
+    }
+    Cli.Run r = Cli.run("nll", "--model", fixture.toString(), "--n", "2");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("a diffusers model does not say what it was trained on: give --data"), r.err());
+    r = Cli.run("eval", "--model", fixture.toString(), "--weights", "raw");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--weights applies to runs"), r.err());
   }
 }
