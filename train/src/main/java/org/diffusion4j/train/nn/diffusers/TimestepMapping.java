@@ -20,7 +20,11 @@ import org.diffusion4j.process.DiscreteDdpm;
 public enum TimestepMapping {
   CONTINUOUS, ROUNDED, LINEAR;
 
-  /** The timestep for σ &gt; 0 on {@code process}, clamped to [0, T − 1]. */
+  /**
+   * The timestep for σ &gt; 0 on {@code process}, clamped to [0, T − 1].
+   *
+   * @param table the process's σ table ({@link DiscreteDdpm#sigmas}; kept for callers, the process has it)
+   */
   public double timestep(DiscreteDdpm process, double[] table, double sigma) {
     switch (this) {
       case CONTINUOUS:
