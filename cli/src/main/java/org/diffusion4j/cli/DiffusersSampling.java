@@ -41,7 +41,9 @@ final class DiffusersSampling {
       throw new IllegalArgumentException("give --noise or --init, not both");
     }
     DataType type = SampleCommand.parseDtype(c.dtype);
-    TimestepMapping mapping = TimestepMapping.parse(c.timestepMapping == null ? "continuous" : c.timestepMapping);
+    // Fractional linspace timesteps (diffusers' Euler) are what the network is told: σ ↔ t linear.
+    TimestepMapping mapping = TimestepMapping.parse(c.timestepMapping != null ? c.timestepMapping
+        : c.grid.fractional() ? "linear" : "continuous");
     // --scheduler-config (default: the model directory's) sets the model's timesteps and, when given, the sampler and grid.
     org.diffusion4j.schedule.DiffusersScheduler configured = c.grid.scheduler();
     if (configured == null && c.sampler == null) {
@@ -58,7 +60,7 @@ final class DiffusersSampling {
         throw new IllegalArgumentException("--class " + c.classLabel + ": the model "
             + (dm.config().classConditional() ? "has classes 0.." + (classes - 1) : "is unconditional"));
       }
-      if (c.classLabel == null && dm.config().classConditional()) {
+      if (c.classLabel == null && dm.config().classConditional() && dm.config().nullClassLabel() < 0) {
         throw new IllegalArgumentException("the model is class-conditional: give --class K");
       }
       double[] given = c.noiseFile != null ? states(c.noiseFile, "--noise", d)

@@ -20,13 +20,15 @@ import org.diffusion4j.process.Processes;
 import org.diffusion4j.train.loop.TrainedModel;
 
 /**
- * The model of {@code d4j nll} and {@code d4j eval}: an exact Gaussian mixture (a JSON file) or a trained
- * run (a directory), with what measuring needs: its shape, process, a denoiser differentiable in x̂ and
+ * The model of {@code d4j nll} and {@code d4j eval}: an exact Gaussian mixture (a JSON file), a trained
+ * run (a directory) or a diffusers UNet2DModel directory (measured on the --data given), with what measuring needs: its shape, process, a denoiser differentiable in x̂ and
  * the data it was trained on. A class-conditional run is measured unconditionally (its null label ∅).
  */
 final class EvalModel implements AutoCloseable {
   final GaussianMixture mixture;
   final TrainedModel run;
+  /** A diffusers UNet2DModel directory, or null. */
+  final org.diffusion4j.train.nn.diffusers.DiffusersModel diffusers;
   final long[] shape;
   final int dim;
   final NoiseProcess process;
@@ -36,10 +38,31 @@ final class EvalModel implements AutoCloseable {
   final DataType dtype;
 
   private EvalModel(GaussianMixture mixture, TrainedModel run, NoiseProcess process) {
+    this(mixture, run, null, process);
+  }
+
+  private EvalModel(org.diffusion4j.train.nn.diffusers.DiffusersModel dm) {
+    this(null, null, dm, dm.process());
+  }
+
+  private EvalModel(GaussianMixture mixture, TrainedModel run, org.diffusion4j.train.nn.diffusers.DiffusersModel dm,
+      NoiseProcess process) {
     this.mixture = mixture;
     this.run = run;
+    this.diffusers = dm;
     this.manager = org.diffusion4j.device.Devices.newManager();
-    if (mixture != null) {
+    if (dm != null) {
+      shape = dm.sampleShape();
+      this.process = process;
+      for (var p : dm.unet().getParameters()) {
+        p.getValue().getArray().setRequiresGradient(false);
+      }
+      var cfg = dm.config();
+      Denoiser net = dm.denoiser();
+      denoiser = !cfg.classConditional() ? net : (x, sigma, c) -> net.denoise(x, sigma, c.isEmpty()
+          ? Conditioning.label(Conditioning.NULL_LABEL, Math.toIntExact(x.getShape().get(0))) : c);
+      dtype = DataType.FLOAT32;
+    } else if (mixture != null) {
       shape = new long[] {mixture.dim()};
       this.process = process;
       denoiser = MixtureTrace.differentiableDenoiser(mixture);
@@ -71,6 +94,30 @@ final class EvalModel implements AutoCloseable {
    * @param weights ema or raw (runs)
    */
   static EvalModel open(Path model, String processId, String weights) throws IOException {
+    if (Files.isDirectory(model) && org.diffusion4j.train.nn.diffusers.DiffusersModel.isModelDir(model)) {
+      if (processId != null) {
+        throw new IllegalArgumentException("--process is for mixture models; a diffusers model uses its scheduler's");
+      }
+      if (!weights.equalsIgnoreCase("ema")) {
+        throw new IllegalArgumentException("--weights applies to runs; a diffusers model has one set of weights");
+      }
+      var dm = org.diffusion4j.train.nn.diffusers.DiffusersModel.load(model);
+      try {
+        var cfg = dm.config();
+        if (cfg.classConditional() && cfg.nullClassLabel() < 0) {
+          throw new IllegalArgumentException("the diffusers model is class-conditional with no null label: it has no "
+              + "unconditional density to measure");
+        }
+        if (dm.scheduler().clipSample()) {
+          throw new IllegalArgumentException("the diffusers model's scheduler clips the x0-estimate (clip_sample), "
+              + "which has no gradient to integrate");
+        }
+        return new EvalModel(dm);
+      } catch (RuntimeException e) {
+        dm.close();
+        throw e;
+      }
+    }
     if (Files.isDirectory(model)) {
       if (processId != null) {
         throw new IllegalArgumentException("--process is for mixture models; a run uses the process it was trained on");
@@ -93,6 +140,9 @@ final class EvalModel implements AutoCloseable {
 
   /** The data spec a run was trained on, or null for a mixture. */
   String defaultData() {
+    if (diffusers != null) {
+      throw new IllegalArgumentException("a diffusers model does not say what it was trained on: give --data");
+    }
     return run == null ? null : run.config().data();
   }
 
@@ -111,6 +161,10 @@ final class EvalModel implements AutoCloseable {
 
   /** The model's description for the output. */
   String describe(Path model) {
+    if (diffusers != null) {
+      return "diffusers model " + model + " (ddpm, " + diffusers.scheduler().prediction().id() + ", shape "
+          + Arrays.toString(shape) + ")";
+    }
     return mixture != null ? "gaussian-mixture " + model + " (" + mixture.components() + " components, " + dim
         + "-D), process " + process.id() : "run " + model + " (" + process.id() + ", shape " + Arrays.toString(shape)
         + ", step " + run.step() + ")";
@@ -121,6 +175,9 @@ final class EvalModel implements AutoCloseable {
     manager.close();
     if (run != null) {
       run.close();
+    }
+    if (diffusers != null) {
+      diffusers.close();
     }
   }
 }

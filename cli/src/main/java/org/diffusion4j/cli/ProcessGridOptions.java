@@ -34,7 +34,7 @@ public final class ProcessGridOptions {
       return null;
     }
     if (scheduler == null) {
-      for (String o : new String[] {"--process", "--grid", "--sigma-min", "--sigma-max", "--rho", "--drop-last",
+      for (String o : new String[] {"--process", "--grid", "--sigma-min", "--sigma-max", "--rho", "--drop-last", "--fractional",
           "--steps-offset", "--beta-min", "--beta-max", "--t-min", "--train-steps", "--betas", "--beta-start",
           "--beta-end", "--sampler", "--param"}) {
         if (mixee != null && mixee.commandLine().getParseResult().hasMatchedOption(o)) {
@@ -84,6 +84,12 @@ public final class ProcessGridOptions {
       description = "leading/linspace: place N+1 timesteps and drop the last, as diffusers' multistep "
           + "schedulers (DPMSolverMultistep, DEIS, UniPC) do.")
   boolean dropLast;
+
+  @Option(names = "--fractional",
+      description = "linspace: keep linspace(0, T−1, N)'s fractional timesteps and interpolate σ linearly in t, as "
+          + "diffusers' Euler, Heun and LMS schedulers do (interpolation_type linear); a diffusers model is then "
+          + "told those timesteps (--timestep-mapping linear unless given).")
+  boolean fractional;
 
   @Option(names = "--steps-offset", paramLabel = "K",
       description = "Added to leading timesteps (Stable Diffusion uses 1; default 0).")
@@ -182,6 +188,10 @@ public final class ProcessGridOptions {
       throw new IllegalArgumentException("--drop-last applies to --grid leading, trailing or linspace only, not "
           + g);
     }
+    if (fractional && (!g.equals("linspace") || dropLast)) {
+      throw new IllegalArgumentException("--fractional applies to --grid linspace (without --drop-last) only, not "
+          + g + (dropLast ? " --drop-last" : ""));
+    }
     if (sigmaMin != null && !(sigmaMin > 0)) {
       throw new IllegalArgumentException("--sigma-min must be a finite number > 0, got " + sigmaMin);
     }
@@ -192,7 +202,12 @@ public final class ProcessGridOptions {
       throw new IllegalArgumentException("--rho must be a finite number > 0, got " + rho);
     }
     return new GridOptions(g, or(sigmaMin, Double.NaN), or(sigmaMax, Double.NaN), or(rho, Double.NaN),
-        or(betaMin, 0.1), or(betaMax, 20), or(tMin, 1e-3), stepsOffset == null ? 0 : stepsOffset, dropLast);
+        or(betaMin, 0.1), or(betaMax, 20), or(tMin, 1e-3), stepsOffset == null ? 0 : stepsOffset, dropLast, fractional);
+  }
+
+  /** Whether {@code --fractional} was given. */
+  public boolean fractional() {
+    return fractional;
   }
 
   /** The grid of {@code --steps} intervals on the process. */

@@ -130,7 +130,8 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Option(names = "--timestep-mapping", paramLabel = "KIND",
       description = "For a diffusers model: how σ becomes its timestep: continuous (log σ interpolated, default), "
-          + "rounded (DPMSolverMultistep with Karras σ's) or linear (σ interpolated, Euler-type schedulers).")
+          + "rounded (DPMSolverMultistep with Karras σ's) or linear (σ interpolated, Euler-type schedulers; the "
+          + "default with --fractional).")
   String timestepMapping;
 
   @Option(names = "--trajectory", paramLabel = "FILE",

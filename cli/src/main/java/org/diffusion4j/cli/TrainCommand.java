@@ -40,7 +40,9 @@ import org.diffusion4j.train.transport.FlowOde;
 import org.diffusion4j.train.transport.FlowSpec;
 import org.diffusion4j.train.transport.Reflow;
 import org.diffusion4j.train.transport.VelocityField;
+import org.diffusion4j.train.nn.DiffusersUNetConfig;
 import org.diffusion4j.train.nn.MlpConfig;
+import org.diffusion4j.train.nn.diffusers.UNet2DConfig;
 import org.diffusion4j.train.nn.NetworkConfig;
 import org.diffusion4j.train.nn.NetworkDenoiser;
 import org.diffusion4j.train.nn.UNetConfig;
@@ -110,8 +112,16 @@ public final class TrainCommand implements Callable<Integer> {
   String process;
 
   @Option(names = "--net", paramLabel = "KIND", defaultValue = "auto",
-      description = "mlp | unet | auto (mlp for points, unet for images; default: ${DEFAULT-VALUE}).")
+      description = "mlp | unet | diffusers-unet2d | auto (mlp for points, unet for images; default: "
+          + "${DEFAULT-VALUE}). diffusers-unet2d is diffusers' UNet2DModel (exportable with d4j export --format "
+          + "diffusers); without --objective it trains diffusers' DDPM way: --objective eps --process ddpm.")
   String net;
+
+  @Option(names = {"--diffusers-config", "--unet-config"}, paramLabel = "FILE",
+      description = "--net diffusers-unet2d: a UNet2DModel config.json (block_out_channels, layers_per_block, "
+          + "block types, attention_head_dim, norm_num_groups, dropout, …; sample_size, channels and classes come "
+          + "from the data). Default: 2 levels of 32, 64 channels, 1 block each, attention on the second, 8 groups.")
+  java.nio.file.Path diffusersConfig;
 
   @Option(names = "--hidden", paramLabel = "N", defaultValue = "256", description = "MLP width (default: ${DEFAULT-VALUE}).")
   int hidden;
@@ -207,7 +217,7 @@ public final class TrainCommand implements Callable<Integer> {
   /** Options that shape a new run; on --resume each is refused, since the run keeps what it stored. */
   private static final List<String> RUN_OPTIONS = List.of("--objective", "--process", "--net", "--hidden", "--blocks",
       "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
-      "--label-dropout", "--resolution", "--flip", "--sigma-data", "--batch", "--lr", "--warmup", "--lr-schedule",
+      "--label-dropout", "--resolution", "--flip", "--sigma-data", "--diffusers-config", "--batch", "--lr", "--warmup", "--lr-schedule",
       "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed", "--source", "--fm-path", "--fm-sigma",
       "--sinkhorn-eps", "--per-class");
   private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
@@ -402,8 +412,34 @@ public final class TrainCommand implements Callable<Integer> {
       t.checkpointEvery(checkpointEvery);
     }
     String kind = net.toLowerCase(Locale.ROOT);
-    if (!List.of("auto", "mlp", "unet").contains(kind)) {
-      throw new IllegalArgumentException("unknown --net '" + net + "'; accepted: mlp, unet, auto");
+    if (!List.of("auto", "mlp", "unet", DiffusersUNetConfig.TYPE).contains(kind)) {
+      throw new IllegalArgumentException("unknown --net '" + net + "'; accepted: mlp, unet, " + DiffusersUNetConfig.TYPE
+          + ", auto");
+    }
+    if (diffusersConfig != null && !kind.equals(DiffusersUNetConfig.TYPE)) {
+      throw new IllegalArgumentException("--diffusers-config applies to --net " + DiffusersUNetConfig.TYPE + " only");
+    }
+    if (kind.equals(DiffusersUNetConfig.TYPE)) {
+      UNet2DConfig base;
+      if (diffusersConfig == null) {
+        base = DiffusersUNetConfig.small();
+      } else {
+        try {
+          base = UNet2DConfig.parse(java.nio.file.Files.readString(diffusersConfig), diffusersConfig.toString());
+        } catch (java.io.IOException e) {
+          throw new IllegalArgumentException("--diffusers-config " + diffusersConfig + ": cannot read: " + e.getMessage());
+        }
+      }
+      if (!given("--objective")) {
+        // diffusers' own training (Ho et al. 2020): ε-prediction at integer DDPM timesteps.
+        t.objective("eps");
+        if (process == null) {
+          t.process("ddpm");
+        }
+      }
+      UNet2DConfig b = base;
+      t.networkFor((shape, classes) -> DiffusersUNetConfig.forData(b, shape, classes));
+      return t;
     }
     t.networkFor((shape, classes) -> network(kind.equals("auto") ? (shape.length == 3 ? "unet" : "mlp") : kind, shape,
         classes));
@@ -444,6 +480,15 @@ public final class TrainCommand implements Callable<Integer> {
     if (resume) {
       return;
     }
+    if (c.network() instanceof DiffusersUNetConfig) {
+      for (String o : java.util.stream.Stream.concat(MLP_OPTIONS.stream(), UNET_OPTIONS.stream()).toList()) {
+        if (given(o)) {
+          throw new IllegalArgumentException(o + " has no effect on --net " + DiffusersUNetConfig.TYPE
+              + " (its architecture, dropout included, is the --diffusers-config file's); leave it out");
+        }
+      }
+      return;
+    }
     boolean unet = c.network() instanceof UNetConfig;
     for (String o : unet ? MLP_OPTIONS : UNET_OPTIONS) {
       if (given(o)) {
@@ -454,6 +499,9 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private static String describe(NetworkConfig c) {
+    if (c instanceof DiffusersUNetConfig d) {
+      return "diffusers UNet2DModel " + java.util.Arrays.toString(d.unet().blockOutChannels()) + "ch";
+    }
     return c instanceof MlpConfig m ? String.format(Locale.ROOT, "MLP %d×%d", m.blocks(), m.hidden())
         : "U-Net " + ((UNetConfig) c).baseChannels() + "ch";
   }

@@ -197,6 +197,53 @@ public final class DiscreteDdpm implements NoiseProcess {
     return lo + (ls - l[lo]) / (l[lo + 1] - l[lo]);
   }
 
+  /**
+   * σ at a fractional timestep with σ (not log σ) interpolated linearly between the table entries —
+   * diffusers' Euler/Heun/LMS schedulers with {@code interpolation_type = "linear"}
+   * ({@code np.interp(t, arange(N), σ)}); equal to {@link #sigma} at integer t.
+   *
+   * @param t in [0, N − 1]
+   */
+  public double sigmaLinear(double t) {
+    if (!(t >= 0 && t <= betas.length - 1)) {
+      throw new IllegalArgumentException("timestep " + t + " is outside [0, " + (betas.length - 1) + "]");
+    }
+    int lo = (int) Math.floor(t);
+    if (lo >= betas.length - 1) {
+      return Math.exp(logSigmas[betas.length - 1]);
+    }
+    double w = t - lo;
+    double a = Math.exp(logSigmas[lo]);
+    return w == 0 ? a : (1 - w) * a + w * Math.exp(logSigmas[lo + 1]);
+  }
+
+  /**
+   * The inverse of {@link #sigmaLinear}: the fractional timestep whose linearly interpolated σ is
+   * {@code sigma}, clamped to [0, N − 1].
+   */
+  public double timestepLinear(double sigma) {
+    double[] l = logSigmas;
+    int n = l.length;
+    if (sigma <= Math.exp(l[0])) {
+      return 0;
+    }
+    if (sigma >= Math.exp(l[n - 1])) {
+      return n - 1;
+    }
+    int lo = 0;
+    int hi = n - 1;
+    while (hi - lo > 1) {
+      int mid = (lo + hi) >>> 1;
+      if (Math.exp(l[mid]) <= sigma) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    double a = Math.exp(l[lo]);
+    return lo + (sigma - a) / (Math.exp(l[lo + 1]) - a);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof DiscreteDdpm d && Arrays.equals(betas, d.betas) && schedule.equals(d.schedule);

@@ -13,9 +13,16 @@ package org.diffusion4j.schedule;
  * @param tMin ε_s of the vp grid (1e-3)
  * @param stepsOffset added to leading timesteps (0)
  * @param dropLast diffusers' multistep N + 1 spacing (false)
+ * @param fractional linspace: unrounded timesteps, σ linear in t (diffusers' Euler; false)
  */
 public record GridOptions(String grid, double sigmaMin, double sigmaMax, double rho, double betaMin,
-    double betaMax, double tMin, int stepsOffset, boolean dropLast) {
+    double betaMax, double tMin, int stepsOffset, boolean dropLast, boolean fractional) {
+
+  /** Options with integer timesteps. */
+  public GridOptions(String grid, double sigmaMin, double sigmaMax, double rho, double betaMin, double betaMax,
+      double tMin, int stepsOffset, boolean dropLast) {
+    this(grid, sigmaMin, sigmaMax, rho, betaMin, betaMax, tMin, stepsOffset, dropLast, false);
+  }
 
   /** The defaults for a grid identifier. */
   public static GridOptions of(String grid) {
@@ -24,6 +31,6 @@ public record GridOptions(String grid, double sigmaMin, double sigmaMax, double 
 
   /** The spec these options describe. */
   public GridSpec spec() {
-    return GridSpec.parse(grid, sigmaMin, sigmaMax, rho, betaMin, betaMax, tMin, stepsOffset, dropLast);
+    return GridSpec.parse(grid, sigmaMin, sigmaMax, rho, betaMin, betaMax, tMin, stepsOffset, dropLast, fractional);
   }
 }

@@ -159,8 +159,17 @@ public sealed interface GridSpec {
    * @param spacing {@code leading}, {@code trailing} or {@code linspace}
    * @param stepsOffset added to leading timesteps (Stable Diffusion uses 1)
    * @param dropLast the multistep schedulers' N + 1 convention
+   * @param fractional linspace only: keep {@code linspace(0, T−1, N)} unrounded (in float32, as numpy computes
+   *     it) and interpolate σ linearly in t ({@link DiscreteDdpm#sigmaLinear}) — diffusers' Euler, Heun and LMS
+   *     schedulers ({@code interpolation_type = "linear"}); a network told t should then be told these fractional
+   *     timesteps ({@link DiscreteDdpm#timestepLinear} of the grid's σ's)
    */
-  record Timesteps(String spacing, int stepsOffset, boolean dropLast) implements GridSpec {
+  record Timesteps(String spacing, int stepsOffset, boolean dropLast, boolean fractional) implements GridSpec {
+    /** Integer timesteps (every scheduler but the Euler-type ones on linspace). */
+    public Timesteps(String spacing, int stepsOffset, boolean dropLast) {
+      this(spacing, stepsOffset, dropLast, false);
+    }
+
     public Timesteps {
       spacing = spacing.toLowerCase(Locale.ROOT);
       if (!List.of("leading", "trailing", "linspace").contains(spacing)) {
@@ -169,6 +178,10 @@ public sealed interface GridSpec {
       }
       if (stepsOffset < 0) {
         throw new IllegalArgumentException("steps-offset must be >= 0, got " + stepsOffset);
+      }
+      if (fractional && (!spacing.equals("linspace") || dropLast)) {
+        throw new IllegalArgumentException("fractional timesteps apply to the linspace spacing without drop-last "
+            + "(diffusers' Euler/Heun/LMS), not " + spacing + (dropLast ? " with drop-last" : ""));
       }
     }
 
@@ -217,6 +230,19 @@ public sealed interface GridSpec {
         throw new IllegalArgumentException(
             "grid '" + spacing + "' places discrete timesteps and needs --process ddpm, got " + p.id());
       }
+      if (fractional) {
+        requireSteps(steps);
+        if (steps < 2 || steps > d.trainSteps()) {
+          throw new IllegalArgumentException("fractional linspace: steps must lie in [2, " + d.trainSteps() + "], got "
+              + steps);
+        }
+        int last = d.trainSteps() - 1;
+        double[] sg = new double[steps + 1];
+        for (int i = 0; i < steps; i++) {
+          sg[i] = d.sigmaLinear((float) ((double) last * (steps - 1 - i) / (steps - 1)));
+        }
+        return Grid.ofSigmas(p, sg);
+      }
       long[] ts = timesteps(d.trainSteps(), steps);
       double[] t = new double[steps + 1];
       for (int i = 0; i < steps; i++) {
@@ -232,6 +258,15 @@ public sealed interface GridSpec {
    */
   static GridSpec parse(String id, double sigmaMin, double sigmaMax, double rho, double betaMin,
       double betaMax, double tMin, int stepsOffset, boolean dropLast) {
+    return parse(id, sigmaMin, sigmaMax, rho, betaMin, betaMax, tMin, stepsOffset, dropLast, false);
+  }
+
+  /** {@link #parse} with fractional linspace timesteps ({@link Timesteps#fractional}). */
+  static GridSpec parse(String id, double sigmaMin, double sigmaMax, double rho, double betaMin,
+      double betaMax, double tMin, int stepsOffset, boolean dropLast, boolean fractional) {
+    if (fractional && !id.toLowerCase(Locale.ROOT).equals("linspace")) {
+      throw new IllegalArgumentException("fractional timesteps apply to --grid linspace only, not " + id);
+    }
     switch (id.toLowerCase(Locale.ROOT)) {
       case "karras":
         return new Karras(sigmaMin, sigmaMax, Double.isNaN(rho) ? 7 : rho);
@@ -246,7 +281,7 @@ public sealed interface GridSpec {
       case "leading":
       case "trailing":
       case "linspace":
-        return new Timesteps(id, stepsOffset, dropLast);
+        return new Timesteps(id, stepsOffset, dropLast, fractional);
       default:
         throw new IllegalArgumentException(
             "unknown grid '" + id + "'; accepted: " + String.join(", ", IDS));

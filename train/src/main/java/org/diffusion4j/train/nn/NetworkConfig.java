@@ -9,12 +9,12 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 /**
- * The shape of a raw network F, as stored in a checkpoint's JSON config: {@code {"type": "mlp"|"unet",
+ * The shape of a raw network F, as stored in a checkpoint's JSON config: {@code {"type": "mlp"|"unet"|"diffusers-unet2d",
  * …fields}}. {@link #build()} makes the (uninitialised) DJL block.
  */
-public sealed interface NetworkConfig permits MlpConfig, UNetConfig {
+public sealed interface NetworkConfig permits MlpConfig, UNetConfig, DiffusersUNetConfig {
 
-  /** {@code mlp} or {@code unet}. */
+  /** {@code mlp}, {@code unet} or {@code diffusers-unet2d}. */
   String type();
 
   /** A new, uninitialised network of this shape. */
@@ -56,8 +56,18 @@ public sealed interface NetworkConfig permits MlpConfig, UNetConfig {
       case "unet":
         Json.fillDefaults(o, UNetConfig.mnist(), "heads", "embedding", "downsample");
         return Json.parse(o, UNetConfig.class);
+      case DiffusersUNetConfig.TYPE: {
+        JsonElement u = o.get("unet");
+        if (u == null || !u.isJsonObject()) {
+          throw new IllegalArgumentException("network config of type " + type + " needs a \"unet\" object "
+              + "(diffusers' UNet2DModel config.json)");
+        }
+        return new DiffusersUNetConfig(org.diffusion4j.train.nn.diffusers.UNet2DConfig.parse(u.toString(),
+            "network config \"unet\""));
+      }
       default:
-        throw new IllegalArgumentException("unknown network type '" + type + "'; accepted: mlp, unet");
+        throw new IllegalArgumentException("unknown network type '" + type + "'; accepted: mlp, unet, "
+            + DiffusersUNetConfig.TYPE);
     }
   }
 

@@ -7,7 +7,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import java.util.Map;
 
-/** {@code torch.nn.Conv2d(in, out, k, stride, padding)} with bias: W {@code [out, in, k, k]}, b {@code [out]}. */
+/** {@code torch.nn.Conv2d(in, out, k, stride, padding)} with bias: W {@code [out, in, k, k]}, b {@code [out]},
+ * initialised as PyTorch does ({@link #torchDefault}). */
 final class Conv2dLayer extends DiffusersBlock {
   private final Parameter weight;
   private final Parameter bias;
@@ -15,8 +16,9 @@ final class Conv2dLayer extends DiffusersBlock {
   private final Shape padding;
 
   Conv2dLayer(Map<String, Parameter> names, String name, int in, int out, int kernel, int stride, int padding) {
-    weight = param(names, name + ".weight", new Shape(out, in, kernel, kernel));
-    bias = param(names, name + ".bias", new Shape(out));
+    long fanIn = (long) in * kernel * kernel;
+    weight = param(names, name + ".weight", new Shape(out, in, kernel, kernel), torchDefault(fanIn));
+    bias = param(names, name + ".bias", new Shape(out), torchDefault(fanIn));
     this.stride = new Shape(stride, stride);
     this.padding = new Shape(padding, padding);
   }

@@ -23,16 +23,38 @@ import org.diffusion4j.train.nn.GroupNorm;
  */
 abstract class DiffusersBlock extends AbstractBlock {
 
-  /** Adds a parameter of a fixed shape and enters it in {@code names} as {@code name}. */
-  protected final Parameter param(Map<String, Parameter> names, String name, Shape shape) {
+  /**
+   * Adds a parameter of a fixed shape and enters it in {@code names} as {@code name}.
+   *
+   * @param init how a freshly built network (one that is trained, not loaded) starts
+   */
+  protected final Parameter param(Map<String, Parameter> names, String name, Shape shape, Initializer init) {
     String local = name.substring(name.lastIndexOf('.') + 1);
     Parameter p = addParameter(Parameter.builder().setName(local)
         .setType(local.equals("bias") ? Parameter.Type.BIAS : Parameter.Type.WEIGHT).optShape(shape)
-        .optInitializer(Initializer.ZEROS).build());
+        .optInitializer(init).build());
     if (names.put(name, p) != null) {
       throw new IllegalStateException("duplicate parameter name " + name);
     }
     return p;
+  }
+
+  /**
+   * PyTorch's default initialisation of {@code nn.Conv2d} and {@code nn.Linear} weights and biases, which
+   * diffusers' {@code UNet2DModel} keeps: {@code kaiming_uniform_(a = √5)} for the weight, i.e.
+   * {@code U(−b, b)} with {@code b = gain·sqrt(3/fan_in)}, {@code gain = sqrt(2/(1 + a²))}, so
+   * {@code b = 1/sqrt(fan_in)} (He et al. 2015, eq. 10, with PyTorch's choice a = √5); the bias is
+   * {@code U(−1/sqrt(fan_in), 1/sqrt(fan_in))} too. {@code fanIn} is the layer's input width times its
+   * kernel area.
+   */
+  static Initializer torchDefault(long fanIn) {
+    float bound = (float) (1 / Math.sqrt(fanIn));
+    return (manager, shape, dataType) -> manager.randomUniform(-bound, bound, shape, dataType);
+  }
+
+  /** PyTorch's {@code nn.Embedding} initialisation: {@code N(0, 1)}. */
+  static Initializer standardNormal() {
+    return (manager, shape, dataType) -> manager.randomNormal(0, 1, shape, dataType);
   }
 
   /** A GroupNorm child whose γ, β are diffusers' {@code name.weight}, {@code name.bias}. */

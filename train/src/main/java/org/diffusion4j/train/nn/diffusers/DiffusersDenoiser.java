@@ -22,7 +22,8 @@ import org.diffusion4j.process.DiscreteDdpm;
  *   <li>v_prediction: {@code D = α x_t − σ α F = α² x̂ − σ α F} (Salimans &amp; Ho 2022, v = α ε − σ_t x0).</li>
  * </ul>
  * With {@code clip}, D is clipped to [−r, r] (diffusers' DDPM/DDIM {@code clip_sample}). σ = 0 rows return x̂.
- * Class labels of the {@link Conditioning} reach the class embedding (which has no null label).
+ * Class labels of the {@link Conditioning} reach the class embedding; −1 is its null label when the model has
+ * one ({@link UNet2DConfig#nullClassLabel}, the models trained here), and is refused otherwise.
  */
 public final class DiffusersDenoiser implements Denoiser {
   private final UNet2DModel unet;

@@ -57,18 +57,6 @@ public final class DiffusersGrids {
     if (!spacing.equals("linspace")) {
       return ddim(p, steps, spacing, stepsOffset); // integer timesteps: the same grid
     }
-    if (steps < 2 || steps > p.trainSteps()) {
-      throw new IllegalArgumentException("steps must lie in [2, " + p.trainSteps() + "], got " + steps);
-    }
-    double[] table = p.sigmas();
-    int last = p.trainSteps() - 1;
-    double[] sg = new double[steps + 1];
-    for (int i = 0; i < steps; i++) {
-      double t = (float) ((double) last * (steps - 1 - i) / (steps - 1));
-      int lo = (int) Math.floor(t);
-      double w = t - lo;
-      sg[i] = lo >= last ? table[last] : (1 - w) * table[lo] + w * table[lo + 1];
-    }
-    return Grid.ofSigmas(p, sg);
+    return new GridSpec.Timesteps("linspace", stepsOffset, false, true).build(p, steps);
   }
 }

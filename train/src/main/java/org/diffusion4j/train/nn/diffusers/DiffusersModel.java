@@ -47,8 +47,14 @@ public final class DiffusersModel implements AutoCloseable {
     }
     Path c = dir.resolve("config.json");
     try {
-      return Files.isRegularFile(c) && Files.readString(c, StandardCharsets.UTF_8).contains("\"UNet2DModel\"");
-    } catch (IOException e) {
+      if (!Files.isRegularFile(c)) {
+        return false;
+      }
+      // A UNet2DModel config.json names its class at the top (a run of --net diffusers-unet2d nests one).
+      com.google.gson.JsonElement e = com.google.gson.JsonParser.parseString(Files.readString(c, StandardCharsets.UTF_8));
+      return e.isJsonObject() && e.getAsJsonObject().has("_class_name")
+          && "UNet2DModel".equals(e.getAsJsonObject().get("_class_name").getAsString());
+    } catch (IOException | RuntimeException e) {
       return false;
     }
   }

@@ -76,6 +76,81 @@ public record SchedulerConfig(String className, int trainSteps, String betaSched
         "leading", 0);
   }
 
+  /**
+   * The {@code DDPMScheduler} config of a discrete DDPM process: its named beta schedule with the
+   * {@code beta_start}/{@code beta_end} that rebuild exactly its betas (in double, as {@link #process} does),
+   * else the betas themselves as {@code trained_betas}; {@code fixed_small} variance, no clipping,
+   * {@code leading} spacing (diffusers' defaults).
+   */
+  public static SchedulerConfig forProcess(DiscreteDdpm p, Prediction prediction) {
+    double[] b = p.betas();
+    int n = b.length;
+    String schedule = p.schedule();
+    if (schedule.equals("squaredcos_cap_v2")) {
+      if (java.util.Arrays.equals(b, DiscreteDdpm.of(n, schedule, 1e-4, 0.02).betas())) {
+        return new SchedulerConfig("DDPMScheduler", n, schedule, 1e-4, 0.02, null, prediction, false, 1, "leading", 0);
+      }
+    } else if (schedule.equals("linear") || schedule.equals("scaled_linear")) {
+      for (double start : shortest(b[0])) {
+        for (double end : shortest(b[n - 1])) {
+          try {
+            if (java.util.Arrays.equals(b, DiscreteDdpm.of(n, schedule, start, end).betas())) {
+              return new SchedulerConfig("DDPMScheduler", n, schedule, start, end, null, prediction, false, 1,
+                  "leading", 0);
+            }
+          } catch (IllegalArgumentException e) {
+            // not a valid pair: try the next
+          }
+        }
+      }
+    }
+    return new SchedulerConfig("DDPMScheduler", n, "trained", b[0], b[n - 1], b, prediction, false, 1, "leading", 0);
+  }
+
+  /** v rounded to 1..17 significant digits (shortest first), v itself last. */
+  private static double[] shortest(double v) {
+    double[] c = new double[18];
+    for (int d = 1; d <= 17; d++) {
+      c[d - 1] = new java.math.BigDecimal(v).round(new java.math.MathContext(d)).doubleValue();
+    }
+    c[17] = v;
+    return c;
+  }
+
+  /**
+   * This configuration as diffusers v0.25 writes a {@code DDPMScheduler}'s {@code scheduler_config.json}
+   * (every key explicit; {@code variance_type} {@code fixed_small}).
+   */
+  public JsonObject toDiffusersJson() {
+    JsonObject o = new JsonObject();
+    o.addProperty("_class_name", "DDPMScheduler");
+    o.addProperty("_diffusers_version", "0.25.0");
+    o.addProperty("num_train_timesteps", trainSteps);
+    o.addProperty("beta_start", betaStart);
+    o.addProperty("beta_end", betaEnd);
+    o.addProperty("beta_schedule", trainedBetas != null ? "linear" : betaSchedule);
+    if (trainedBetas != null) {
+      com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+      for (double v : trainedBetas) {
+        a.add(v);
+      }
+      o.add("trained_betas", a);
+    } else {
+      o.add("trained_betas", com.google.gson.JsonNull.INSTANCE);
+    }
+    o.addProperty("variance_type", "fixed_small");
+    o.addProperty("clip_sample", clipSample);
+    o.addProperty("prediction_type", prediction.id());
+    o.addProperty("thresholding", false);
+    o.addProperty("dynamic_thresholding_ratio", 0.995);
+    o.addProperty("clip_sample_range", clipSampleRange);
+    o.addProperty("sample_max_value", 1.0);
+    o.addProperty("timestep_spacing", timestepSpacing);
+    o.addProperty("steps_offset", stepsOffset);
+    o.addProperty("rescale_betas_zero_snr", false);
+    return o;
+  }
+
   /** Parses {@code scheduler_config.json}; {@code source} names the file in errors. */
   public static SchedulerConfig parse(String json, String source) {
     try {

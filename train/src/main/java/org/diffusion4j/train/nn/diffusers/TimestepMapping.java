@@ -20,33 +20,19 @@ import org.diffusion4j.process.DiscreteDdpm;
 public enum TimestepMapping {
   CONTINUOUS, ROUNDED, LINEAR;
 
-  /** The timestep for σ &gt; 0 on {@code process}, clamped to [0, T − 1]. */
+  /**
+   * The timestep for σ &gt; 0 on {@code process}, clamped to [0, T − 1].
+   *
+   * @param table the process's σ table ({@link DiscreteDdpm#sigmas}; kept for callers, the process has it)
+   */
   public double timestep(DiscreteDdpm process, double[] table, double sigma) {
     switch (this) {
       case CONTINUOUS:
         return process.sigmaInv(sigma);
       case ROUNDED:
         return Math.rint(process.sigmaInv(sigma));
-      default: {
-        if (sigma <= table[0]) {
-          return 0;
-        }
-        int n = table.length;
-        if (sigma >= table[n - 1]) {
-          return n - 1;
-        }
-        int lo = 0;
-        int hi = n - 1;
-        while (hi - lo > 1) {
-          int mid = (lo + hi) >>> 1;
-          if (table[mid] <= sigma) {
-            lo = mid;
-          } else {
-            hi = mid;
-          }
-        }
-        return lo + (sigma - table[lo]) / (table[lo + 1] - table[lo]);
-      }
+      default:
+        return process.timestepLinear(sigma);
     }
   }
 

@@ -37,12 +37,21 @@ import java.util.Set;
  * @param numClassEmbeds classes of the class embedding, 0 for none
  * @param timeEmbeddingDim width of the time embedding (4 × blockOutChannels[0] by default)
  * @param ignoredKeys keys of the file that do not change the network (listed by {@code d4j info})
+ * @param nullClassLabel the row of the class table that is the null label ∅ of classifier-free guidance
+ *     (Ho &amp; Salimans 2022), or −1 for none: diffusers' class embedding has no null label, so a network
+ *     trained here with K classes has {@code num_class_embeds = K + 1}, row K is ∅, and its config.json says
+ *     so under the key {@code _null_class_label} (diffusers ignores keys that begin with an underscore; a
+ *     diffusers user passes {@code class_labels = K} for the unconditional model)
  */
 public record UNet2DConfig(int sampleSize, int inChannels, int outChannels, boolean centerInputSample,
     double freqShift, boolean flipSinToCos, List<String> downBlockTypes, List<String> upBlockTypes,
     int[] blockOutChannels, int layersPerBlock, double midBlockScaleFactor, int downsamplePadding, double dropout,
     int attentionHeadDim, int normNumGroups, int attnNormNumGroups, double normEps, String resnetTimeScaleShift,
-    boolean addAttention, String classEmbedType, int numClassEmbeds, int timeEmbeddingDim, List<String> ignoredKeys) {
+    boolean addAttention, String classEmbedType, int numClassEmbeds, int timeEmbeddingDim, List<String> ignoredKeys,
+    int nullClassLabel) {
+
+  /** The key of config.json that names the null-label row. */
+  public static final String NULL_CLASS_LABEL_KEY = "_null_class_label";
 
   private static final Set<String> DOWN = Set.of("DownBlock2D", "AttnDownBlock2D");
   private static final Set<String> UP = Set.of("UpBlock2D", "AttnUpBlock2D");
@@ -101,6 +110,11 @@ public record UNet2DConfig(int sampleSize, int inChannels, int outChannels, bool
     if (!resnetTimeScaleShift.equals("default") && !resnetTimeScaleShift.equals("scale_shift")) {
       throw new IllegalArgumentException("UNet2DModel config: unsupported resnet_time_scale_shift '"
           + resnetTimeScaleShift + "'; accepted: default, scale_shift");
+    }
+    if (nullClassLabel != -1 && (classEmbedType != null || numClassEmbeds < 2 || nullClassLabel != numClassEmbeds - 1)) {
+      throw new IllegalArgumentException("UNet2DModel config: " + NULL_CLASS_LABEL_KEY + " " + nullClassLabel
+          + " must be the last row (num_class_embeds − 1 = " + (numClassEmbeds - 1) + ") of a class table "
+          + "(class_embed_type null, num_class_embeds >= 2)");
     }
     if (classEmbedType != null && !classEmbedType.equals("timestep")) {
       throw new IllegalArgumentException("UNet2DModel config: unsupported class_embed_type '" + classEmbedType
@@ -169,12 +183,103 @@ public record UNet2DConfig(int sampleSize, int inChannels, int outChannels, bool
           integer(o, "norm_num_groups", 32), integer(o, "attn_norm_num_groups", 0, 0), num(o, "norm_eps", 1e-5),
           str(o, "resnet_time_scale_shift", "default"), bool(o, "add_attention", true),
           o.has("class_embed_type") && !o.get("class_embed_type").isJsonNull() ? str(o, "class_embed_type", null) : null,
-          integer(o, "num_class_embeds", 0, 0), integer(o, "time_embedding_dim", 4 * boc[0], 4 * boc[0]), ignored);
+          integer(o, "num_class_embeds", 0, 0), integer(o, "time_embedding_dim", 4 * boc[0], 4 * boc[0]), ignored,
+          integer(o, NULL_CLASS_LABEL_KEY, -1, -1));
     } catch (IllegalArgumentException | IllegalStateException | ClassCastException | UnsupportedOperationException e) {
       String m = e.getMessage();
       throw new IllegalArgumentException(source + ": " + (m == null ? "malformed value" : m.replaceFirst(
           "^UNet2DModel config: ", "")), e);
     }
+  }
+
+  /** The number of real classes: num_class_embeds, less the null-label row if there is one. */
+  public int classes() {
+    return nullClassLabel >= 0 ? numClassEmbeds - 1 : numClassEmbeds;
+  }
+
+  /**
+   * A network of this shape trained from scratch on {@code [channels, resolution, resolution]} samples of
+   * {@code classes} classes (0: unconditional): sample size, channels and (with classes) a class table of
+   * K + 1 rows whose last row is the null label; the other settings are this config's.
+   */
+  public UNet2DConfig forData(int channels, int resolution, int classes) {
+    if (classes > 0 && classEmbedType != null) {
+      throw new IllegalArgumentException("UNet2DModel config: class-conditional training uses a class table "
+          + "(class_embed_type null), not class_embed_type '" + classEmbedType + "'");
+    }
+    return new UNet2DConfig(resolution, channels, channels, centerInputSample, freqShift, flipSinToCos,
+        downBlockTypes, upBlockTypes, blockOutChannels, layersPerBlock, midBlockScaleFactor, downsamplePadding,
+        dropout, attentionHeadDim, normNumGroups, attnNormNumGroups, normEps, resnetTimeScaleShift, addAttention,
+        classes > 0 ? null : classEmbedType, classes > 0 ? classes + 1 : classEmbedType != null ? numClassEmbeds : 0,
+        timeEmbeddingDim, List.of(), classes > 0 ? classes : -1);
+  }
+
+  /**
+   * This configuration as diffusers' {@code config.json} of a {@code UNet2DModel} (v0.25 keys, every one
+   * explicit so that no default of either side matters), {@link #NULL_CLASS_LABEL_KEY} included when set.
+   */
+  public JsonObject toDiffusersJson() {
+    if (timeEmbeddingDim != 4 * blockOutChannels[0]) {
+      throw new IllegalArgumentException("time_embedding_dim " + timeEmbeddingDim + " is not 4 × block_out_channels[0] = "
+          + 4 * blockOutChannels[0] + ": diffusers v0.25's UNet2DModel cannot express it");
+    }
+    JsonObject o = new JsonObject();
+    o.addProperty("_class_name", "UNet2DModel");
+    o.addProperty("_diffusers_version", "0.25.0");
+    if (sampleSize > 0) {
+      o.addProperty("sample_size", sampleSize);
+    } else {
+      o.add("sample_size", com.google.gson.JsonNull.INSTANCE);
+    }
+    o.addProperty("in_channels", inChannels);
+    o.addProperty("out_channels", outChannels);
+    o.addProperty("center_input_sample", centerInputSample);
+    o.addProperty("time_embedding_type", "positional");
+    o.add("freq_shift", number(freqShift));
+    o.addProperty("flip_sin_to_cos", flipSinToCos);
+    o.add("down_block_types", array(downBlockTypes));
+    o.add("up_block_types", array(upBlockTypes));
+    JsonArray boc = new JsonArray();
+    for (int c : blockOutChannels) {
+      boc.add(c);
+    }
+    o.add("block_out_channels", boc);
+    o.addProperty("layers_per_block", layersPerBlock);
+    o.add("mid_block_scale_factor", number(midBlockScaleFactor));
+    o.addProperty("downsample_padding", downsamplePadding);
+    o.addProperty("downsample_type", "conv");
+    o.addProperty("upsample_type", "conv");
+    o.add("dropout", number(dropout));
+    o.addProperty("act_fn", "silu");
+    o.add("attention_head_dim", attentionHeadDim == 0 ? com.google.gson.JsonNull.INSTANCE
+        : new com.google.gson.JsonPrimitive(attentionHeadDim));
+    o.addProperty("norm_num_groups", normNumGroups);
+    o.add("attn_norm_num_groups", attnNormNumGroups == 0 ? com.google.gson.JsonNull.INSTANCE
+        : new com.google.gson.JsonPrimitive(attnNormNumGroups));
+    o.add("norm_eps", number(normEps));
+    o.addProperty("resnet_time_scale_shift", resnetTimeScaleShift);
+    o.addProperty("add_attention", addAttention);
+    o.add("class_embed_type", classEmbedType == null ? com.google.gson.JsonNull.INSTANCE
+        : new com.google.gson.JsonPrimitive(classEmbedType));
+    o.add("num_class_embeds", numClassEmbeds == 0 ? com.google.gson.JsonNull.INSTANCE
+        : new com.google.gson.JsonPrimitive(numClassEmbeds));
+    o.add("num_train_timesteps", com.google.gson.JsonNull.INSTANCE);
+    if (nullClassLabel >= 0) {
+      o.addProperty(NULL_CLASS_LABEL_KEY, nullClassLabel);
+    }
+    return o;
+  }
+
+  /** An integral double as a JSON integer (diffusers' int-typed keys), else as it is. */
+  private static com.google.gson.JsonPrimitive number(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? new com.google.gson.JsonPrimitive((long) v)
+        : new com.google.gson.JsonPrimitive(v);
+  }
+
+  private static JsonArray array(List<String> l) {
+    JsonArray a = new JsonArray();
+    l.forEach(a::add);
+    return a;
   }
 
   /** A one-line summary for {@code d4j info}. */
@@ -186,7 +291,8 @@ public record UNet2DConfig(int sampleSize, int inChannels, int outChannels, bool
         inChannels, outChannels, java.util.Arrays.toString(blockOutChannels), layersPerBlock, downBlockTypes,
         upBlockTypes, attentionHeadDim == 0 ? "null (one head)" : attentionHeadDim, normNumGroups, normEps,
         resnetTimeScaleShift, freqShift, flipSinToCos, downsamplePadding, midBlockScaleFactor,
-        addAttention ? "" : ", no mid attention", classConditional() ? ", " + numClassEmbeds + " classes" : "",
+        addAttention ? "" : ", no mid attention", classConditional() ? ", " + classes() + " classes" + (nullClassLabel >= 0 ? " + null label (row "
+            + nullClassLabel + ")" : "") : "",
         centerInputSample ? ", center_input_sample" : "");
   }
 

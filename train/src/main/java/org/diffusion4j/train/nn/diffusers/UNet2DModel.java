@@ -57,7 +57,8 @@ public final class UNet2DModel extends DiffusersBlock {
     convIn = addChildBlock("conv_in", new Conv2dLayer(names, "conv_in", config.inChannels(), boc[0], 3, 1, 1));
     timeEmbedding = addChildBlock("time_embedding", new TimestepEmbedding(names, "time_embedding", boc[0], temb));
     if (config.numClassEmbeds() > 0 && config.classEmbedType() == null) {
-      classWeight = param(names, "class_embedding.weight", new Shape(config.numClassEmbeds(), temb));
+      classWeight = param(names, "class_embedding.weight", new Shape(config.numClassEmbeds(), temb),
+          standardNormal());
       classTimestep = null;
     } else if ("timestep".equals(config.classEmbedType())) {
       classWeight = null;
@@ -118,7 +119,11 @@ public final class UNet2DModel extends DiffusersBlock {
     return n;
   }
 
-  /** A new network of {@code config} in {@code manager}, parameters zero until loaded. */
+  /**
+   * A new network of {@code config} in {@code manager}, initialised as diffusers initialises a new
+   * {@code UNet2DModel} (PyTorch's layer defaults, drawn from the engine's random generator), ready to be
+   * trained or to have a checkpoint loaded over it.
+   */
   public static UNet2DModel create(UNet2DConfig config, NDManager manager) {
     UNet2DModel m = new UNet2DModel(config);
     int r = Math.max(1, config.sampleSize()) << (config.levels() - 1);
@@ -130,7 +135,7 @@ public final class UNet2DModel extends DiffusersBlock {
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
       PairList<String, Object> params) {
     NDArray labels = inputs.size() > 2 ? inputs.get(2) : null;
-    return new NDList(apply(ps, inputs.get(0), inputs.get(1).toDoubleArray(),
+    return new NDList(apply(ps, inputs.get(0), inputs.get(1).toType(DataType.FLOAT64, false).toDoubleArray(),
         labels == null ? null : labels.toType(DataType.INT64, false).toLongArray(), training));
   }
 
@@ -139,7 +144,9 @@ public final class UNet2DModel extends DiffusersBlock {
    *
    * @param x {@code [n, C, H, W]} FLOAT32
    * @param t the training timestep of each row (fractional values are embedded as they are)
-   * @param labels class labels of a class-conditional network, null otherwise
+   * @param labels class labels of a class-conditional network, null otherwise; with a null-label row
+   *     ({@link UNet2DConfig#nullClassLabel}) −1 is that row and null labels mean ∅ for every sample
+   * @param training true to apply the residual blocks' dropout
    */
   public NDArray apply(ParameterStore ps, NDArray x, double[] t, long[] labels, boolean training) {
     Shape s = x.getShape();
@@ -155,19 +162,31 @@ public final class UNet2DModel extends DiffusersBlock {
     NDArray emb = timeEmbedding.apply(ps,
         TimestepEmbedding.sinusoidal(m, t, base, config.flipSinToCos(), config.freqShift()));
     if (config.classConditional()) {
+      int nul = config.nullClassLabel();
+      if (labels == null && nul >= 0) {
+        labels = new long[Math.toIntExact(n)];
+        java.util.Arrays.fill(labels, nul);
+      }
       if (labels == null || labels.length != n) {
-        throw new IllegalArgumentException("this UNet2DModel is class-conditional (" + config.numClassEmbeds()
+        throw new IllegalArgumentException("this UNet2DModel is class-conditional (" + config.classes()
             + " classes): give one class label per sample");
       }
       if (classWeight != null) {
         int k = config.numClassEmbeds();
-        for (long l : labels) {
-          if (l < 0 || l >= k) {
-            throw new IllegalArgumentException("class label " + l + " outside 0.." + (k - 1)
-                + " (diffusers' UNet2DModel has no null label)");
+        long[] rows = labels;
+        for (int i = 0; i < rows.length; i++) {
+          long l = rows[i];
+          if (l == -1 && nul >= 0) {
+            if (rows == labels) {
+              rows = labels.clone();
+            }
+            rows[i] = nul;
+          } else if (l < 0 || l >= k) {
+            throw new IllegalArgumentException("class label " + l + " outside 0.." + (k - 1) + (nul >= 0
+                ? " (−1 or " + nul + " = the null label)" : " (this UNet2DModel has no null label)"));
           }
         }
-        NDArray oneHot = m.create(labels).oneHot(k).toType(DataType.FLOAT32, false);
+        NDArray oneHot = m.create(rows).oneHot(k).toType(DataType.FLOAT32, false);
         emb = emb.add(oneHot.matMul(value(ps, classWeight, x)));
       } else {
         double[] lt = new double[labels.length];

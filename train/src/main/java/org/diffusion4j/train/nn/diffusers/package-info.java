@@ -5,7 +5,8 @@
  * ({@link org.diffusion4j.train.nn.diffusers.Checkpoints}), the scheduler configuration
  * ({@link org.diffusion4j.train.nn.diffusers.SchedulerConfig}), the model as a denoiser on its discrete DDPM
  * process ({@link org.diffusion4j.train.nn.diffusers.DiffusersDenoiser}), a model directory
- * ({@link org.diffusion4j.train.nn.diffusers.DiffusersModel}) and the grids of diffusers' schedulers
- * ({@link org.diffusion4j.train.nn.diffusers.DiffusersGrids}).
+ * ({@link org.diffusion4j.train.nn.diffusers.DiffusersModel}), the grids of diffusers' schedulers
+ * ({@link org.diffusion4j.train.nn.diffusers.DiffusersGrids}) and the writer of a run trained with this
+ * architecture as a diffusers model directory ({@link org.diffusion4j.train.nn.diffusers.DiffusersExport}).
  */
 package org.diffusion4j.train.nn.diffusers;
