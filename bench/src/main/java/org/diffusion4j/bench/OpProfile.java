@@ -126,6 +126,9 @@ final class OpProfile {
       list.sort(Comparator.comparingDouble(Event::ts).thenComparing(Comparator.comparingDouble(Event::dur).reversed()));
       double end = Double.NEGATIVE_INFINITY;
       for (Event e : list) {
+        if (e.name().equals("forward")) {
+          continue; // a TorchScript method call (NativeOps): its ops count, its own time is overhead
+        }
         if (e.ts() < end) {
           continue; // nested in the previous top-level event
         }
