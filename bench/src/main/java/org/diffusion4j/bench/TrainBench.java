@@ -248,7 +248,7 @@ public final class TrainBench {
   }
 
   /** Runs and times a phase; with a profile directory, under PyTorch's profiler into {@code PHASE.json}. */
-  private static final class Phases {
+  static final class Phases {
     final Path dir;
     final Map<String, Double> wallMs = new LinkedHashMap<>();
     final Map<String, Path> traces = new LinkedHashMap<>();
@@ -283,7 +283,7 @@ public final class TrainBench {
    * AdamW update, gradients zeroed; all in one sub-manager and {@link NDScope}. The Trainer's gradient norm
    * and EMA update run only when profiling (as extra phases; the timed step matches the twin's).
    */
-  private static final class Trainee {
+  static final class Trainee {
     final NDManager base;
     final Block net;
     final Shape shape;
@@ -294,6 +294,8 @@ public final class TrainBench {
     final SplittableRandom rng = new SplittableRandom(0);
     final float[] data;
     Ema ema;
+    /** Also the Trainer's gradient norm and EMA update in unprofiled steps (the soak benchmark). */
+    boolean trainerExtras;
 
     Trainee(NDManager base, Block net, Shape shape) {
       this.base = base;
@@ -306,7 +308,7 @@ public final class TrainBench {
 
     void step(Phases p) {
       int n = Math.toIntExact(shape.get(0));
-      if (p != null && ema == null) {
+      if ((p != null || trainerExtras) && ema == null) {
         ema = new Ema(base, params, new Ema.WarmUp(0.999)); // outside the step's scope: it outlives the step
       }
       try (NDManager sm = base.newSubManager(); NDScope scope = new NDScope()) {
@@ -330,6 +332,12 @@ public final class TrainBench {
         }
         phase(p, "optimiser", () -> adam.update(params, 2e-4));
         phase(p, "zero", () -> AdamW.zeroGradients(params));
+        if (p == null && trainerExtras) {
+          List<NDArray> grads = new ArrayList<>();
+          params.values().forEach(a -> grads.add(a.getGradient()));
+          GradientClipping.globalNorm(grads);
+          ema.update(params);
+        }
         if (p != null) {
           // The Trainer's extras, after zeroing here (their cost does not depend on the values).
           List<NDArray> grads = new ArrayList<>();
@@ -354,7 +362,7 @@ public final class TrainBench {
   }
 
   /** One sampling-mode denoiser call D(x̂; σ = 1) in its own sub-manager and {@link NDScope}. */
-  private static final class Sampler {
+  static final class Sampler {
     final NetworkDenoiser d;
     final Shape shape;
     final float[] noise;

@@ -30,11 +30,6 @@ public final class NativeOps {
     return Double.toString(v).toLowerCase(Locale.ROOT);
   }
 
-  /** An unnamed handle on {@code a}: DJL reads list/dict structure from input names, so named arrays are aliased. */
-  private static NDArray plain(NDArray a) {
-    return a.getName() == null ? a : a.reshape(a.getShape());
-  }
-
   /**
    * {@code torch.group_norm(x, groups, γ, β, ε)} (Wu &amp; He 2018, eq. 1–3): one fused kernel forward and
    * backward, differentiable in x, γ and β inside a gradient collector.
@@ -44,7 +39,18 @@ public final class NativeOps {
     PtSymbolBlock m = module(name, "  def forward(self: __torch__." + name + ", x: Tensor, gamma: Tensor, "
         + "beta: Tensor) -> Tensor:\n    return torch.group_norm(x, " + groups + ", gamma, beta, " + literal(eps)
         + ", False)\n");
-    return TorchScript.call(m, new NDList(plain(x), plain(gamma), plain(beta))).singletonOrThrow();
+    // Fresh unnamed handles (DJL reads list/dict structure from input names; parameters have names),
+    // closed after the call: the graph keeps what the backward needs.
+    NDArray xa = x.reshape(x.getShape());
+    NDArray ga = gamma.reshape(gamma.getShape());
+    NDArray ba = beta.reshape(beta.getShape());
+    try {
+      return TorchScript.call(m, new NDList(xa, ga, ba)).singletonOrThrow();
+    } finally {
+      xa.close();
+      ga.close();
+      ba.close();
+    }
   }
 
   /**
