@@ -6,7 +6,8 @@ Java classes Mlp, UNet, ResBlock, SelfAttention, GroupNorm and NoiseEmbedding; t
 objective in the effective-target form of Objective.perExampleLoss; the optimiser is torch.optim.AdamW
 with the Java defaults (β 0.9/0.999, ε 1e-8, no weight decay).
 
-Usage: torch_bench.py --threads N --warmup W --mlp-steps K --unet-steps K
+Usage: torch_bench.py --threads N --warmup W --mlp-steps K --unet-steps K   (one JSON result)
+       torch_bench.py --serve --threads N                                  (TrainBench's interleaved protocol)
 """
 
 import argparse
@@ -14,6 +15,7 @@ import json
 import math
 import os
 import re
+import statistics
 import sys
 import time
 
@@ -232,20 +234,29 @@ def edm_scalings(sigma):
     return SIGMA_DATA ** 2 / r, sigma * SIGMA_DATA / r.sqrt(), 1 / r.sqrt(), 0.25 * sigma.log()
 
 
-def train_step(net, opt, x0):
-    """One EDM step: σ ~ logN(−1.2, 1.2²), λ c_out² mean‖F(c_in x̂; c_noise) − (x0 − c_skip x̂)/c_out‖²."""
+def draw(x0):
+    """σ ~ logN(−1.2, 1.2²) and ε ~ N(0, I) for a batch (the EDM training draw)."""
     n = x0.shape[0]
-    bshape = (n,) + (1,) * (x0.dim() - 1)
-    sigma = torch.exp(-1.2 + 1.2 * torch.randn(n, dtype=torch.float64))
+    return torch.exp(-1.2 + 1.2 * torch.randn(n, dtype=torch.float64)), torch.randn_like(x0)
+
+
+def edm_loss(net, x0, sigma, eps):
+    """λ c_out² mean‖F(c_in x̂; c_noise) − (x0 − c_skip x̂)/c_out‖², averaged over the batch."""
+    bshape = (x0.shape[0],) + (1,) * (x0.dim() - 1)
     c_skip, c_out, c_in, c_noise = edm_scalings(sigma)
     weight = (sigma ** 2 + SIGMA_DATA ** 2) / (sigma * SIGMA_DATA) ** 2 * c_out ** 2
     c_skip, c_out, c_in = (c.float().reshape(bshape) for c in (c_skip, c_out, c_in))
-    eps = torch.randn_like(x0)
     x_hat = x0 + eps * sigma.float().reshape(bshape)
     out = net(x_hat * c_in, c_noise.float())
     target = (x0 - x_hat * c_skip) / c_out
     mse = (out - target).square().mean(dim=tuple(range(1, x0.dim())))
-    loss = (mse * weight.float()).mean()
+    return (mse * weight.float()).mean()
+
+
+def train_step(net, opt, x0):
+    """One EDM step: draw, loss, backward, read the loss, AdamW step, zero the gradients."""
+    sigma, eps = draw(x0)
+    loss = edm_loss(net, x0, sigma, eps)
     loss.backward()
     value = loss.item()
     opt.step()
@@ -261,6 +272,60 @@ def sample_step(net, x, sigma):
         return x * float(c_skip) + f * float(c_out)
 
 
+def profiled(path, fn):
+    """Runs fn under the autograd profiler and writes its chrome trace to path; returns the wall ms."""
+    with torch.autograd.profiler.profile() as prof:
+        t0 = time.perf_counter()
+        out = fn()
+        ms = (time.perf_counter() - t0) * 1e3
+    prof.export_chrome_trace(path)
+    return ms, out
+
+
+def profile_case(case, nets, directory):
+    """One step of case 'unet-train' or 'unet-sample' by phase, each phase a trace file of its own."""
+    net, opt, x0, x = nets[case.split("-")[0]]
+    phases, wall = {}, {}
+
+    def run(phase, fn):
+        path = os.path.join(directory, "torch-%s-%s.json" % (case, phase))
+        wall[phase], out = profiled(path, fn)
+        phases[phase] = path
+        return out
+
+    if case.endswith("train"):
+        net.train()
+        sigma, eps = run("draw", lambda: draw(x0))
+        loss = run("forward", lambda: edm_loss(net, x0, sigma, eps))
+        run("backward", loss.backward)
+        run("readback", loss.item)
+        run("optimiser", opt.step)
+        run("zero", lambda: opt.zero_grad(set_to_none=False))
+        params = [p for p in net.parameters()]
+        run("gradnorm", lambda: torch.norm(torch.stack([p.grad.detach().double().norm(2) for p in params]), 2).item())
+        ema = nets["ema-" + case.split("-")[0]]
+        def ema_update():
+            with torch.no_grad():
+                for e, p in zip(ema, params):
+                    e.lerp_(p, 0.001)
+        run("ema", ema_update)
+    else:
+        net.eval()
+        run("forward", lambda: sample_step(net, x, 1.0))
+    return {"phases": phases, "wall": wall}
+
+
+def set_blas_threads(n):
+    """OpenBLAS keeps a pthread pool of its own, sized from OMP_NUM_THREADS at load: resize it with torch's."""
+    try:
+        import ctypes
+        lib = ctypes.CDLL(os.path.realpath("/etc/alternatives/libblas.so.3-x86_64-linux-gnu"))
+        lib.openblas_set_num_threads(int(n))
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
 def blas():
     """The BLAS PyTorch was built against and, for a generic build, the library the system resolves."""
     m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
@@ -273,7 +338,26 @@ def blas():
     return info
 
 
-def median_ms(fn, warmup, steps):
+def build(a):
+    """The twin networks, optimisers and fixed batches, as the Java side builds its own."""
+    torch.manual_seed(0)
+    nets = {}
+    for name, net, shape in (("mlp", Mlp(), (a.mlp_batch, 2)), ("unet", UNet(), (a.unet_batch, 1, 28, 28))):
+        opt = torch.optim.AdamW(net.parameters(), lr=2e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+        nets[name] = (net, opt, torch.rand(shape) * 2 - 1, torch.randn(shape))
+        nets["ema-" + name] = [p.detach().clone() for p in net.parameters()]
+    return nets
+
+
+def timed(nets, case, warmup, steps):
+    name, kind = case.split("-")
+    net, opt, x0, x = nets[name]
+    if kind == "train":
+        net.train()
+        fn = lambda: train_step(net, opt, x0)
+    else:
+        net.eval()
+        fn = lambda: sample_step(net, x, 1.0)
     for _ in range(warmup):
         fn()
     times = []
@@ -281,9 +365,33 @@ def median_ms(fn, warmup, steps):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    times.sort()
-    k = len(times)
-    return times[k // 2] if k % 2 else 0.5 * (times[k // 2 - 1] + times[k // 2])
+    return times
+
+
+def serve(a):
+    """Line protocol on stdin/stdout, one JSON object per line each way, so TrainBench can interleave
+    its own timings with these: {"cmd": "threads", "n": N}, {"cmd": "time", "case": C, "warmup": W,
+    "steps": K} -> {"ms": [...]}, {"cmd": "profile", "case": C, "dir": D}, {"cmd": "quit"}."""
+    nets = build(a)
+    hello = {"available": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas(),
+             "params": {k: sum(q.numel() for q in nets[k][0].parameters()) for k in ("mlp", "unet")}}
+    print(json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        cmd = req["cmd"]
+        if cmd == "quit":
+            break
+        if cmd == "threads":
+            torch.set_num_threads(req["n"])
+            blas_set = set_blas_threads(req["n"])
+            out = {"threads": torch.get_num_threads(), "blas_threads_set": blas_set}
+        elif cmd == "time":
+            out = {"ms": timed(nets, req["case"], req["warmup"], req["steps"])}
+        elif cmd == "profile":
+            out = profile_case(req["case"], nets, req["dir"])
+        else:
+            out = {"error": "unknown command " + cmd}
+        print(json.dumps(out), flush=True)
 
 
 def main():
@@ -294,22 +402,21 @@ def main():
     p.add_argument("--unet-steps", type=int, default=10)
     p.add_argument("--mlp-batch", type=int, default=512)
     p.add_argument("--unet-batch", type=int, default=32)
+    p.add_argument("--serve", action="store_true", help="answer TrainBench's requests on stdin (see serve)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    torch.manual_seed(0)
+    set_blas_threads(a.threads)
+    if a.serve:
+        serve(a)
+        return
+    nets = build(a)
     result = {"available": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
               "blas": blas(), "params": {}, "ms": {}}
-    for name, net, shape, steps in (("mlp", Mlp(), (a.mlp_batch, 2), a.mlp_steps),
-                                    ("unet", UNet(), (a.unet_batch, 1, 28, 28), a.unet_steps)):
-        result["params"][name] = sum(q.numel() for q in net.parameters())
-        opt = torch.optim.AdamW(net.parameters(), lr=2e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-        x0 = torch.rand(shape) * 2 - 1
-        net.train()
-        result["ms"][name + "-train"] = median_ms(lambda: train_step(net, opt, x0), a.warmup, steps)
-        net.eval()
-        x = torch.randn(shape)
-        result["ms"][name + "-sample"] = median_ms(lambda: sample_step(net, x, 1.0), a.warmup, steps)
+    for name, steps in (("mlp", a.mlp_steps), ("unet", a.unet_steps)):
+        result["params"][name] = sum(q.numel() for q in nets[name][0].parameters())
+        for kind in ("train", "sample"):
+            result["ms"][name + "-" + kind] = statistics.median(timed(nets, name + "-" + kind, a.warmup, steps))
     print(json.dumps(result))
 
 

@@ -14,22 +14,21 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.LongSupplier;
 import org.diffusion4j.denoiser.Preconditioning;
 import org.diffusion4j.process.Edm;
 import org.diffusion4j.train.loop.AdamW;
+import org.diffusion4j.train.loop.Ema;
+import org.diffusion4j.train.loop.GradientClipping;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.MlpConfig;
@@ -37,153 +36,442 @@ import org.diffusion4j.train.nn.NetworkDenoiser;
 import org.diffusion4j.train.nn.UNetConfig;
 
 /**
- * Throughput of training and sampling (issue 3, "Throughput"): the median time, after warm-up, of one
- * training step of the toy MLP ({@code MlpConfig.toy(2)}, batch 512×2) and of the MNIST U-Net
- * ({@code UNetConfig.mnist()}, batch 32×1×28×28) — EDM objective, forward, backward, AdamW update, zeroed
- * gradients, each step in its own sub-manager and {@link NDScope} as {@link Trainer#run} takes it — and of
- * one sampling step (a {@link NetworkDenoiser} call at σ = 1 on the same batches).
+ * Throughput of training and sampling: the median time, after warm-up, of one training step of the toy
+ * MLP ({@code MlpConfig.toy(2)}, batch 512×2) and of the MNIST U-Net ({@code UNetConfig.mnist()}, batch
+ * 32×1×28×28) — EDM objective, forward, backward, AdamW update, zeroed gradients, each step in its own
+ * sub-manager and {@link NDScope} as {@link Trainer#run} takes it — and of one sampling step (a
+ * {@link NetworkDenoiser} call at σ = 1 on the same batches).
  *
  * <p>Where Debian's PyTorch is installed ({@code /usr/bin/python3} with {@code python3-torch}), the same
- * networks written in PyTorch ({@code bench/src/main/python/torch_bench.py}) run in the same process run
- * with the same number of intra-op threads, and the table shows the ratio DJL/PyTorch. The parameter
- * counts of both implementations must agree to 1%, or the benchmark stops.
+ * networks written in PyTorch ({@code bench/src/main/python/torch_bench.py}) run as a second process,
+ * and the two sides are timed in alternating rounds at each thread count, so that both see the same
+ * machine load; the table shows the ratio DJL/PyTorch. The parameter counts of both implementations must
+ * agree to 1%, or the benchmark stops. The BLAS PyTorch resolves is printed, with a warning for netlib's
+ * reference BLAS.
  *
- * <p>Usage: {@code bin/bench train [--threads N] [--warmup W] [--mlp-steps K] [--unet-steps K]}
- * (defaults: the machine's cores, 5, 50, 10).
+ * <p>{@code --profile} instead breaks one U-Net training step and one sampling step down by phase and op
+ * class, from PyTorch's own profiler on both sides (DJL's {@code JniUtils.startProfile}), averaged over
+ * {@code --profile-steps} steps.
+ *
+ * <p>Usage: {@code bin/bench train [--threads 1,2] [--warmup W] [--mlp-steps K] [--unet-steps K]
+ * [--rounds R] [--profile] [--profile-steps P]} (defaults: 1,2; 3; 30; 8; 4; 3).
  */
 public final class TrainBench {
-  /** Debian's interpreter, where {@code python3-torch} installs (override: {@code -Dd4j.bench.python}). */
-  private static final String PYTHON = System.getProperty("d4j.bench.python", "/usr/bin/python3");
   private static final int MLP_BATCH = 512;
   private static final int UNET_BATCH = 32;
   private static final double SAMPLE_SIGMA = 1.0;
+  private static final List<String> CASES = List.of("mlp-train", "unet-train", "mlp-sample", "unet-sample");
+  private static final Map<String, String> WHAT = Map.of("mlp-train", "MLP training step", "unet-train",
+      "U-Net training step", "mlp-sample", "MLP sampling step", "unet-sample", "U-Net sampling step");
 
   private TrainBench() {}
 
-  /** One timed case: DJL's median and, when PyTorch ran, its median. */
-  private record Row(String id, String what, int batch, double djlMs, Double torchMs) {}
+  /** One timed case at one thread count: DJL's median and, when PyTorch ran, its median. */
+  private record Row(String id, int threads, int batch, double djlMs, Double torchMs) {}
 
-  public static void main(String[] args) throws IOException, InterruptedException {
-    Map<String, Integer> opt = options(args);
-    int threads = opt.get("threads");
-    int warmup = opt.get("warmup");
-    int mlpSteps = opt.get("mlp-steps");
-    int unetSteps = opt.get("unet-steps");
-    // Threads are fixed when the engine loads.
-    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+  /** The parsed command line. */
+  private record Options(int[] threads, int warmup, int mlpSteps, int unetSteps, int rounds, boolean profile,
+      int profileSteps) {}
+
+  public static void main(String[] args) throws IOException {
+    Options o = options(args);
+    int maxThreads = Arrays.stream(o.threads()).max().orElseThrow();
+    // The pool is sized when the engine loads; smaller counts are set per row.
+    System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(maxThreads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     Engine engine = Engine.getInstance();
-    System.out.printf(Locale.ROOT, "DJL %s, PyTorch engine %s: %d intra-op thread(s), %d inter-op; "
-        + "OMP_WAIT_POLICY %s; warm-up %d steps, median of %d (MLP) and %d (U-Net) steps.%n",
-        Engine.getDjlVersion(), engine.getVersion(), JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
-        System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"), warmup, mlpSteps, unetSteps);
+    System.out.printf(Locale.ROOT, "DJL %s, PyTorch engine %s: threads %s, 1 inter-op; OMP_WAIT_POLICY %s, "
+        + "OMP_NUM_THREADS %s; %s.%n", Engine.getDjlVersion(), engine.getVersion(), Arrays.toString(o.threads()),
+        System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"),
+        System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
+        o.profile() ? "profile of " + o.profileSteps() + " step(s)"
+            : String.format(Locale.ROOT, "warm-up %d steps, medians of %d (MLP) and %d (U-Net) steps in %d "
+                + "alternating rounds", o.warmup(), o.mlpSteps(), o.unetSteps(), o.rounds()));
 
-    try (NDManager base = NDManager.newBaseManager()) {
-      Shape mlpShape = new Shape(MLP_BATCH, 2);
-      Block mlp = MlpConfig.toy(2).build();
-      mlp.initialize(base, DataType.FLOAT32, mlpShape);
-      Shape unetShape = new Shape(UNET_BATCH, 1, 28, 28);
-      Block unet = UNetConfig.mnist().build();
-      unet.initialize(base, DataType.FLOAT32, unetShape);
-
-      // PyTorch first, so a mismatch in the networks stops the run before the long DJL timings.
-      JsonObject torch = runTorch(threads, warmup, mlpSteps, unetSteps);
-      checkParameters("MLP", count(mlp), torch, "mlp");
-      checkParameters("U-Net", count(unet), torch, "unet");
-
-      List<Row> rows = List.of(
-          row("mlp-train", "MLP training step", MLP_BATCH, trainMs(base, mlp, mlpShape, warmup, mlpSteps), torch),
-          row("unet-train", "U-Net training step", UNET_BATCH, trainMs(base, unet, unetShape, warmup, unetSteps),
-              torch),
-          row("mlp-sample", "MLP sampling step", MLP_BATCH, sampleMs(base, mlp, mlpShape, warmup, mlpSteps), torch),
-          row("unet-sample", "U-Net sampling step", UNET_BATCH, sampleMs(base, unet, unetShape, warmup, unetSteps),
-              torch));
+    try (NDManager base = NDManager.newBaseManager(); TorchTwin torch = TorchTwin.start(maxThreads, List.of(
+        "--mlp-batch", "" + MLP_BATCH, "--unet-batch", "" + UNET_BATCH))) {
+      if (torch != null) {
+        JsonObject h = torch.hello();
+        System.out.printf(Locale.ROOT, "PyTorch %s (%s), BLAS %s.%n", h.get("torch").getAsString(), TorchTwin.PYTHON,
+            torch.blas());
+        if (torch.referenceBlas()) {
+          System.out.println("WARNING: PyTorch found netlib's reference BLAS, which is several times slower than "
+              + "OpenBLAS: the ratios below flatter DJL (sudo update-alternatives --config libblas.so.3-x86_64-linux-gnu).");
+        }
+      }
+      Cases cases = new Cases(base);
+      checkParameters("MLP", count(cases.mlp), torch, "mlp");
+      checkParameters("U-Net", count(cases.unet), torch, "unet");
+      if (o.profile()) {
+        for (int t : o.threads()) {
+          profile(cases, torch, t, o.profileSteps());
+        }
+        return;
+      }
+      List<Row> rows = new ArrayList<>();
+      for (int t : o.threads()) {
+        JniUtils.setNumThreads(t);
+        if (torch != null) {
+          torch.threads(t);
+        }
+        for (String c : CASES) {
+          int steps = c.startsWith("mlp") ? o.mlpSteps() : o.unetSteps();
+          rows.add(interleaved(cases, torch, c, t, o.warmup(), steps, o.rounds()));
+        }
+      }
       print(rows, torch);
     }
   }
 
-  private static Map<String, Integer> options(String[] args) {
+  private static Options options(String[] args) {
+    int[] threads = {1, 2};
     Map<String, Integer> opt = new LinkedHashMap<>();
-    opt.put("threads", Runtime.getRuntime().availableProcessors());
-    opt.put("warmup", 5);
-    opt.put("mlp-steps", 50);
-    opt.put("unet-steps", 10);
-    for (int i = 0; i < args.length; i += 2) {
+    opt.put("warmup", 3);
+    opt.put("mlp-steps", 30);
+    opt.put("unet-steps", 8);
+    opt.put("rounds", 4);
+    opt.put("profile-steps", 3);
+    boolean profile = false;
+    String usage = "usage: bin/bench train [--threads 1,2] [--warmup W] [--mlp-steps K] [--unet-steps K] "
+        + "[--rounds R] [--profile] [--profile-steps P]";
+    for (int i = 0; i < args.length; i++) {
       String key = args[i].startsWith("--") ? args[i].substring(2) : args[i];
-      if (!opt.containsKey(key) || i + 1 >= args.length) {
-        throw new IllegalArgumentException("usage: bin/bench train [--threads N] [--warmup W] [--mlp-steps K] "
-            + "[--unet-steps K]; got '" + args[i] + "'");
+      if (key.equals("profile")) {
+        profile = true;
+        continue;
       }
-      int v = Integer.parseInt(args[i + 1]);
-      if (v < (key.equals("warmup") ? 0 : 1)) {
-        throw new IllegalArgumentException("--" + key + " must be " + (key.equals("warmup") ? "≥ 0" : "≥ 1")
-            + ", got " + v);
+      if (i + 1 >= args.length || !(opt.containsKey(key) || key.equals("threads"))) {
+        throw new IllegalArgumentException(usage + "; got '" + args[i] + "'");
       }
-      opt.put(key, v);
+      String value = args[++i];
+      if (key.equals("threads")) {
+        threads = Arrays.stream(value.split(",")).mapToInt(s -> positive("threads", s.strip(), 1)).toArray();
+        continue;
+      }
+      opt.put(key, positive(key, value, key.equals("warmup") ? 0 : 1));
     }
-    return opt;
+    return new Options(threads, opt.get("warmup"), opt.get("mlp-steps"), opt.get("unet-steps"), opt.get("rounds"),
+        profile, opt.get("profile-steps"));
+  }
+
+  private static int positive(String key, String value, int min) {
+    int v;
+    try {
+      v = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + key + " takes an integer (threads: a list like 1,2), got '" + value
+          + "'");
+    }
+    if (v < min) {
+      throw new IllegalArgumentException("--" + key + " must be ≥ " + min + ", got " + v);
+    }
+    return v;
   }
 
   /**
-   * Median ms of one training step as {@link Trainer#run} takes it (accumulate 1, no clipping or EMA):
-   * batch, σ's and ε drawn on the host, EDM loss under a {@link GradientCollector}, backward, the loss read
-   * back, AdamW update, gradients zeroed; all in one sub-manager and {@link NDScope}.
+   * {@code steps} timed steps of each side, in {@code rounds} alternating blocks (DJL, PyTorch, DJL, …), each
+   * block after {@code warmup} untimed steps in the first round and one in later ones.
    */
-  private static double trainMs(NDManager base, Block net, Shape shape, int warmup, int steps) {
-    Objective objective = Objective.of("edm", Edm.DEFAULT, 0.5);
-    Map<String, NDArray> params = Trainer.parameters(net);
-    AdamW adam = AdamW.defaults();
-    ParameterStore ps = new ParameterStore(base, false);
-    int n = Math.toIntExact(shape.get(0));
-    SplittableRandom rng = new SplittableRandom(0);
-    float[] data = uniform(rng, Math.toIntExact(shape.size()));
-    return medianMs(warmup, steps, () -> {
+  private static Row interleaved(Cases cases, TorchTwin torch, String c, int threads, int warmup, int steps,
+      int rounds) throws IOException {
+    List<Double> djl = new ArrayList<>();
+    List<Double> py = new ArrayList<>();
+    int done = 0;
+    for (int r = 0; r < rounds && done < steps; r++) {
+      int k = (steps - done + rounds - r - 1) / (rounds - r);
+      int w = r == 0 ? warmup : 1;
+      for (double ms : cases.time(c, w, k)) {
+        djl.add(ms);
+      }
+      if (torch != null) {
+        for (double ms : torch.time(c, w, k)) {
+          py.add(ms);
+        }
+      }
+      done += k;
+    }
+    int batch = c.startsWith("mlp") ? MLP_BATCH : UNET_BATCH;
+    Row row = new Row(c, threads, batch, median(djl), torch == null ? null : median(py));
+    System.out.printf(Locale.ROOT, "  %-20s %d thread(s): DJL %.1f ms%s%n", WHAT.get(c), threads, row.djlMs(),
+        row.torchMs() == null ? "" : String.format(Locale.ROOT, ", PyTorch %.1f ms", row.torchMs()));
+    return row;
+  }
+
+  private static double median(List<Double> v) {
+    double[] t = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = t.length;
+    return n % 2 == 1 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  }
+
+  /** The networks, their optimisers and fixed batches; each case keeps its state across rounds. */
+  private static final class Cases {
+    final NDManager base;
+    final Shape mlpShape = new Shape(MLP_BATCH, 2);
+    final Shape unetShape = new Shape(UNET_BATCH, 1, 28, 28);
+    final Block mlp;
+    final Block unet;
+    private final Map<String, Trainee> trainees = new LinkedHashMap<>();
+
+    Cases(NDManager base) {
+      this.base = base;
+      mlp = MlpConfig.toy(2).build();
+      mlp.initialize(base, DataType.FLOAT32, mlpShape);
+      unet = UNetConfig.mnist().build();
+      unet.initialize(base, DataType.FLOAT32, unetShape);
+    }
+
+    Trainee trainee(String net) {
+      return trainees.computeIfAbsent(net, k -> k.equals("mlp") ? new Trainee(base, mlp, mlpShape)
+          : new Trainee(base, unet, unetShape));
+    }
+
+    double[] time(String c, int warmup, int steps) {
+      String net = c.substring(0, c.indexOf('-'));
+      boolean train = c.endsWith("train");
+      Block b = net.equals("mlp") ? mlp : unet;
+      Shape s = net.equals("mlp") ? mlpShape : unetShape;
+      Sampler sampler = train ? null : new Sampler(b, s);
+      double[] ms = new double[steps];
+      for (int i = -warmup; i < steps; i++) {
+        long t0 = System.nanoTime();
+        if (train) {
+          trainee(net).step(null);
+        } else {
+          sampler.step(null);
+        }
+        if (i >= 0) {
+          ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      return ms;
+    }
+  }
+
+  /** Runs and times a phase; with a profile directory, under PyTorch's profiler into {@code PHASE.json}. */
+  static final class Phases {
+    final Path dir;
+    final Map<String, Double> wallMs = new LinkedHashMap<>();
+    final Map<String, Path> traces = new LinkedHashMap<>();
+
+    Phases(Path dir) {
+      this.dir = dir;
+    }
+
+    <T> T run(String phase, java.util.function.Supplier<T> body) {
+      Path trace = dir.resolve("djl-" + phase + ".json");
+      JniUtils.startProfile(false, false, false);
       long t0 = System.nanoTime();
+      T out = body.get();
+      long t1 = System.nanoTime();
+      JniUtils.stopProfile(trace.toString());
+      wallMs.put(phase, (t1 - t0) / 1e6);
+      traces.put(phase, trace);
+      return out;
+    }
+
+    void run(String phase, Runnable body) {
+      run(phase, () -> {
+        body.run();
+        return null;
+      });
+    }
+  }
+
+  /**
+   * One network's training state, stepped as {@link Trainer#run} steps (accumulate 1, no clipping): batch,
+   * σ's and ε drawn on the host, EDM loss under a {@link GradientCollector}, backward, the loss read back,
+   * AdamW update, gradients zeroed; all in one sub-manager and {@link NDScope}. The Trainer's gradient norm
+   * and EMA update run only when profiling (as extra phases; the timed step matches the twin's).
+   */
+  static final class Trainee {
+    final NDManager base;
+    final Block net;
+    final Shape shape;
+    final Objective objective = Objective.of("edm", Edm.DEFAULT, 0.5);
+    final Map<String, NDArray> params;
+    final AdamW adam = AdamW.defaults();
+    final ParameterStore ps;
+    final SplittableRandom rng = new SplittableRandom(0);
+    final float[] data;
+    Ema ema;
+    /** Also the Trainer's gradient norm and EMA update in unprofiled steps (the soak benchmark). */
+    boolean trainerExtras;
+
+    Trainee(NDManager base, Block net, Shape shape) {
+      this.base = base;
+      this.net = net;
+      this.shape = shape;
+      params = Trainer.parameters(net);
+      ps = new ParameterStore(base, false);
+      data = uniform(rng, Math.toIntExact(shape.size()));
+    }
+
+    void step(Phases p) {
+      int n = Math.toIntExact(shape.get(0));
+      if ((p != null || trainerExtras) && ema == null) {
+        ema = new Ema(base, params, new Ema.WarmUp(0.999)); // outside the step's scope: it outlives the step
+      }
       try (NDManager sm = base.newSubManager(); NDScope scope = new NDScope()) {
         Engine.getInstance().setRandomSeed((int) (rng.nextLong() & 0x7fffffff));
-        NDArray x0 = sm.create(data, shape);
-        double[] sigma = objective.draw().draw(n, rng);
-        NDArray eps = sm.create(normals(rng, data.length), shape);
+        NDArray[] x0 = new NDArray[1];
+        NDArray[] eps = new NDArray[1];
+        double[][] sigma = new double[1][];
+        phase(p, "draw", () -> {
+          x0[0] = sm.create(data, shape);
+          sigma[0] = objective.draw().draw(n, rng);
+          eps[0] = sm.create(normals(rng, data.length), shape);
+        });
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          NDArray l = objective.perExampleLoss(x0, sigma, eps,
-              (in, cNoise) -> net.forward(ps, new NDList(in, cNoise), true).singletonOrThrow()).mean();
-          gc.backward(l);
-          if (!Double.isFinite(l.toType(DataType.FLOAT64, false).getDouble())) {
+          NDArray l = phase(p, "forward", () -> objective.perExampleLoss(x0[0], sigma[0], eps[0],
+              (in, cNoise) -> net.forward(ps, new NDList(in, cNoise), true).singletonOrThrow()).mean());
+          phase(p, "backward", () -> gc.backward(l));
+          double v = phase(p, "readback", () -> l.toType(DataType.FLOAT64, false).getDouble());
+          if (!Double.isFinite(v)) {
             throw new IllegalStateException("benchmark loss is not finite");
           }
         }
-        adam.update(params, 2e-4);
-        AdamW.zeroGradients(params);
+        phase(p, "optimiser", () -> adam.update(params, 2e-4));
+        phase(p, "zero", () -> AdamW.zeroGradients(params));
+        if (p == null && trainerExtras) {
+          List<NDArray> grads = new ArrayList<>();
+          params.values().forEach(a -> grads.add(a.getGradient()));
+          GradientClipping.globalNorm(grads);
+          ema.update(params);
+        }
+        if (p != null) {
+          // The Trainer's extras, after zeroing here (their cost does not depend on the values).
+          List<NDArray> grads = new ArrayList<>();
+          params.values().forEach(a -> grads.add(a.getGradient()));
+          p.run("gradnorm", () -> GradientClipping.globalNorm(grads));
+          p.run("ema", () -> ema.update(params));
+        }
       }
-      return System.nanoTime() - t0;
-    });
+    }
   }
 
-  /** Median ms of one sampling-mode denoiser call D(x̂; σ = 1) in its own sub-manager and {@link NDScope}. */
-  private static double sampleMs(NDManager base, Block net, Shape shape, int warmup, int steps) {
-    NetworkDenoiser d = new NetworkDenoiser(net, new Preconditioning.Edm(0.5));
-    SplittableRandom rng = new SplittableRandom(1);
-    float[] noise = normals(rng, Math.toIntExact(shape.size()));
-    return medianMs(warmup, steps, () -> {
-      long t0 = System.nanoTime();
-      try (NDManager sm = base.newSubManager(); NDScope scope = new NDScope()) {
-        d.denoise(sm.create(noise, shape), SAMPLE_SIGMA);
-      }
-      return System.nanoTime() - t0;
-    });
+  private static void phase(Phases p, String name, Runnable body) {
+    if (p == null) {
+      body.run();
+    } else {
+      p.run(name, body);
+    }
   }
 
-  private static double medianMs(int warmup, int steps, LongSupplier step) {
-    for (int i = 0; i < warmup; i++) {
-      step.getAsLong();
+  private static <T> T phase(Phases p, String name, java.util.function.Supplier<T> body) {
+    return p == null ? body.get() : p.run(name, body);
+  }
+
+  /** One sampling-mode denoiser call D(x̂; σ = 1) in its own sub-manager and {@link NDScope}. */
+  static final class Sampler {
+    final NetworkDenoiser d;
+    final Shape shape;
+    final float[] noise;
+
+    Sampler(Block net, Shape shape) {
+      d = new NetworkDenoiser(net, new Preconditioning.Edm(0.5));
+      this.shape = shape;
+      noise = normals(new SplittableRandom(1), Math.toIntExact(shape.size()));
     }
-    long[] t = new long[steps];
-    for (int i = 0; i < steps; i++) {
-      t[i] = step.getAsLong();
+
+    void step(Phases p) {
+      try (NDManager sm = d.network().getParameters().get(0).getValue().getArray().getManager().newSubManager();
+          NDScope scope = new NDScope()) {
+        NDArray x = phase(p, "draw", () -> sm.create(noise, shape));
+        phase(p, "forward", () -> d.denoise(x, SAMPLE_SIGMA));
+      }
     }
-    Arrays.sort(t);
-    double median = steps % 2 == 1 ? t[steps / 2] : 0.5 * (t[steps / 2 - 1] + t[steps / 2]);
-    return median / 1e6;
+  }
+
+  // -- profile --
+
+  private static final List<String> TRAIN_PHASES = List.of("draw", "forward", "backward", "readback", "optimiser",
+      "zero", "gradnorm", "ema");
+  private static final Map<String, String> PHASE_NAMES = Map.of("draw", "batch to native (draw/upload)", "forward",
+      "forward + loss", "backward", "backward", "readback", "loss to host", "optimiser", "AdamW update", "zero",
+      "zero gradients", "gradnorm", "gradient norm (Trainer)", "ema", "EMA update (Trainer)");
+
+  /** Phase walls and op classes of one U-Net training and one sampling step, DJL next to the twin. */
+  private static void profile(Cases cases, TorchTwin torch, int threads, int steps) throws IOException {
+    JniUtils.setNumThreads(threads);
+    if (torch != null) {
+      torch.threads(threads);
+    }
+    Path dir = Files.createTempDirectory("d4j-profile");
+    Trainee t = cases.trainee("unet");
+    Sampler s = new Sampler(cases.unet, cases.unetShape);
+    // Warm up both sides (first calls pick kernels and allocate).
+    cases.time("unet-train", 2, 0);
+    cases.time("unet-sample", 2, 0);
+    if (torch != null) {
+      torch.time("unet-train", 2, 0);
+      torch.time("unet-sample", 2, 0);
+    }
+    for (String kase : List.of("unet-train", "unet-sample")) {
+      boolean train = kase.endsWith("train");
+      Map<String, Double> djlPhase = new LinkedHashMap<>();
+      Map<String, Double> djlOps = new LinkedHashMap<>();
+      Map<String, Double> pyPhase = new LinkedHashMap<>();
+      Map<String, Double> pyOps = new LinkedHashMap<>();
+      for (int i = 0; i < steps; i++) {
+        Phases p = new Phases(dir);
+        if (train) {
+          t.step(p);
+        } else {
+          s.step(p);
+        }
+        accumulate(p.wallMs, p.traces, djlPhase, djlOps, steps);
+        if (torch != null) {
+          JsonObject r = torch.profile(kase, dir);
+          Map<String, Double> wall = new LinkedHashMap<>();
+          Map<String, Path> traces = new LinkedHashMap<>();
+          r.getAsJsonObject("wall").entrySet().forEach(e -> wall.put(e.getKey(), e.getValue().getAsDouble()));
+          r.getAsJsonObject("phases").entrySet().forEach(e -> traces.put(e.getKey(), Path.of(e.getValue().getAsString())));
+          accumulate(wall, traces, pyPhase, pyOps, steps);
+        }
+      }
+      System.out.printf(Locale.ROOT, "%n%s, %d thread(s), mean of %d profiled step(s) (times under the profiler, "
+          + "which adds a few µs per op):%n", train ? "U-Net training step (batch 32)" : "U-Net sampling step "
+          + "(batch 32)", threads, steps);
+      table("phase", train ? TRAIN_PHASES : List.of("draw", "forward"), PHASE_NAMES, djlPhase, pyPhase,
+          torch != null);
+      table("op class (forward + backward)", OpProfile.CLASSES, null, djlOps, pyOps, torch != null);
+    }
+    System.out.println("Traces (chrome://tracing JSON): " + dir);
+  }
+
+  private static void accumulate(Map<String, Double> wall, Map<String, Path> traces, Map<String, Double> phaseMs,
+      Map<String, Double> opsMs, int steps) throws IOException {
+    for (Map.Entry<String, Double> e : wall.entrySet()) {
+      String phase = e.getKey();
+      phaseMs.merge(phase, e.getValue() / steps, Double::sum);
+      if (phase.equals("forward") || phase.equals("backward")) {
+        Map<String, Double> ms = new LinkedHashMap<>();
+        OpProfile.addPhase(ms, traces.get(phase), e.getValue(), null);
+        ms.forEach((k, v) -> opsMs.merge(k, v / steps, Double::sum));
+      }
+    }
+  }
+
+  private static void table(String title, List<String> keys, Map<String, String> names, Map<String, Double> djl,
+      Map<String, Double> py, boolean withTorch) {
+    System.out.printf(Locale.ROOT, "  %-40s %10s %12s %8s%n", title, "DJL ms", "PyTorch ms", "ratio");
+    double dt = 0;
+    double pt = 0;
+    for (String k : keys) {
+      double d = djl.getOrDefault(k, 0.0);
+      double q = py.getOrDefault(k, 0.0);
+      if (d == 0 && q == 0) {
+        continue;
+      }
+      dt += d;
+      pt += q;
+      System.out.printf(Locale.ROOT, "  %-40s %10.1f %12s %8s%n", names == null ? k : names.get(k), d,
+          withTorch ? String.format(Locale.ROOT, "%.1f", q) : "—",
+          withTorch && q > 0 ? String.format(Locale.ROOT, "%.2f", d / q) : "—");
+    }
+    System.out.printf(Locale.ROOT, "  %-40s %10.1f %12s %8s%n", "total", dt,
+        withTorch ? String.format(Locale.ROOT, "%.1f", pt) : "—",
+        withTorch && pt > 0 ? String.format(Locale.ROOT, "%.2f", dt / pt) : "—");
   }
 
   private static float[] uniform(SplittableRandom rng, int size) {
@@ -210,63 +498,12 @@ public final class TrainBench {
     return n;
   }
 
-  // -- PyTorch twin --
-
-  /** Runs torch_bench.py; null when Debian's PyTorch is absent. */
-  private static JsonObject runTorch(int threads, int warmup, int mlpSteps, int unetSteps)
-      throws IOException, InterruptedException {
-    if (!Files.isExecutable(Path.of(PYTHON))) {
-      System.out.println("No " + PYTHON + ": DJL numbers only (install Debian's python3-torch to compare).");
-      return null;
-    }
-    Path script = torchScript();
-    ProcessBuilder pb = new ProcessBuilder(PYTHON, script.toString(), "--threads", "" + threads, "--warmup",
-        "" + warmup, "--mlp-steps", "" + mlpSteps, "--unet-steps", "" + unetSteps, "--mlp-batch", "" + MLP_BATCH,
-        "--unet-batch", "" + UNET_BATCH);
-    pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-    pb.environment().put("MKL_NUM_THREADS", Integer.toString(threads));
-    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-    System.out.println("Running the PyTorch twin: " + String.join(" ", pb.command()));
-    Process p = pb.start();
-    String out;
-    try (InputStream in = p.getInputStream()) {
-      out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-    }
-    int rc = p.waitFor();
-    if (rc != 0) {
-      throw new IllegalStateException("torch_bench.py failed with exit code " + rc + "; stdout: " + out);
-    }
-    String[] lines = out.split("\n");
-    JsonObject r = JsonParser.parseString(lines[lines.length - 1]).getAsJsonObject();
-    if (!r.get("available").getAsBoolean()) {
-      System.out.println("PyTorch not available to " + PYTHON + " (" + r.get("reason").getAsString()
-          + "): DJL numbers only (install Debian's python3-torch to compare).");
-      return null;
-    }
-    System.out.printf(Locale.ROOT, "PyTorch %s (%s): %d intra-op thread(s), 1 inter-op; BLAS %s.%n",
-        r.get("torch").getAsString(), PYTHON, r.get("threads").getAsInt(), r.get("blas").getAsString());
-    return r;
-  }
-
-  private static Path torchScript() {
-    String configured = System.getProperty("d4j.bench.torchScript");
-    List<Path> candidates = configured != null ? List.of(Path.of(configured))
-        : List.of(Path.of("bench/src/main/python/torch_bench.py"), Path.of("src/main/python/torch_bench.py"));
-    for (Path c : candidates) {
-      if (Files.isRegularFile(c)) {
-        return c;
-      }
-    }
-    throw new IllegalStateException("torch_bench.py not found at " + candidates
-        + "; run through bin/bench or set -Dd4j.bench.torchScript=PATH");
-  }
-
-  private static void checkParameters(String name, long djl, JsonObject torch, String key) {
+  private static void checkParameters(String name, long djl, TorchTwin torch, String key) {
     if (torch == null) {
       System.out.printf(Locale.ROOT, "%s parameters: DJL %,d%n", name, djl);
       return;
     }
-    long py = torch.getAsJsonObject("params").get(key).getAsLong();
+    long py = torch.hello().getAsJsonObject("params").get(key).getAsLong();
     System.out.printf(Locale.ROOT, "%s parameters: DJL %,d, PyTorch %,d%n", name, djl, py);
     if (Math.abs(djl - py) > 0.01 * djl) {
       throw new IllegalStateException(String.format(Locale.ROOT, "PARAMETER COUNT MISMATCH for the %s: DJL %d vs "
@@ -274,26 +511,17 @@ public final class TrainBench {
     }
   }
 
-  private static Row row(String id, String what, int batch, double djlMs, JsonObject torch) {
-    Double torchMs = torch == null ? null : torch.getAsJsonObject("ms").get(id).getAsDouble();
-    return new Row(id, what, batch, djlMs, torchMs);
-  }
-
-  private static void print(List<Row> rows, JsonObject torch) {
-    System.out.printf(Locale.ROOT, "%n%-20s %6s %12s %16s %12s %12s %16s%n", "case", "batch", "DJL ms/step",
-        "PyTorch ms/step", "DJL/PyTorch", "DJL ex/s", "PyTorch ex/s");
+  private static void print(List<Row> rows, TorchTwin torch) {
+    System.out.printf(Locale.ROOT, "%n| case | threads | batch | DJL ms | PyTorch ms | DJL/PyTorch |%n"
+        + "|---|---|---|---|---|---|%n");
     for (Row r : rows) {
       String torchMs = r.torchMs() == null ? "—" : String.format(Locale.ROOT, "%.1f", r.torchMs());
       String ratio = r.torchMs() == null ? "—" : String.format(Locale.ROOT, "%.2f", r.djlMs() / r.torchMs());
-      String torchRate = r.torchMs() == null ? "—" : String.format(Locale.ROOT, "%.0f", 1e3 * r.batch() / r.torchMs());
-      System.out.printf(Locale.ROOT, "%-20s %6d %12.1f %16s %12s %12.0f %16s%n", r.what(), r.batch(), r.djlMs(),
-          torchMs, ratio, 1e3 * r.batch() / r.djlMs(), torchRate);
+      System.out.printf(Locale.ROOT, "| %s | %d | %d | %.1f | %s | %s |%n", WHAT.get(r.id()), r.threads(), r.batch(),
+          r.djlMs(), torchMs, ratio);
     }
-    System.out.println("ex/s: examples (2-D points or 28×28 images) per second = batch / median step time.");
-    Row unet = rows.stream().filter(r -> r.id().equals("unet-train")).findFirst().orElseThrow();
-    System.out.printf(Locale.ROOT, "%nU-Net training throughput (DJL): %.1f images/s (batch %d, %.0f ms/step; "
-        + "excludes the Trainer's gradient norm and EMA update).%n", 1e3 * unet.batch() / unet.djlMs(), unet.batch(),
-        unet.djlMs());
+    System.out.println("Medians of alternating rounds (both sides under the same load). Training steps exclude the "
+        + "Trainer's gradient norm and EMA update (see --profile).");
     if (torch == null) {
       System.out.println("No PyTorch comparison: install Debian's python3-torch to compare.");
     }

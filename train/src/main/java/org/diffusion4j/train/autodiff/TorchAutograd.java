@@ -8,13 +8,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * The PyTorch side of {@link Jvp}'s double-backward method: grad mode, and a forward-over-reverse
@@ -134,35 +128,6 @@ final class TorchAutograd {
 
   /** The module as a TorchScript archive: pickled object, source, empty constants, format version. */
   static byte[] archive() {
-    ByteArrayOutputStream zip = new ByteArrayOutputStream();
-    try (ZipOutputStream z = new ZipOutputStream(zip)) {
-      ByteArrayOutputStream pickle = new ByteArrayOutputStream();
-      // Protocol 2: GLOBAL __torch__.Jvp, NEWOBJ(), BUILD({"training": True}), STOP.
-      pickle.write(new byte[] {(byte) 0x80, 2});
-      pickle.write("c__torch__\nJvp\n".getBytes(StandardCharsets.US_ASCII));
-      pickle.write(new byte[] {')', (byte) 0x81, '}', 'X', 8, 0, 0, 0});
-      pickle.write("training".getBytes(StandardCharsets.US_ASCII));
-      pickle.write(new byte[] {(byte) 0x88, 's', 'b', '.'});
-      stored(z, "archive/data.pkl", pickle.toByteArray());
-      stored(z, "archive/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
-      stored(z, "archive/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
-      stored(z, "archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return zip.toByteArray();
-  }
-
-  private static void stored(ZipOutputStream z, String name, byte[] bytes) throws IOException {
-    ZipEntry e = new ZipEntry(name);
-    e.setMethod(ZipEntry.STORED);
-    e.setSize(bytes.length);
-    e.setCompressedSize(bytes.length);
-    CRC32 crc = new CRC32();
-    crc.update(bytes);
-    e.setCrc(crc.getValue());
-    z.putNextEntry(e);
-    z.write(bytes);
-    z.closeEntry();
+    return org.diffusion4j.train.nn.TorchScript.archive("Jvp", SOURCE);
   }
 }

@@ -3,13 +3,20 @@ package org.diffusion4j.train.loop;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import org.diffusion4j.train.nn.NativeOps;
+import org.diffusion4j.train.nn.TorchScript;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * AdamW with decoupled weight decay (Loshchilov &amp; Hutter 2019), the update of PyTorch's
  * {@code torch.optim.AdamW}: {@code w ← w(1 − lr·wd)}, {@code m ← β1 m + (1−β1) g},
  * {@code v ← β2 v + (1−β2) g²}, {@code w ← w − (lr/(1−β1^t))·m/(sqrt(v)/sqrt(1−β2^t) + ε)}.
+ *
+ * <p>On PyTorch one {@code torch._fused_adamw_} call updates every tensor (the kernel behind
+ * {@code torch.optim.AdamW(fused=True)}); elsewhere the update is written out per tensor.
  *
  * <p>We keep our own optimiser rather than DJL's so that its state (m, v, t) can be written to a
  * checkpoint and restored exactly: {@code --resume} then gives the same losses as an uninterrupted run.
@@ -59,6 +66,10 @@ public final class AdamW {
     double bc2 = 1 - Math.pow(beta2, step);
     double stepSize = lr / bc1;
     double sqrtBc2 = Math.sqrt(bc2);
+    if (!params.isEmpty() && TorchScript.isTorch(params.values().iterator().next())) {
+      fused(params, lr);
+      return;
+    }
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray w = e.getValue();
       try (NDScope scope = new NDScope()) {
@@ -84,11 +95,45 @@ public final class AdamW {
     }
   }
 
+  /** PyTorch: every tensor in one {@code _fused_adamw_} call (the same update, one kernel per tensor). */
+  private void fused(Map<String, NDArray> params, double lr) {
+    List<NDArray> ws = new ArrayList<>(params.size());
+    List<NDArray> gs = new ArrayList<>(params.size());
+    List<NDArray> ms = new ArrayList<>(params.size());
+    List<NDArray> vs = new ArrayList<>(params.size());
+    try (NDScope scope = new NDScope()) {
+      for (Map.Entry<String, NDArray> e : params.entrySet()) {
+        NDArray w = e.getValue();
+        NDArray mi = m.get(e.getKey());
+        if (mi == null) {
+          mi = w.zerosLike();
+          NDArray vi = w.zerosLike();
+          NDScope.unregister(mi, vi);
+          m.put(e.getKey(), mi);
+          v.put(e.getKey(), vi);
+        }
+        ws.add(w);
+        gs.add(w.getGradient());
+        ms.add(mi);
+        vs.add(v.get(e.getKey()));
+      }
+      NativeOps.adamw(ws, gs, ms, vs, step, lr, beta1, beta2, eps, weightDecay);
+    }
+  }
+
   /**
    * Sets every parameter's gradient to zero in place (PyTorch accumulates gradients across backward
    * passes; call this after each update, which is also how gradient accumulation is expressed).
    */
   public static void zeroGradients(Map<String, NDArray> params) {
+    if (!params.isEmpty() && TorchScript.isTorch(params.values().iterator().next())) {
+      try (NDScope scope = new NDScope()) {
+        List<NDArray> gs = new ArrayList<>(params.size());
+        params.values().forEach(w -> gs.add(w.getGradient()));
+        NativeOps.zero(gs);
+      }
+      return;
+    }
     for (NDArray w : params.values()) {
       try (NDScope scope = new NDScope()) {
         // Assigned, not subtracted: g − g is NaN wherever g is ±∞ or NaN, so a skipped non-finite step

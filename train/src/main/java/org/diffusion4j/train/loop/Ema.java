@@ -2,9 +2,14 @@ package org.diffusion4j.train.loop;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.diffusion4j.train.nn.NativeOps;
+import org.diffusion4j.train.nn.TorchScript;
 
 /**
  * Exponential moving average of named parameters, {@code θ_ema ← β θ_ema + (1 − β) θ}, with β from a
@@ -104,6 +109,25 @@ public final class Ema implements AutoCloseable {
       throw new IllegalArgumentException("EMA parameters " + shadow.keySet() + " differ from " + params.keySet());
     }
     double beta = decay.beta(updates);
+    if (!shadow.isEmpty() && TorchScript.isTorch(shadow.values().iterator().next())) {
+      List<NDArray> ts = new ArrayList<>(shadow.size());
+      List<NDArray> ps = new ArrayList<>(shadow.size());
+      for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
+        NDArray p = params.get(e.getKey());
+        if (!p.getShape().equals(e.getValue().getShape())) {
+          throw new IllegalArgumentException("parameter '" + e.getKey() + "' has shape " + p.getShape()
+              + ", its average " + e.getValue().getShape());
+        }
+        ts.add(e.getValue());
+        ps.add(p);
+      }
+      // θ_ema ← θ_ema + (1 − β)(θ − θ_ema), every tensor in one _foreach_lerp_.
+      try (NDScope scope = new NDScope()) {
+        NativeOps.lerp(ts, ps, 1 - beta);
+      }
+      updates++;
+      return;
+    }
     for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
       NDArray s = e.getValue();
       NDArray p = params.get(e.getKey());

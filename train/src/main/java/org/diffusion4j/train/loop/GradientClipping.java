@@ -3,19 +3,29 @@ package org.diffusion4j.train.loop;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import org.diffusion4j.train.nn.NativeOps;
+import org.diffusion4j.train.nn.TorchScript;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Map;
 
 /**
  * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_} does it: with
  * {@code ‖g‖ = sqrt(Σ_i ‖g_i‖²)} over all gradients, every gradient is scaled in place by
- * {@code min(1, maxNorm/(‖g‖ + 1e-6))}.
+ * {@code min(1, maxNorm/(‖g‖ + 1e-6))}. On PyTorch the per-tensor norms come from one
+ * {@code _foreach_norm} call (float32 per tensor, the sum of squares in float64).
  */
 public final class GradientClipping {
   private GradientClipping() {}
 
   /** The global L2 norm {@code sqrt(Σ_i ‖g_i‖²)}, accumulated in double. */
   public static double globalNorm(Collection<NDArray> grads) {
+    if (!grads.isEmpty() && TorchScript.isTorch(grads.iterator().next())) {
+      // Per-tensor norms in one _foreach_norm, their squares summed in float64.
+      try (NDScope scope = new NDScope()) {
+        return Math.sqrt(NativeOps.sumOfSquares(new ArrayList<>(grads)));
+      }
+    }
     double sum = 0;
     for (NDArray g : grads) {
       try (NDArray d = g.toType(DataType.FLOAT64, true); NDArray sq = d.square(); NDArray s = sq.sum()) {

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayDeque;
@@ -216,7 +218,19 @@ public final class UNet extends FixedBlock {
     }
 
     NDArray apply(ParameterStore ps, NDArray x, boolean training) {
-      return conv.apply(ps, x.repeat(2, 2).repeat(3, 2), training);
+      return conv.apply(ps, nearest2x(x), training);
+    }
+
+    /**
+     * Each pixel repeated 2×2. On PyTorch one {@code upsample_nearest2d} (same values; its backward sums
+     * 2×2 blocks directly, where two {@code repeat}s' backward reduces expanded copies).
+     */
+    static NDArray nearest2x(NDArray x) {
+      if (x instanceof PtNDArray p) {
+        Shape s = x.getShape();
+        return JniUtils.interpolate(p, new long[] {2 * s.get(2), 2 * s.get(3)}, 0, false);
+      }
+      return x.repeat(2, 2).repeat(3, 2);
     }
 
     @Override

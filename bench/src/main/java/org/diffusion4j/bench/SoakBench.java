@@ -1,0 +1,122 @@
+package org.diffusion4j.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.diffusion4j.train.nn.MlpConfig;
+import org.diffusion4j.train.nn.UNetConfig;
+
+/**
+ * Memory over long runs: MLP training steps (the Trainer's step: EDM loss, backward, AdamW, zeroing,
+ * gradient norm, EMA; batch 512×2) and U-Net sampling steps (one denoiser call on 32×1×28×28), with the
+ * live NDArrays (DJL's system manager and every manager under it) and the resident set size printed every
+ * 10 %, and a verdict: live arrays equal at every mark and RSS within 1 % of its value at the first mark
+ * (the first 10 % are the warm-up: allocator pools and JIT).
+ *
+ * <p>Usage: {@code bin/bench soak [--mlp-steps 100000] [--unet-steps 10000] [--threads T]}.
+ */
+public final class SoakBench {
+  private SoakBench() {}
+
+  /** One mark: steps done, live arrays, RSS in MB. */
+  private record Mark(long steps, long arrays, double rssMb) {}
+
+  public static void main(String[] args) throws IOException {
+    Map<String, Long> opt = new LinkedHashMap<>();
+    opt.put("mlp-steps", 100_000L);
+    opt.put("unet-steps", 10_000L);
+    opt.put("threads", 2L);
+    for (int i = 0; i < args.length; i += 2) {
+      String key = args[i].startsWith("--") ? args[i].substring(2) : args[i];
+      if (!opt.containsKey(key) || i + 1 >= args.length) {
+        throw new IllegalArgumentException("usage: bin/bench soak [--mlp-steps N] [--unet-steps N] [--threads T]; "
+            + "got '" + args[i] + "'");
+      }
+      long v = Long.parseLong(args[i + 1]);
+      long min = key.equals("threads") ? 1 : 10;
+      if (v < min) {
+        throw new IllegalArgumentException("--" + key + " must be ≥ " + min + (min == 10 ? " (marks every 10 %)" : "")
+            + ", got " + v);
+      }
+      opt.put(key, v);
+    }
+    System.setProperty("ai.djl.pytorch.num_threads", Long.toString(opt.get("threads")));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    System.out.printf(Locale.ROOT, "DJL %s, PyTorch %s, %d thread(s).%n", Engine.getDjlVersion(),
+        Engine.getInstance().getVersion(), opt.get("threads"));
+    boolean flat = true;
+    try (NDManager base = NDManager.newBaseManager()) {
+      Shape mlpShape = new Shape(512, 2);
+      Block mlp = MlpConfig.toy(2).build();
+      mlp.initialize(base, DataType.FLOAT32, mlpShape);
+      TrainBench.Trainee t = new TrainBench.Trainee(base, mlp, mlpShape);
+      t.trainerExtras = true;
+      flat &= soak(base, "MLP training steps (Trainer step incl. grad norm + EMA)", opt.get("mlp-steps"),
+          () -> t.step(null));
+      Shape unetShape = new Shape(32, 1, 28, 28);
+      Block unet = UNetConfig.mnist().build();
+      unet.initialize(base, DataType.FLOAT32, unetShape);
+      TrainBench.Sampler s = new TrainBench.Sampler(unet, unetShape);
+      flat &= soak(base, "U-Net sampling steps", opt.get("unet-steps"), () -> s.step(null));
+    }
+    System.out.println(flat ? "VERDICT: flat within 1 % (live arrays constant, RSS within 1 % of the 10 % mark)."
+        : "VERDICT: NOT flat.");
+  }
+
+  private static boolean soak(NDManager base, String what, long steps, Runnable step) throws IOException {
+    System.out.printf(Locale.ROOT, "%n%s: %,d%n%8s %10s %12s %10s %10s%n", what, steps, "done", "steps", "live arrays",
+        "RSS MB", "ms/step");
+    List<Mark> marks = new ArrayList<>();
+    long done = 0;
+    long t0 = System.nanoTime();
+    for (int k = 1; k <= 10; k++) {
+      long target = steps * k / 10;
+      long start = System.nanoTime();
+      long n = target - done;
+      for (; done < target; done++) {
+        step.run();
+      }
+      Mark m = new Mark(done, liveArrays(base), rssMb());
+      marks.add(m);
+      System.out.printf(Locale.ROOT, "%7d%% %,10d %12d %10.1f %10.2f%n", 10 * k, m.steps(), m.arrays(), m.rssMb(),
+          (System.nanoTime() - start) / 1e6 / Math.max(1, n));
+    }
+    Mark first = marks.get(0);
+    double worst = 0;
+    boolean arrays = true;
+    for (Mark m : marks) {
+      worst = Math.max(worst, Math.abs(m.rssMb() - first.rssMb()) / first.rssMb());
+      arrays &= m.arrays() == first.arrays();
+    }
+    boolean ok = arrays && worst <= 0.01;
+    System.out.printf(Locale.ROOT, "%s: live arrays %s; RSS max drift %.2f %% of the 10 %% mark -> %s (%.0f s)%n", what,
+        arrays ? "constant (" + first.arrays() + ")" : "CHANGED", 100 * worst, ok ? "flat" : "NOT flat",
+        (System.nanoTime() - t0) / 1e9);
+    return ok;
+  }
+
+  /** Arrays alive in DJL's system manager and all managers under it. */
+  static long liveArrays(NDManager base) {
+    return base.getParentManager().getManagedArrays().size();
+  }
+
+  /** VmRSS of this process in MB. */
+  static double rssMb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+      }
+    }
+    return Double.NaN;
+  }
+}
