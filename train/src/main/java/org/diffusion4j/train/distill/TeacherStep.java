@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * One PF-ODE step of a (frozen) teacher denoiser from σ to σ′ in x̂ and σ, per sample: the
@@ -41,7 +42,7 @@ public interface TeacherStep {
     NDArray d = x.sub(teacher.denoise(x, from, c)).div(column(x, from));
     NDArray euler = x.add(d.mul(h));
     NDArray d2 = euler.sub(teacher.denoise(euler, to, c)).div(column(x, to));
-    return x.add(d.add(d2).mul(h).mul(0.5));
+    return x.add(Scalars.mul(d.add(d2).mul(h), 0.5));
   };
 
   /** {@code euler} or {@code heun}. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Exponential moving average of named parameters, {@code θ_ema ← β θ_ema + (1 − β) θ}, with β from a
@@ -113,7 +114,7 @@ public final class Ema implements AutoCloseable {
       }
       // θ_ema ← θ_ema + (1 − β)(θ − θ_ema).
       try (NDArray d = p.sub(s)) {
-        s.addi(d.muli(1 - beta));
+        s.addi(Scalars.muli(d, 1 - beta));
       }
     }
     updates++;

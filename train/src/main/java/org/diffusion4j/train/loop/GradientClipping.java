@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import java.util.Collection;
 import java.util.Map;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_} does it: with
@@ -43,7 +44,7 @@ public final class GradientClipping {
     double coef = maxNorm / (norm + 1e-6);
     if (coef < 1) {
       for (NDArray g : grads) {
-        g.muli(coef);
+        Scalars.muli(g, coef);
       }
     }
     return norm;
