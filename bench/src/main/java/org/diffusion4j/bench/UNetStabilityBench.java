@@ -30,17 +30,22 @@ import org.diffusion4j.train.nn.UNetConfig;
  *       EMA 0.995, seed 0, EDM objective, σ_data 0.62). Every step's loss and pre-clipping gradient norm
  *       must be finite — the Trainer stops with a {@link TrainingDivergedException} naming the step and
  *       the first non-finite gradient tensor otherwise. Prints the loss every 10 steps and the largest
- *       gradient norm seen; exits 1 on a non-finite step.</li>
+ *       gradient norm seen, and a digest of all losses (equal digests: bit-identical runs); with
+ *       {@code --losses FILE} appends every step's loss and gradient norm to FILE as it goes (full
+ *       precision, for comparing processes); exits 1 on a non-finite step.</li>
  *   <li>{@code repro}: K steps (default 8) of the same network and batch run twice from the same seed,
  *       and once stopped at K/2 and resumed from the checkpoint; prints each step's loss and whether the
  *       three runs agree bit for bit, at the thread count given.</li>
  * </ul>
  *
- * <p>Usage: {@code bin/bench stability [--steps N] [--threads T] [--data SPEC]} and
+ * <p>Usage: {@code bin/bench stability [--steps N] [--threads T] [--data SPEC] [--losses FILE]} and
  * {@code bin/bench repro [--steps K] [--batch B] [--threads T]}.
  */
 public final class UNetStabilityBench {
   private UNetStabilityBench() {}
+
+  /** Where {@code stability} appends each step's loss as it goes ({@code --losses}), or null. */
+  private static Path lossFile;
 
   public static void main(String[] args) throws Exception {
     String mode = args.length > 0 && !args[0].startsWith("--") ? args[0] : "stability";
@@ -55,6 +60,11 @@ public final class UNetStabilityBench {
     System.out.printf(Locale.ROOT, "%s: %d steps × batch %d, %s intra-op threads (OMP_NUM_THREADS=%s)%n", mode, steps,
         batch, threads, System.getenv("OMP_NUM_THREADS"));
     Path base = Files.createTempDirectory("d4j-" + mode);
+    String file = option(args, "--losses", "");
+    lossFile = file.isEmpty() ? null : Path.of(file);
+    if (lossFile != null) {
+      Files.deleteIfExists(lossFile);
+    }
     if (mode.equals("repro")) {
       LrSchedule lr = LrSchedule.cosine(1e-3, 2, steps);
       int half = steps / 2;
@@ -73,8 +83,10 @@ public final class UNetStabilityBench {
       throw new IllegalArgumentException("unknown mode '" + mode + "'; accepted: stability, repro");
     }
     try {
-      run(source, objective, LrSchedule.cosine(1e-3, 100, 1150), steps, batch, steps, base.resolve("run"), false, true);
-      System.out.println("every step finite through step " + steps);
+      List<Double> losses = run(source, objective, LrSchedule.cosine(1e-3, 100, 1150), steps, batch, steps,
+          base.resolve("run"), false, true);
+      System.out.printf(Locale.ROOT, "every step finite through step %d; losses digest %08x%n", steps,
+          losses.hashCode());
     } catch (TrainingDivergedException e) {
       System.out.println("NON-FINITE: " + e.getMessage());
       System.exit(1);
@@ -96,6 +108,14 @@ public final class UNetStabilityBench {
         @Override
         public void onLog(Trainer.StepLog s) {
           maxNorm[0] = Math.max(maxNorm[0], s.gradNorm());
+          if (lossFile != null) {
+            try {
+              Files.writeString(lossFile, String.format(Locale.ROOT, "%d %.17g %.17g%n", s.step(), s.loss(), s.gradNorm()),
+                  java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
           if (s.step() % 10 == 0) {
             System.out.printf(Locale.ROOT, "step %4d  loss %.5f  lr %.3g  grad norm %.3f (max so far %.3f)  %.2f steps/s%n",
                 s.step(), s.loss(), s.lr(), s.gradNorm(), maxNorm[0], s.stepsPerSecond());

@@ -307,29 +307,38 @@ public final class TrainCommand implements Callable<Integer> {
         }
       }
     });
-    // Ctrl-C: the trainer finishes its step, writes a checkpoint there and returns.
-    Trainer[] running = {null};
+    // Ctrl-C / SIGTERM: the signal only asks for a stop. The training thread finishes the step it is in,
+    // writes a checkpoint there and returns; the hook waits for that, because the JVM's exit tears down
+    // PyTorch's globals while a thread still inside a native forward or backward would then crash
+    // (measured once: SIGSEGV in torchBackward). A stop asked for before the trainer exists is kept and
+    // handed to it when it starts.
+    java.util.concurrent.atomic.AtomicReference<Trainer> running = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
     java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
-    boolean[] interrupted = {false};
     Thread hook = new Thread(() -> {
-      Trainer tr = running[0];
+      interrupted.set(true);
+      Trainer tr = running.get();
       if (tr != null) {
-        interrupted[0] = true;
         tr.requestStop();
-        try {
-          finished.await(120, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+      }
+      try {
+        finished.await(STOP_WAIT_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }, "d4j-train-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      training.run(plan, out, tr -> running[0] = tr).close();
+      training.run(plan, out, tr -> {
+        running.set(tr);
+        if (interrupted.get()) {
+          tr.requestStop();
+        }
+      }).close();
     } finally {
       progress.done();
-      Trainer tr = running[0];
-      if (interrupted[0] && tr != null) {
+      Trainer tr = running.get();
+      if (interrupted.get() && tr != null) {
         err.printf(Locale.ROOT, "d4j: interrupted: checkpoint of step %d written in %s; continue with: d4j train --out %s "
             + "--resume%n", tr.lastCheckpoint(), out, out);
         err.flush();
@@ -345,6 +354,9 @@ public final class TrainCommand implements Callable<Integer> {
     w.printf(Locale.ROOT, "sample it: d4j sample --model %s --sampler heun --steps 18 --out samples.png%n", out);
     return 0;
   }
+
+  /** How long a Ctrl-C waits for the current step and its checkpoint before the JVM exits anyway. */
+  private static final long STOP_WAIT_MINUTES = 10;
 
   private Training newTraining() {
     DataOptions o = DataOptions.defaults();

@@ -3,6 +3,7 @@ package org.diffusion4j.denoiser;
 import ai.djl.ndarray.NDArray;
 import java.util.Locale;
 import org.diffusion4j.process.NoiseProcess;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * What a network predicts, with the conversion of its output to the x0-estimate and back: ε (Ho
@@ -36,13 +37,13 @@ public enum Parameterization {
   /** The x0-estimate from this head's output {@code out} at state {@code x}, time t. */
   public NDArray toX0(NDArray out, NDArray x, NoiseProcess p, double t) {
     double[] c = Conversions.x0Coefficients(this, p.alpha(t), p.sigmaAbs(t), dAlpha(p, t), dSigmaAbs(p, t));
-    return x.mul(c[0]).add(out.mul(c[1]));
+    return Scalars.mul(x, c[0]).add(Scalars.mul(out, c[1]));
   }
 
   /** This head's target given the x0-estimate {@code x0} at state {@code x}, time t. */
   public NDArray fromX0(NDArray x0, NDArray x, NoiseProcess p, double t) {
     double[] c = Conversions.fromX0Coefficients(this, p.alpha(t), p.sigmaAbs(t), dAlpha(p, t), dSigmaAbs(p, t));
-    return x.mul(c[0]).add(x0.mul(c[1]));
+    return Scalars.mul(x, c[0]).add(Scalars.mul(x0, c[1]));
   }
 
   static double dAlpha(NoiseProcess p, double t) {

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Classifier-free guidance (Ho &amp; Salimans 2022, eq. 6): a model trained with its labels dropped to
@@ -120,9 +121,9 @@ public final class ClassifierFreeGuidance implements Denoiser {
     if (rescale > 0) {
       NDArray sc = std(dc);
       NDArray sw = std(out);
-      NDArray ratio = sc.div(sw.maximum(1e-12));
+      NDArray ratio = sc.div(Scalars.maximum(sw, 1e-12));
       // Rows without guidance have D_w = D_c and ratio 1, so rescaling leaves them alone.
-      out = out.mul(ratio.mul(rescale).add(1 - rescale));
+      out = out.mul(Scalars.mul(ratio, rescale).add(1 - rescale));
     }
     return out;
   }

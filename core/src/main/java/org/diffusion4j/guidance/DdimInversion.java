@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.schedule.Grid;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * DDIM inversion (Song et al. 2021, "Denoising diffusion implicit models", §4.3 and eq. 13; Dhariwal &amp;
@@ -58,7 +59,7 @@ public final class DdimInversion {
         try (NDManager step = m.newSubManager()) {
           x.tempAttach(step);
           NDArray den = d.denoise(x, s);
-          NDArray next = den.add(x.sub(den).mul(up / s));
+          NDArray next = den.add(Scalars.mul(x.sub(den), up / s));
           next.attach(m);
           x = next;
         }

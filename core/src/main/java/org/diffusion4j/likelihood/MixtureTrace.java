@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.diffusion4j.analytic.GaussianMixture;
 import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * The exact denoiser of a Gaussian mixture with the exact trace of its Jacobian. With
@@ -128,10 +129,10 @@ public final class MixtureTrace implements TraceModel {
       for (int k = 0; k < w.length; k++) {
         double v = sd[k] * sd[k] + s2;
         NDArray muK = m.create(mu[k]).toType(x.getDataType(), false);
-        NDArray l = x.sub(muK).square().sum(new int[] {1}, true).mul(-0.5 / v)
+        NDArray l = Scalars.mul(x.sub(muK).square().sum(new int[] {1}, true), -0.5 / v)
             .add(Math.log(w[k]) - 0.5 * gm.dim() * Math.log(v));
         logits = logits == null ? l : logits.concat(l, 1);
-        comp[k] = x.mul(sd[k] * sd[k] / v).add(muK.mul(s2 / v));
+        comp[k] = Scalars.mul(x, sd[k] * sd[k] / v).add(Scalars.mul(muK, s2 / v));
       }
       NDArray r = logits.softmax(1);
       NDArray out = null;

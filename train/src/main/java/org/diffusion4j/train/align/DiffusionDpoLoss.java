@@ -12,6 +12,7 @@ import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Diffusion-DPO (Wallace et al. 2024, "Diffusion Model Alignment Using Direct Preference Optimization",
@@ -72,8 +73,8 @@ public record DiffusionDpoLoss(Objective objective, double beta, boolean linear,
     NDArray lRef = weightedError(dRef, x0, sigma);
     NDArray delta = lTheta.sub(lRef);
     NDArray margin = delta.get("0:" + n).sub(delta.get(n + ":"));
-    NDArray z = margin.mul(-beta);
-    NDArray loss = linear ? margin.mul(beta).mean() : Activation.softPlus(z.neg()).mean();
+    NDArray z = Scalars.mul(margin, -beta);
+    NDArray loss = linear ? Scalars.mul(margin, beta).mean() : Activation.softPlus(z.neg()).mean();
     double accuracy = z.gt(0).toType(DataType.FLOAT32, false).mean().getFloat();
     return new Value(loss, Map.of("implicit_accuracy", accuracy, "margin", (double) margin.mean().getFloat()));
   }

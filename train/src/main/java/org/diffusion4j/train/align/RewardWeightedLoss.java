@@ -11,6 +11,7 @@ import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Reward-weighted fine-tuning with a KL penalty to the reference: the KL-regularised objective
@@ -79,7 +80,7 @@ public record RewardWeightedLoss(Objective objective, Scorer scorer, double beta
       NDArray klTerm = new DiffusionDpoLoss(objective, 1, false, model, reference).weightedError(out.denoised(), dRef,
           sigma).mean();
       kl = klTerm.getFloat();
-      loss = weighted.add(klTerm.mul(alpha));
+      loss = weighted.add(Scalars.mul(klTerm, alpha));
     }
     double ess = (double) n * n / Arrays.stream(w).map(v -> v * v).sum();
     return new Value(loss, Map.of("kl", kl, "mean_reward", Arrays.stream(r).average().orElse(0),

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Jacobian-vector products (forward-mode derivatives) of a network: for F(x, t) with x {@code [n, …]}
@@ -265,13 +266,13 @@ public final class Jvp {
       scale = Math.min(scale, Math.max(1, maxAbs(t)) / wMax);
     }
     double h = s * scale;
-    NDArray hv = v.mul(h);
-    NDArray hw = w.mul(h);
+    NDArray hv = Scalars.mul(v, h);
+    NDArray hw = Scalars.mul(w, h);
     hv.attach(sub);
     hw.attach(sub);
     NDArray plus = output(x.add(hv), t.add(hw));
     NDArray minus = output(x.sub(hv), t.sub(hw));
-    NDArray tangent = plus.sub(minus).div(2 * h).stopGradient();
+    NDArray tangent = Scalars.div(plus.sub(minus), 2 * h).stopGradient();
     return new NDArray[] {value, tangent};
   }
 

@@ -10,6 +10,7 @@ import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Discrete-time consistency models (Song, Dhariwal, Chen &amp; Sutskever 2023, "Consistency Models"):
@@ -208,7 +209,7 @@ public final class ConsistencyLoss implements TrainingLoss {
       double cc = 0.00054 * Math.sqrt(d);
       dist = sq.add(cc * cc).sqrt().sub(cc);
     } else {
-      dist = sq.div(d);
+      dist = Scalars.div(sq, d);
     }
     return dist.mul(x0.getManager().create(w).toType(dist.getDataType(), false));
   }

@@ -11,6 +11,7 @@ import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Knowledge distillation (Luhman &amp; Luhman 2021): a one-step student regresses the teacher's many-step
@@ -51,7 +52,7 @@ public final class KnowledgeDistillationLoss implements TrainingLoss {
     NDArray like = ctx.batch().x();
     int n = Math.toIntExact(like.getShape().get(0));
     double top = grid.sigma(0);
-    NDArray z = ctx.normals(like).mul(top);
+    NDArray z = Scalars.mul(ctx.normals(like), top);
     Conditioning c = ctx.conditioning();
     NDArray want = target(ctx.frozen(teacher).conditioned(c), z);
     NetworkDenoiser net = ctx.trainable(student);

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import org.diffusion4j.train.autodiff.Jvp;
 import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.TrainingLoss;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Mean Flows (Geng, Deng, Bai, Kolter &amp; He 2025, "Mean Flows for One-step Generative Modeling"):
@@ -106,7 +107,7 @@ public final class MeanFlowLoss implements TrainingLoss {
     NDArray got = net.velocity(ctx.parameters(), true, z, t, r, labels);
     long d = x0.size() / n;
     NDArray sq = got.sub(want).square().reshape(n, d).sum(new int[] {1});
-    NDArray w = sq.add(1e-3).pow(-1).stopGradient();
+    NDArray w = Scalars.pow(sq.add(1e-3), -1).stopGradient();
     NDArray loss = sq.mul(w).mean();
     return new Value(loss, Map.of("mse", (double) sq.mean().getFloat() / d));
   }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * One PF-ODE step of a (frozen) teacher denoiser from σ to σ′ in x̂ and σ, per sample: the
@@ -56,7 +57,7 @@ public interface TeacherStep {
     }
     NDArray at = euler.mul(column(x, keep)).add(x.mul(column(x, diff(Denoiser.constant(keep.length, 1), keep))));
     NDArray d2 = at.sub(teacher.denoise(at, safe, c)).div(column(x, safe));
-    NDArray heun = x.add(d.add(d2).mul(h).mul(0.5));
+    NDArray heun = x.add(Scalars.mul(d.add(d2).mul(h), 0.5));
     NDArray k = column(x, keep);
     return heun.mul(k).add(euler.mul(k.neg().add(1)));
   };

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * AdamW with decoupled weight decay (Loshchilov &amp; Hutter 2019), the update of PyTorch's
@@ -84,13 +85,13 @@ public final class AdamW {
           m.put(e.getKey(), mi);
           v.put(e.getKey(), vi);
         }
-        mi.muli(beta1).addi(g.mul(1 - beta1));
-        vi.muli(beta2).addi(g.square().muli(1 - beta2));
+        Scalars.muli(mi, beta1).addi(Scalars.mul(g, 1 - beta1));
+        Scalars.muli(vi, beta2).addi(Scalars.muli(g.square(), 1 - beta2));
         if (weightDecay != 0) {
-          w.muli(1 - lr * weightDecay);
+          Scalars.muli(w, 1 - lr * weightDecay);
         }
-        NDArray denom = vi.sqrt().divi(sqrtBc2).addi(eps);
-        w.subi(mi.div(denom).muli(stepSize));
+        NDArray denom = Scalars.divi(vi.sqrt(), sqrtBc2).addi(eps);
+        w.subi(Scalars.muli(mi.div(denom), stepSize));
       }
     }
   }

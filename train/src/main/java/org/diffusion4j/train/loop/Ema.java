@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.diffusion4j.tensor.Scalars;
 import org.diffusion4j.train.nn.NativeOps;
 import org.diffusion4j.train.nn.TorchScript;
 
@@ -137,7 +138,7 @@ public final class Ema implements AutoCloseable {
       }
       // θ_ema ← θ_ema + (1 − β)(θ − θ_ema).
       try (NDArray d = p.sub(s)) {
-        s.addi(d.muli(1 - beta));
+        s.addi(Scalars.muli(d, 1 - beta));
       }
     }
     updates++;

@@ -8,6 +8,7 @@ import org.diffusion4j.train.nn.TorchScript;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Map;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_} does it: with
@@ -53,7 +54,7 @@ public final class GradientClipping {
     double coef = maxNorm / (norm + 1e-6);
     if (coef < 1) {
       for (NDArray g : grads) {
-        g.muli(coef);
+        Scalars.muli(g, coef);
       }
     }
     return norm;

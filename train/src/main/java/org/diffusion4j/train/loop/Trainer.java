@@ -33,6 +33,7 @@ import java.util.SplittableRandom;
 import org.diffusion4j.io.AtomicFiles;
 import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.loss.Objective;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * The training loop: per step, draw the batches, ask the {@link TrainingLoss} for the loss of each
@@ -350,7 +351,7 @@ public final class Trainer {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
               TrainingLoss.Value v = loss.compute(new StepContext(sm, rng, step, b, ps, trainable, frozen, targets));
               NDArray l = v.loss();
-              gc.backward(opt.accumulate() == 1 ? l : l.div(opt.accumulate()));
+              gc.backward(opt.accumulate() == 1 ? l : Scalars.div(l, opt.accumulate()));
               sum += l.toType(DataType.FLOAT64, false).getDouble();
               v.metrics().forEach((k, x) -> metrics.merge(k, x / opt.accumulate(), Double::sum));
             }

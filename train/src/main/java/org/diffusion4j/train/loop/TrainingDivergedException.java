@@ -18,7 +18,7 @@ public final class TrainingDivergedException extends RuntimeException {
     super(String.format(Locale.ROOT, "%s at step %d (lr %.3g); %s", what, step, lr,
         lastCheckpoint >= 0
             ? "the checkpoint of step " + lastCheckpoint + " in " + runDir + " is intact (continue it with --resume, "
-                + "e.g. at a lower --lr)"
+                + "or start a new run with a lower --lr or a larger --warmup)"
             : "no checkpoint was written yet (try a lower --lr, --clip 1, or a larger --warmup)"));
     this.step = step;
     this.lr = lr;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Self-attention over the spatial positions of a feature map, as in DDPM's {@code AttnBlock} and
@@ -47,7 +48,7 @@ public final class SelfAttention extends FixedBlock {
    */
   public static NDArray attention(NDArray q, NDArray k, NDArray v) {
     long d = q.getShape().get(1);
-    NDArray w = q.transpose(0, 2, 1).batchMatMul(k).mul((float) (1 / Math.sqrt(d))).softmax(2);
+    NDArray w = Scalars.mul(q.transpose(0, 2, 1).batchMatMul(k), 1 / Math.sqrt(d)).softmax(2);
     return v.batchMatMul(w.transpose(0, 2, 1));
   }
 
@@ -63,7 +64,7 @@ public final class SelfAttention extends FixedBlock {
     NDArray k = t.get(":, 1").reshape(n * heads, d, len);
     NDArray v = t.get(":, 2").reshape(n * heads, d, len);
     NDArray a = attention(q, k, v).reshape(s);
-    return x.add(proj.apply(ps, a, training)).mul(SKIP_SCALE);
+    return Scalars.mul(x.add(proj.apply(ps, a, training)), SKIP_SCALE);
   }
 
   @Override

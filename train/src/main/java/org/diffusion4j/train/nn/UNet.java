@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * A DDPM++-style U-Net, the raw network F for images (Ho et al. 2020 App. B; Song et al. 2021
@@ -176,7 +177,7 @@ public final class UNet extends FixedBlock {
         h = Dropout.dropout(h, dropout, true).singletonOrThrow();
       }
       h = conv1.apply(ps, h, training);
-      h = h.add(skip == null ? x : skip.apply(ps, x, training)).mul(SKIP_SCALE);
+      h = Scalars.mul(h.add(skip == null ? x : skip.apply(ps, x, training)), SKIP_SCALE);
       return attention == null ? h : attention.apply(ps, h, training);
     }
 

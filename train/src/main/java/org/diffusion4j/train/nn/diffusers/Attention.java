@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.util.Map;
 import org.diffusion4j.train.nn.GroupNorm;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Spatial self-attention of the DDPM U-Net (Ho et al. 2020, App. B; Vaswani et al. 2017 eq. 1), as diffusers'
@@ -62,13 +63,13 @@ final class Attention extends DiffusersBlock {
     NDArray q = split(toQ.apply(ps, h), n, hw);
     NDArray k = split(toK.apply(ps, h), n, hw);
     NDArray v = split(toV.apply(ps, h), n, hw);
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul((float) (1 / Math.sqrt(headDim)));
+    NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim));
     DataType type = scores.getDataType();
     NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1).toType(type, false);
     NDArray o = probs.matMul(v).transpose(0, 2, 1, 3).reshape(n, hw, (long) heads * headDim);
     o = toOut.apply(ps, o).transpose(0, 2, 1).reshape(s);
     NDArray y = o.add(x);
-    return rescale == 1 ? y : y.div(rescale);
+    return rescale == 1 ? y : Scalars.div(y, rescale);
   }
 
   /** {@code [n, hw, H·d]} → {@code [n, H, hw, d]}. */

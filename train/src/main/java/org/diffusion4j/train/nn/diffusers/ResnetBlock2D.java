@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import java.util.Map;
 import org.diffusion4j.train.nn.GroupNorm;
 import org.diffusion4j.train.nn.Silu;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * The residual block of the DDPM U-Net (Ho et al. 2020, App. B; diffusers' {@code ResnetBlock2D}):
@@ -62,6 +63,6 @@ final class ResnetBlock2D extends DiffusersBlock {
     }
     h = conv2.apply(ps, h);
     NDArray y = (shortcut == null ? x : shortcut.apply(ps, x)).add(h);
-    return outputScaleFactor == 1 ? y : y.div(outputScaleFactor);
+    return outputScaleFactor == 1 ? y : Scalars.div(y, outputScaleFactor);
   }
 }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.diffusion4j.train.nn.GroupNorm;
 import org.diffusion4j.train.nn.Silu;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * diffusers' {@code UNet2DModel} (the DDPM U-Net of Ho et al. 2020, App. B, in the layout of the diffusers
@@ -199,7 +200,7 @@ public final class UNet2DModel extends DiffusersBlock {
     } else if (labels != null) {
       throw new IllegalArgumentException("labels given to an unconditional UNet2DModel");
     }
-    NDArray h = config.centerInputSample() ? x.mul(2).sub(1) : x;
+    NDArray h = config.centerInputSample() ? Scalars.mul(x, 2).sub(1) : x;
     h = convIn.apply(ps, h);
     Deque<NDArray> skips = new ArrayDeque<>();
     skips.push(h);
