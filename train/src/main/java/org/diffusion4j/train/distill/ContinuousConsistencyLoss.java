@@ -17,6 +17,7 @@ import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.nn.AdaptiveWeight;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Continuous-time consistency models in tangent form, sCM (Lu &amp; Song 2024, "Simplifying, Stabilizing
@@ -178,10 +179,10 @@ public final class ContinuousConsistencyLoss implements TrainingLoss {
     }
     NDManager m = xt.getManager();
     DataType type = xt.getDataType();
-    NDArray y = xt.div(sigmaData);
+    NDArray y = Scalars.div(xt, sigmaData);
     NDArray cc = m.create(c).toType(type, false);
     NDArray dcc = m.create(dc).toType(type, false);
-    NDArray yTangent = dxdt.mul(TeacherStep.column(xt, cs)).div(sigmaData);
+    NDArray yTangent = Scalars.div(dxdt.mul(TeacherStep.column(xt, cs)), sigmaData);
     NDArray value;
     NDArray jvp;
     try (Jvp.Result j = Jvp.of(raw).apply(y, cc, yTangent, dcc)) {
@@ -190,9 +191,9 @@ public final class ContinuousConsistencyLoss implements TrainingLoss {
     }
     // g_trig = −cos²t (σd s F⁻ − v) − r (cos t sin t x_t + σd s J); returned as s·g_trig.
     NDArray cos2 = TeacherStep.column(xt, square(cos));
-    NDArray gTrig = value.mul(s * sigmaData).sub(dxdt).mul(cos2).neg()
-        .sub(xt.mul(TeacherStep.column(xt, cs)).add(jvp.mul(s * sigmaData)).mul(r));
-    NDArray g = gTrig.mul(s);
+    NDArray gTrig = Scalars.mul(value, s * sigmaData).sub(dxdt).mul(cos2).neg()
+        .sub(Scalars.mul(xt.mul(TeacherStep.column(xt, cs)).add(Scalars.mul(jvp, s * sigmaData)), r));
+    NDArray g = Scalars.mul(gTrig, s);
     return new Tangents(value.stopGradient(), bound(g, n).stopGradient());
   }
 
@@ -224,7 +225,7 @@ public final class ContinuousConsistencyLoss implements TrainingLoss {
       sin[i] = Math.sin(t);
     }
     if (teacherNet == null) {
-      return eps.mul(sigmaData).mul(TeacherStep.column(x0, cos)).sub(x0.mul(TeacherStep.column(x0, sin)));
+      return Scalars.mul(eps, sigmaData).mul(TeacherStep.column(x0, cos)).sub(x0.mul(TeacherStep.column(x0, sin)));
     }
     NDArray xHat = xt.div(TeacherStep.column(xt, cos));
     NDArray d = teacherNet.denoise(xHat, sigma, c);

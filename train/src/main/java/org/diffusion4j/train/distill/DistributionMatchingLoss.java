@@ -13,6 +13,7 @@ import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Distribution matching distillation, DMD (Yin, Gharbi, Zhang, Shechtman, Durand, Freeman &amp; Park 2024,
@@ -121,7 +122,7 @@ public final class DistributionMatchingLoss implements TrainingLoss {
     NetworkDenoiser gen = ctx.trainable(generator);
     NetworkDenoiser fakeNet = ctx.trainable(fake);
     boolean genStep = generatorStep(ctx.step());
-    NDArray z = ctx.normals(like).mul(sigmaMax);
+    NDArray z = Scalars.mul(ctx.normals(like), sigmaMax);
     double[] top = Denoiser.constant(n, sigmaMax);
     ParameterStore ps = ctx.parameters();
     NDArray x = genStep ? gen.forward(ps, true, z, top, c).denoised()
@@ -138,7 +139,7 @@ public final class DistributionMatchingLoss implements TrainingLoss {
       Denoiser fakeScore = (xx, s, cc) -> fakeNet.forward(new ParameterStore(ctx.manager(), false), false, xx, s, cc)
           .denoised().stopGradient();
       NDArray grad = matchingGradient(ctx.frozen(teacher), fakeScore, xs, sg, ctx.normals(xs), c);
-      NDArray genLoss = x.sub(xs.sub(grad).stopGradient()).square().mean().mul(0.5);
+      NDArray genLoss = Scalars.mul(x.sub(xs.sub(grad).stopGradient()).square().mean(), 0.5);
       metrics.put("dm", genLoss.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble());
       loss = loss.add(genLoss);
     }

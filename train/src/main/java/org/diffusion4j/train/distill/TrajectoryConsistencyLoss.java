@@ -11,6 +11,7 @@ import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.TrainingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.NetworkDenoiser;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * Consistency Trajectory Models (Kim, Lai, Liao, Murata, Takida, Uesaka, He, Mitsufuji &amp; Ermon 2024,
@@ -179,7 +180,7 @@ public final class TrajectoryConsistencyLoss implements TrainingLoss {
           sigma);
       NDArray l = per.mean();
       metrics.put("dsm", (double) l.getFloat());
-      loss = loss.add(l.mul(dsmWeight));
+      loss = loss.add(Scalars.mul(l, dsmWeight));
     }
     return new Value(loss, metrics);
   }
