@@ -219,13 +219,14 @@ public final class NfeBench {
         Sampler s = Candidate.parse(sid).build();
         for (double smin : b <= 10 ? new double[] {0.002, 0.05} : new double[] {0.002}) {
           Grid start = new org.diffusion4j.schedule.GridSpec.Karras(smin, 80, 7).build(Edm.DEFAULT, b);
+          // Above 10 NFE the Karras grid itself (auto places it there).
           org.diffusion4j.sampling.GridOptimizer.Result r = b <= 10
-              ? org.diffusion4j.sampling.GridOptimizer.optimize(cal, s, start, 300)
-              : org.diffusion4j.sampling.GridOptimizer.optimize(cal, s, start, 1);
-          if (r.error() < bestCost) {
-            bestCost = r.error();
+              ? org.diffusion4j.sampling.GridOptimizer.optimize(cal, s, start, 300) : null;
+          double cost = r != null ? r.error() : org.diffusion4j.sampling.GridOptimizer.cost(cal, s, start);
+          if (cost < bestCost) {
+            bestCost = cost;
             bestS = sid;
-            bestG = r.grid();
+            bestG = r != null ? r.grid() : start;
           }
         }
       }

@@ -132,6 +132,15 @@ public final class GridOptimizer {
     return new Result(g, err, startError, evals[0] + 2);
   }
 
+  /** The optimiser's cost of {@code sampler} on {@code grid}: the geometric mean of the problems' median errors. */
+  public static double cost(java.util.List<Calibration> problems, Sampler sampler, Grid grid) {
+    double acc = 0;
+    for (Calibration c : problems) {
+      acc += Math.log(error(c.model(), c.sampleShape(), sampler, grid, c.x0(), c.target()));
+    }
+    return Math.exp(acc / problems.size());
+  }
+
   /** The grid's σ's with the interior replaced by e^u, or null unless strictly decreasing and positive. */
   private static double[] sigmasOf(double[] sg, double[] u) {
     double[] s = sg.clone();
