@@ -70,6 +70,14 @@ def model(sch, x, t):
     raise ValueError(p)
 
 
+# diffusers' _threshold_sample reshapes by np.prod of the trailing dimensions, which for [n, d] states is the float
+# 1.0 that torch 1.13 refuses: hand it [n, d, 1] (the same values) and take the trailing axis off again.
+for _cls in ("DDPMScheduler", "DPMSolverMultistepScheduler", "DEISMultistepScheduler"):
+    _orig = getattr(diffusers, _cls)._threshold_sample
+    setattr(getattr(diffusers, _cls), "_threshold_sample",
+            (lambda orig: lambda self, sample: orig(self, sample[..., None])[..., 0])(_orig))
+
+
 # UniPC's einsum mixes its float32 coefficient tables with the state: it runs in float32 only.
 FLOAT32_ONLY = {"UniPCMultistepScheduler"}
 
@@ -166,6 +174,17 @@ def main():
     R("ddpm-trailing-10", "DDPMScheduler", 10, clip_sample=False, timestep_spacing="trailing")
     R("ddpm-large-10", "DDPMScheduler", 10, clip_sample=False, variance_type="fixed_large")
     R("euler-ancestral-10", "EulerAncestralDiscreteScheduler", 10)
+    # clip_sample / thresholding of the x0-prediction (the mixture's means reach 1.5: both act)
+    R("ddpm-clip-10", "DDPMScheduler", 10, clip_sample=True)
+    R("ddpm-clip-range-10", "DDPMScheduler", 10, clip_sample=True, clip_sample_range=1.2)
+    R("ddpm-threshold-10", "DDPMScheduler", 10, clip_sample=False, thresholding=True,
+      dynamic_thresholding_ratio=0.9, sample_max_value=1.3)
+    R("dpmpp-2m-threshold-10", "DPMSolverMultistepScheduler", 10, solver_order=2, thresholding=True,
+      dynamic_thresholding_ratio=0.9, sample_max_value=1.3)
+    R("dpm-2m-threshold-10", "DPMSolverMultistepScheduler", 10, solver_order=2, algorithm_type="dpmsolver",
+      thresholding=True, dynamic_thresholding_ratio=0.9, sample_max_value=1.3)
+    R("deis-2-threshold-10", "DEISMultistepScheduler", 10, solver_order=2, thresholding=True,
+      dynamic_thresholding_ratio=0.9, sample_max_value=1.3)
     # DPM-Solver multistep
     for order in (1, 2, 3):
         for steps in (10, 25):

@@ -50,7 +50,19 @@ public final class SamplerBench {
     return new GaussianMixture(w, mu, s);
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws java.io.IOException {
+    if (args.length > 0 && args[0].equals("nfe-tune")) {
+      NfeBench.tune(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("nfe")) {
+      NfeBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("nfe-opt")) {
+      NfeBench.optimise(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     int n2 = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int n16 = args.length > 1 ? Integer.parseInt(args[1]) : 500;
     List<SamplerInfo> samplers = new ArrayList<>();

@@ -46,11 +46,8 @@ final class DiffusersSampling {
         : c.grid.fractional() ? "linear" : "continuous");
     // --scheduler-config (default: the model directory's) sets the model's timesteps and, when given, the sampler and grid.
     org.diffusion4j.schedule.DiffusersScheduler configured = c.grid.scheduler();
-    if (configured == null && c.sampler == null) {
-      throw new IllegalArgumentException("give --sampler (or --scheduler-config)");
-    }
     Sampler sampler = configured != null ? configured.sampler()
-        : SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
+        : SamplerRegistry.get(c.sampler == null ? "auto" : c.sampler).create(SamplerParams.parseAssignments(c.params));
     try (DiffusersModel dm = DiffusersModel.load(c.model, c.grid.schedulerConfig)) {
       long[] shape = dm.sampleShape();
       int d = (int) (shape[0] * shape[1] * shape[2]);
@@ -72,7 +69,7 @@ final class DiffusersSampling {
         throw new IllegalArgumentException("--batch must be >= 1, got " + b);
       }
       DiffusersDenoiser den = dm.denoiser(mapping);
-      Sampling run = Sampling.of(den, shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
+      Sampling run = Sampling.of(configured != null ? configured.denoiser(den) : den, shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
           .trajectory(c.trajectoryFile != null);
       Workers.check(c.workers);
       try (Workers team = new Workers()) {

@@ -60,8 +60,10 @@ public final class ProcessGridOptions {
   String process;
 
   @Option(names = "--grid", paramLabel = "ID", defaultValue = "karras",
-      description = "Grid: karras, exponential, polyexponential, vp, lambda (σ-grids) or leading, trailing, "
-          + "linspace (discrete timesteps, --process ddpm) (default: ${DEFAULT-VALUE}).")
+      description = "Grid: karras, exponential, polyexponential, vp, lambda (σ-grids), vp-uniform, vp-quadratic "
+          + "(uniform in t or √t from t_max to the process's t_min, no final zero: DPM-Solver's time_uniform and "
+          + "time_quadratic) or leading, trailing, linspace (discrete timesteps, --process ddpm) "
+          + "(default: ${DEFAULT-VALUE}).")
   String grid;
 
   @Option(names = "--steps", paramLabel = "N", defaultValue = "18",

@@ -56,18 +56,22 @@ final class RunSampling {
         }
       }
       boolean flowMap = FlowMapRuns.isFlowMap(rc.objective());
-      if (c.sampler == null && !flowMap) {
-        throw new IllegalArgumentException("--sampler is required for run " + c.model + " (objective "
-            + rc.objective() + "); only few-step runs (ct, cd, kd, sct, scd, ctm, dmd, mf) have a sampler of their own");
-      }
       if (c.sampler != null && FlowMapRuns.oneTime(rc.objective())) {
         throw new IllegalArgumentException("run " + c.model + " (objective " + rc.objective() + ") is a consistency "
             + "model: its D(x̂; σ) is the jump to the data, not a denoiser, so --sampler " + c.sampler + " would take "
             + "wrong ODE steps; omit --sampler to use its own multistep consistency sampler (--steps 1|2|4)");
       }
-      String samplerId = c.sampler == null ? "flowmap" : c.sampler;
-      Sampler sampler = c.sampler == null ? FlowMapRuns.sampler(rc)
-          : SamplerRegistry.get(c.sampler).create(SamplerParams.parseAssignments(c.params));
+      // --scheduler-config: the diffusers scheduler's process, grid and sampler on the run's denoiser D(x̂; σ).
+      org.diffusion4j.schedule.DiffusersScheduler ds = c.grid.scheduler();
+      if (ds != null && flowMap) {
+        throw new IllegalArgumentException("--scheduler-config does not apply to the few-step run " + c.model
+            + " (objective " + rc.objective() + "), which samples with its own flow-map sampler");
+      }
+      // Without --sampler: few-step runs use their own sampler, others auto.
+      String samplerId = ds != null ? ds.sampler().id() + " (" + ds.className() + ")"
+          : c.sampler == null ? (flowMap ? "flowmap" : "auto") : c.sampler;
+      Sampler sampler = ds != null ? ds.sampler() : c.sampler == null && flowMap ? FlowMapRuns.sampler(rc)
+          : SamplerRegistry.get(samplerId).create(SamplerParams.parseAssignments(c.params));
       long[] shape = rc.sampleShape();
       boolean images = shape.length == 3;
       boolean twoD = shape.length == 1 && shape[0] == 2;
@@ -79,9 +83,9 @@ final class RunSampling {
             + java.util.Arrays.toString(shape) + "; use .npy");
       }
       boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
-      NoiseProcess process = processGiven ? c.grid.process() : rc.process();
+      NoiseProcess process = ds != null ? ds.process() : processGiven ? c.grid.process() : rc.process();
       // A few-step model on its own sampler: --steps N levels from σ_max to 0 (no step spent below σ_min).
-      Grid grid = c.sampler == null ? FlowMapRuns.grid(rc, process, c.grid.steps) : c.grid.buildGrid(process);
+      Grid grid = c.sampler == null && flowMap ? FlowMapRuns.grid(rc, process, c.grid.steps) : c.grid.buildGrid(process);
       long[] seeds = c.seeds(-1);
       int b = c.batch == null ? Math.min(seeds.length, images ? 64 : 4096) : c.batch;
       if (b < 1) {
@@ -90,10 +94,18 @@ final class RunSampling {
       SteeringOptions.Plan steer = c.steering.plan(flowMap ? FlowMapRuns.model(tm) : tm.denoiser(), rc.classes(),
           rc.scaling(), shape, seeds, c.classLabel, grid, c.spec.commandLine().getParseResult().hasMatchedOption("--strength"));
       grid = steer.grid();
-      Sampling run = Sampling.of(steer.model(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
+      Sampling run = Sampling.of(ds != null ? ds.denoiser(steer.model()) : steer.model(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
           .trajectory(c.trajectoryFile != null).conditioning(steer.conditioning());
       if (steer.initial() != null) {
         run.initial(steer.initial());
+      } else if (ds != null) {
+        // diffusers' initial latents init_noise_sigma·z, in process coordinates.
+        double[] x0 = Sampling.prior(grid, seeds, Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, v) -> a * v)));
+        double scale = ds.initialScale() / (grid.s(0) * grid.sigma(0));
+        for (int i = 0; i < x0.length; i++) {
+          x0[i] *= scale;
+        }
+        run.initial(x0);
       }
       team.apply(run, c.workers, steer.model(), c.model, ema, !steer.notes().isEmpty(),
           copy -> flowMap ? FlowMapRuns.model(copy) : copy.denoiser());

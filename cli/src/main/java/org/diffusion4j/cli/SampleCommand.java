@@ -74,8 +74,8 @@ public final class SampleCommand implements Callable<Integer> {
   Integer classLabel;
 
   @Option(names = "--sampler", paramLabel = "ID",
-      description = "Sampler identifier; 'd4j samplers' lists them all (required unless --scheduler-config, or "
-          + "for runs of few-step models, which default to their own flow-map sampler).")
+      description = "Sampler identifier; 'd4j samplers' lists them all (default: auto, the best measured sampler "
+          + "and step schedule for NFE = --steps; runs of few-step models default to their own flow-map sampler).")
   String sampler;
 
   @Option(names = "--out", required = true, paramLabel = "FILE",
@@ -150,10 +150,6 @@ public final class SampleCommand implements Callable<Integer> {
       return new DiffusersSampling(this).call(w);
     }
     if (Files.isDirectory(model)) {
-      if (grid.schedulerConfig != null) {
-        throw new IllegalArgumentException("--scheduler-config applies to Gaussian-mixture models for now, not to "
-            + "the run " + model);
-      }
       // A run without --sampler: few-step runs use their own sampler, others are refused there.
       return new RunSampling(this).call(w);
     }
@@ -179,10 +175,8 @@ public final class SampleCommand implements Callable<Integer> {
           + "-D; use .npy");
     }
     org.diffusion4j.schedule.DiffusersScheduler ds = grid.scheduler();
-    if (ds == null && sampler == null) {
-      throw new IllegalArgumentException("give --sampler (or --scheduler-config)");
-    }
-    Sampler s = ds != null ? ds.sampler() : SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
+    Sampler s = ds != null ? ds.sampler()
+        : SamplerRegistry.create(sampler == null ? "auto" : sampler, SamplerParams.parseAssignments(params));
     SamplerInfo info = SamplerRegistry.get(s.id());
     NoiseProcess process = grid.process();
     Grid g = grid.buildGrid(process);
@@ -201,7 +195,8 @@ public final class SampleCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--check-samples must be >= 1, got " + checkSamples);
     }
     Workers.check(workers);
-    Sampling run = Sampling.of(gm.denoiser(), gm.dim()).sampler(s).grid(g).seeds(seedList).batch(b).dtype(type)
+    Sampling run = Sampling.of(ds != null ? ds.denoiser(gm.denoiser()) : gm.denoiser(), gm.dim()).sampler(s).grid(g)
+        .seeds(seedList).batch(b).dtype(type)
         .trajectory(trajectoryFile != null).workers(workers);
     if (initFile != null) {
       run.initial(given);
@@ -221,6 +216,11 @@ public final class SampleCommand implements Callable<Integer> {
     double[] xHat = r.samples();
     w.printf(Locale.ROOT, "%s (%s) on %s, %d samples, %s, batch %d%n", info.id(), s.stochastic() ? "SDE" : "ODE",
         ProcessGridOptions.describe(g, grid.gridOptions().grid()), n, dtype.toLowerCase(Locale.ROOT), b);
+    if (s instanceof org.diffusion4j.sampling.AutoSampler) {
+      org.diffusion4j.sampling.AutoSampler.Choice pick = org.diffusion4j.sampling.AutoSampler.choose(g);
+      w.printf(Locale.ROOT, "auto      %s on σ %s%n", pick.sampler().id(), java.util.Arrays.stream(pick.grid().sigmas())
+          .mapToObj(Format::num).collect(java.util.stream.Collectors.joining(" → ")));
+    }
     w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
     w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
     int checked = Math.min(n, checkSamples);

@@ -66,10 +66,10 @@ class FewStepCommandTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("flowmap") && r.out().contains("NFE       2") && r.out().contains("process flow"), r.out());
 
-    // An ordinary run still needs a sampler; unknown methods are refused.
+    // An ordinary run defaults to auto (NFE = steps); unknown methods are refused.
     r = Cli.run("sample", "--model", teacher.toString(), "--steps", "2", "--out", dir.resolve("t.npy").toString());
-    assertEquals(2, r.code());
-    assertTrue(r.err().contains("--sampler is required"), r.err());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("auto on run") && r.out().contains("NFE       2"), r.out());
     r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "xyz", "--out", dir.resolve("x").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("accepted: cd, pd, kd"), r.err());

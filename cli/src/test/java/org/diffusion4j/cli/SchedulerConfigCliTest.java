@@ -69,8 +69,49 @@ class SchedulerConfigCliTest {
     assertTrue(b.err().contains("karras") && b.err().contains("not supported"), b.err());
     Path mix = Files.writeString(dir.resolve("mix.json"),
         JsonText.readObject(REF.resolve("index.json")).get("mixture").toString());
-    Cli.Run c = Cli.run("sample", "--model", mix.toString(), "--out", dir.resolve("x.npy").toString());
-    assertEquals(2, c.code());
-    assertTrue(c.err().contains("--sampler"), c.err());
+    // Without --sampler (and without a config): the default, auto, for NFE = --steps.
+    Cli.Run c = Cli.run("sample", "--model", mix.toString(), "--steps", "5", "--out", dir.resolve("x.npy").toString());
+    assertEquals(0, c.code(), c.err());
+    assertTrue(c.out().contains("auto (ODE)") && c.out().contains("NFE       5") && c.out().contains("auto      "),
+        c.out());
+  }
+
+  @Test
+  void aTrainedRunSamplesWithTheConfigsProcessGridAndSampler(@TempDir Path dir) throws Exception {
+    Path run = dir.resolve("moons");
+    Cli.Run t = Cli.run("train", "--data", "two-moons", "--out", run.toString(), "--quiet", "--hidden", "16",
+        "--blocks", "1", "--batch", "64", "--steps", "5");
+    assertEquals(0, t.code(), t.err());
+    String json = run("dpmpp-3m-10").getAsJsonObject("config").toString();
+    Path cfg = Files.writeString(dir.resolve("scheduler_config.json"), json);
+    Path out = dir.resolve("x.npy");
+    Cli.Run s = Cli.sample(run, out, "--scheduler-config", cfg.toString(), "--steps", "10", "--seeds", "0-3");
+    assertEquals(0, s.code(), s.err());
+    assertTrue(s.out().contains("dpm-multistep (DPMSolverMultistepScheduler)") && s.out().contains("process ddpm"),
+        s.out());
+    // The same run from Java: the scheduler's sampler and grid on the run's denoiser, diffusers' initial latents.
+    org.diffusion4j.schedule.DiffusersScheduler ds =
+        org.diffusion4j.schedule.DiffusersScheduler.fromJson(json, "cfg", 10);
+    double[] want;
+    try (org.diffusion4j.train.loop.TrainedModel tm = org.diffusion4j.train.loop.TrainedModel.load(run, true)) {
+      long[] seeds = {0, 1, 2, 3};
+      double[] x0 = org.diffusion4j.sampling.Sampling.prior(ds.grid(), seeds, 2);
+      double c = ds.initialScale() / (ds.grid().s(0) * ds.grid().sigma(0));
+      for (int i = 0; i < x0.length; i++) {
+        x0[i] *= c;
+      }
+      want = org.diffusion4j.sampling.Sampling.of(tm.denoiser(), 2).sampler(ds.sampler()).grid(ds.grid())
+          .seeds(seeds).initial(x0).run().samples();
+      for (int i = 0; i < want.length; i++) {
+        want[i] = tm.config().scaling().invert(want[i]);
+      }
+    }
+    double[] got = Npy.read(out).data();
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i], 1e-9 * (1 + Math.abs(want[i])));
+    }
+    Cli.Run bad = Cli.sample(run, out, "--scheduler-config", cfg.toString(), "--sampler", "heun");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("--sampler does not combine with --scheduler-config"), bad.err());
   }
 }

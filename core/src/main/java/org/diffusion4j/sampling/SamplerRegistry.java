@@ -19,6 +19,8 @@ public final class SamplerRegistry {
   private static final List<SamplerInfo> ALL = new ArrayList<>();
 
   static {
+    // The default: the measured best sampler and schedule for the NFE budget.
+    ALL.add(AutoSampler.INFO);
     // ODE samplers in σ-space (k-diffusion / EDM).
     ALL.add(Euler.INFO);
     ALL.add(Heun.INFO);
@@ -35,6 +37,7 @@ public final class SamplerRegistry {
     ALL.add(org.diffusion4j.sampling.ode.DpmSolver.INFO);
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverFast.INFO);
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverAdaptive.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.ExponentialHeun.INFO);
 
     // -- end block --
 

@@ -49,14 +49,38 @@ import org.diffusion4j.sampling.sde.EulerAncestral;
  * @param sampler the sampler of its {@code step}
  * @param initialScale the factor of N(0, I) giving the initial state in process coordinates
  * @param predictionType the config's {@code prediction_type}
+ * @param clipRange {@code clip_sample_range} when {@code clip_sample} is on (DDPM), else NaN
+ * @param thresholdRatio {@code dynamic_thresholding_ratio} when {@code thresholding} is on, else NaN
+ * @param sampleMaxValue {@code sample_max_value} of the thresholding
  */
 public record DiffusersScheduler(String className, DiscreteDdpm process, Grid grid, double[] timesteps,
-    Sampler sampler, double initialScale, String predictionType) {
+    Sampler sampler, double initialScale, String predictionType, double clipRange, double thresholdRatio,
+    double sampleMaxValue) {
+
+  /**
+   * The denoiser the scheduler's {@code step} sees: {@code model}, its x0-prediction clipped to
+   * ±clip_sample_range ({@code clip_sample}) or dynamically thresholded ({@code thresholding}: Saharia et al.
+   * 2022, s = clamp(quantile_p |x0|, 1, sample_max_value), x0 ← clip(x0, −s, s)/s) — exact for these classes,
+   * whose updates use only the thresholded x0 (or the ε recomputed from it).
+   */
+  public Denoiser denoiser(Denoiser model) {
+    if (!Double.isNaN(thresholdRatio)) {
+      return org.diffusion4j.guidance.Thresholding.dynamic(model, thresholdRatio, 1, sampleMaxValue);
+    }
+    if (!Double.isNaN(clipRange)) {
+      return org.diffusion4j.guidance.Thresholding.clip(model, clipRange);
+    }
+    return model;
+  }
 
   /** The scheduler classes read. */
   public static final List<String> CLASSES = List.of("DDPMScheduler", "DDIMScheduler", "DPMSolverMultistepScheduler",
       "DPMSolverSinglestepScheduler", "DEISMultistepScheduler", "UniPCMultistepScheduler", "EulerDiscreteScheduler",
       "EulerAncestralDiscreteScheduler", "HeunDiscreteScheduler", "KDPM2DiscreteScheduler", "LMSDiscreteScheduler");
+
+  /** The classes whose {@code step} thresholds the x0-prediction when {@code thresholding} is on. */
+  private static final Set<String> THRESHOLDING = Set.of("DDPMScheduler", "DPMSolverMultistepScheduler",
+      "DPMSolverSinglestepScheduler", "DEISMultistepScheduler", "UniPCMultistepScheduler");
 
   private static final Set<String> META = Set.of("_class_name", "_diffusers_version", "_name_or_path");
 
@@ -93,17 +117,31 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
           + "last training timestep)");
     }
     String prediction = o.choice("prediction_type", "epsilon", "epsilon", "v_prediction", "sample");
-    if (o.bool("thresholding", false)) {
-      throw new IllegalArgumentException(source + ": thresholding=true is not supported; use --threshold");
+    // Thresholding and clipping act on the x0-prediction; a Thresholding decorator of the denoiser reproduces
+    // them where the step uses only that x0 (or the ε recomputed from it). DDIM keeps the unclipped ε.
+    boolean thresholds = THRESHOLDING.contains(cls);
+    boolean thresholding = o.bool("thresholding", false);
+    double ratio = o.number("dynamic_thresholding_ratio", 0.995);
+    double sampleMax = o.number("sample_max_value", 1.0);
+    if (thresholding && !thresholds) {
+      throw new IllegalArgumentException(source + ": thresholding=true is not supported for " + cls
+          + (cls.equals("DDIMScheduler") ? " (its step keeps the unthresholded ε)" : "") + "; use --threshold");
     }
-    o.number("dynamic_thresholding_ratio", 0.995);
-    o.number("sample_max_value", 1.0);
     boolean clipDefault = cls.equals("DDIMScheduler") || cls.equals("DDPMScheduler");
-    if (o.bool("clip_sample", clipDefault)) {
-      throw new IllegalArgumentException(source + ": clip_sample=true is not supported"
-          + (clipDefault ? " (it is " + cls + "'s default: set \"clip_sample\": false)" : ""));
+    boolean clip = o.bool("clip_sample", clipDefault);
+    double clipRange = o.number("clip_sample_range", 1.0);
+    if (clip && !cls.equals("DDPMScheduler")) {
+      throw new IllegalArgumentException(source + ": clip_sample=true is not supported for " + cls
+          + (cls.equals("DDIMScheduler") ? " (its step keeps the unclipped ε; it is DDIMScheduler's default: set "
+          + "\"clip_sample\": false)" : ""));
     }
-    o.number("clip_sample_range", 1.0);
+    if (thresholding && !(ratio > 0 && ratio <= 1)) {
+      throw new IllegalArgumentException(source + ": dynamic_thresholding_ratio must be in (0, 1], got " + ratio);
+    }
+    if (thresholding && !(sampleMax >= 1) || clip && !(clipRange > 0)) {
+      throw new IllegalArgumentException(source + ": sample_max_value must be >= 1 and clip_sample_range > 0, got "
+          + sampleMax + " and " + clipRange);
+    }
     String spacing = o.choice("timestep_spacing", cls.equals("DDIMScheduler") || cls.equals("DDPMScheduler")
         ? "leading" : "linspace", "linspace", "leading", "trailing");
     int offset = o.integer("steps_offset", 0);
@@ -125,7 +163,8 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
       double init = spacing.equals("leading") ? Math.sqrt(smax * smax + 1) : smax;
       scale = r.grid.s(0) * init;
     }
-    return new DiffusersScheduler(cls, process, r.grid, r.timesteps, r.sampler, scale, prediction);
+    return new DiffusersScheduler(cls, process, r.grid, r.timesteps, r.sampler, scale, prediction,
+        clip && !thresholding ? clipRange : Double.NaN, thresholding ? ratio : Double.NaN, sampleMax);
   }
 
   /** The initial state in process coordinates from standard normal {@code z}: {@code initialScale·z}. */
@@ -136,7 +175,7 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
   /** Runs the sampler on the grid from standard normal latents {@code z}. */
   public NDArray sample(Denoiser model, NDArray z, NoiseSource noise) {
     try (NDArray x = initial(z)) {
-      return sampler.run(model, grid, x, noise, StepListener.NONE);
+      return sampler.run(denoiser(model), grid, x, noise, StepListener.NONE);
     }
   }
 
@@ -437,9 +476,6 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
       case "EulerDiscreteScheduler" -> new Euler();
       case "EulerAncestralDiscreteScheduler" -> new EulerAncestral(1, 1);
       case "HeunDiscreteScheduler" -> {
-        if (o.bool("clip_sample", false)) {
-          throw new IllegalArgumentException(cls + ": clip_sample=true is not supported");
-        }
         yield new Heun();
       }
       case "KDPM2DiscreteScheduler" -> new Dpm2();

@@ -13,7 +13,8 @@ import org.diffusion4j.process.VpLinear;
 public sealed interface GridSpec {
   /** Every grid identifier {@link #parse} accepts. */
   List<String> IDS =
-      List.of("karras", "exponential", "polyexponential", "vp", "lambda", "leading", "trailing", "linspace");
+      List.of("karras", "exponential", "polyexponential", "vp", "lambda", "vp-uniform", "vp-quadratic", "leading",
+          "trailing", "linspace");
 
   /** Builds the grid with {@code steps} intervals for {@code process}. */
   Grid build(NoiseProcess process, int steps);
@@ -148,6 +149,49 @@ public sealed interface GridSpec {
   }
 
   /**
+   * Times uniform in {@code t^{1/p}} from the process's t_max to its t_min in N + 1 points, no final zero:
+   * p = 1 is DPM-Solver's {@code time_uniform} skip type, p = 2 its {@code time_quadratic} (DDIM's quadratic
+   * steps, Song et al. 2021a), {@code t_i = (t_max^{1/p} + i/N (t_min^{1/p} − t_max^{1/p}))^p}. The run ends at
+   * σ(t_min) (the reference's {@code t_end}, {@code denoise_to_zero=False}). On a discrete process the times
+   * are fractional timesteps from T − 1 to 0 (the reference's discrete-time map t = (n + 1)/T is affine).
+   *
+   * @param power p ≥ 1
+   */
+  record TimePower(double power) implements GridSpec {
+    public TimePower {
+      if (!(power >= 1) || Double.isInfinite(power)) {
+        throw new IllegalArgumentException("the time power must be a finite number >= 1, got " + power);
+      }
+    }
+
+    @Override
+    public Grid build(NoiseProcess p, int steps) {
+      requireSteps(steps);
+      String id = power == 1 ? "vp-uniform" : "vp-quadratic";
+      double lo = p.tMin();
+      double hi = p.tMax();
+      if (!(p.sigma(lo) > 0) || !(hi > lo)) {
+        throw new IllegalArgumentException("grid '" + id + "' needs sigma(t_min) > 0 and t_max > t_min; process "
+            + p.id() + " has t in [" + lo + ", " + hi + "] with sigma(t_min) = " + p.sigma(lo));
+      }
+      double a = Math.pow(hi, 1 / power);
+      double b = Math.pow(lo, 1 / power);
+      double[] t = new double[steps + 1];
+      for (int i = 0; i <= steps; i++) {
+        t[i] = Math.pow(a + (b - a) * i / steps, power);
+      }
+      t[0] = hi;
+      t[steps] = lo;
+      double[] sg = new double[steps + 1];
+      for (int i = 0; i <= steps; i++) {
+        sg[i] = p.sigma(t[i]);
+      }
+      requireDecreasing(sg, id, new double[] {sg[steps], sg[0]}, Double.NaN, "use fewer --steps");
+      return Grid.ofTimes(p, t);
+    }
+  }
+
+  /**
    * diffusers' timestep spacings over a discrete process, then σ = 0 at t = −1.
    *
    * <p>Without {@code dropLast} (Table 2 of Lin et al. 2024, diffusers' DDIM/DDPM/Euler):
@@ -278,6 +322,10 @@ public sealed interface GridSpec {
         return new VpTime(betaMin, betaMax, tMin);
       case "lambda":
         return new UniformLambda(sigmaMin, sigmaMax);
+      case "vp-uniform":
+        return new TimePower(1);
+      case "vp-quadratic":
+        return new TimePower(2);
       case "leading":
       case "trailing":
       case "linspace":

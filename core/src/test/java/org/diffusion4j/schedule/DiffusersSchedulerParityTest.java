@@ -123,6 +123,12 @@ class DiffusersSchedulerParityTest {
     assertTrue(refusal("{\"_class_name\":\"EulerDiscreteScheduler\",\"foo_bar\":1}", 10).contains("foo_bar"));
     assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\"}", 10).contains("PNDMScheduler"));
     assertTrue(refusal("{\"_class_name\":\"DDIMScheduler\"}", 10).contains("clip_sample"));
+    assertTrue(refusal("{\"_class_name\":\"DDIMScheduler\",\"clip_sample\":false,\"thresholding\":true}", 10)
+        .contains("unthresholded"));
+    assertTrue(refusal("{\"_class_name\":\"DDPMScheduler\",\"thresholding\":true,\"clip_sample\":false,"
+        + "\"dynamic_thresholding_ratio\":1.5}", 10).contains("dynamic_thresholding_ratio"));
+    assertTrue(refusal("{\"_class_name\":\"DDPMScheduler\",\"clip_sample_range\":0}", 10)
+        .contains("clip_sample_range"));
     assertTrue(refusal("{\"_class_name\":\"DDIMScheduler\",\"clip_sample\":false,"
         + "\"rescale_betas_zero_snr\":true}", 10).contains("rescale_betas_zero_snr"));
     assertTrue(refusal("{\"_class_name\":\"DPMSolverMultistepScheduler\",\"algorithm_type\":\"sde-dpmsolver++\"}",

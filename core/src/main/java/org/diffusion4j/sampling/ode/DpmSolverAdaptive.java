@@ -36,9 +36,10 @@ import org.diffusion4j.sampling.ode.LambdaSpace.Point;
  * @param tErr stopping tolerance in t (1e-5)
  * @param hInit first trial step in λ (0.05)
  * @param taylor Taylor variant of the high-order updates (default false: midpoint)
+ * @param data the data-prediction updates of DPM-Solver++ (Lu et al. 2022b; {@code algorithm=dpmsolver++})
  */
 public record DpmSolverAdaptive(int order, double rtol, double atol, double theta, double tErr, double hInit,
-    boolean taylor) implements Sampler {
+    boolean taylor, boolean data) implements Sampler {
   /**
    * rtol and atol: at least 1e-13, about 500 ulps of double — the difference of the two embedded
    * solutions cannot be resolved below that, so smaller tolerances are never met.
@@ -58,14 +59,22 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
           ParamSpec.number("theta", "0.9", "step-size safety factor", ParamRange.closed(0.1, 1)),
           ParamSpec.number("t-err", "1e-5", "stop when |t - t_end| <= t-err", ParamRange.leftOpen(0, 1e-3)),
           ParamSpec.number("h-init", "0.05", "first trial step in λ", ParamRange.above(0)),
-          new ParamSpec("variant", "midpoint", "midpoint (reference 'dpmsolver') or taylor")),
+          new ParamSpec("variant", "midpoint", "midpoint (reference 'dpmsolver') or taylor"),
+          new ParamSpec("algorithm", "dpmsolver", "dpmsolver (noise prediction) or dpmsolver++ (data prediction)")),
       p -> new DpmSolverAdaptive(p.getInt("order", 2, 3), p.getDouble("rtol"), p.getDouble("atol"),
           p.getDouble("theta"), p.getDouble("t-err"), p.getDouble("h-init"),
-          p.getChoice("variant", "midpoint", "taylor").equals("taylor")));
+          p.getChoice("variant", "midpoint", "taylor").equals("taylor"),
+          p.getChoice("algorithm", "dpmsolver", "dpmsolver++").equals("dpmsolver++")));
 
   /** The defaults of the reference. */
   public static DpmSolverAdaptive defaults() {
-    return new DpmSolverAdaptive(3, 0.05, 0.0078, 0.9, 1e-5, 0.05, false);
+    return new DpmSolverAdaptive(3, 0.05, 0.0078, 0.9, 1e-5, 0.05, false, false);
+  }
+
+  /** The ε-form. */
+  public DpmSolverAdaptive(int order, double rtol, double atol, double theta, double tErr, double hInit,
+      boolean taylor) {
+    this(order, rtol, atol, theta, tErr, hInit, taylor, false);
   }
 
   public DpmSolverAdaptive {
@@ -115,27 +124,27 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
       }
       try (StepScope step = new StepScope()) {
         if (epsS == null) {
-          epsS = step.keep(LambdaSpace.eval(model, x, s).eps());
+          epsS = step.keep(DpmUpdates.value(LambdaSpace.eval(model, x, s), data));
         }
-        Eval e = new Eval(null, epsS);
         Point t = s.lambda() + h >= end.lambda() ? end : LambdaSpace.atLambda(grid.process(), s.lambda() + h);
         NDArray low;
         NDArray high;
         if (order == 2) {
           // DPM-Solver-1 and DPM-Solver-2 (r1 = 1/2).
           Point s1 = LambdaSpace.atLambda(grid.process(), s.lambda() + 0.5 * (t.lambda() - s.lambda()));
-          low = LambdaSpace.firstOrder(x, e, s, t);
-          NDArray eps1 = LambdaSpace.eval(model, LambdaSpace.firstOrder(x, e, s, s1), s1).eps();
-          high = DpmSolver.second(x, epsS, eps1, s, s1, t, taylor);
+          low = DpmUpdates.first(x, epsS, s, t, data);
+          NDArray m1 = DpmUpdates.value(LambdaSpace.eval(model, DpmUpdates.first(x, epsS, s, s1, data), s1), data);
+          high = DpmUpdates.second(x, epsS, m1, s, s1, t, taylor, data);
         } else {
           // DPM-Solver-2 (r1 = 1/3) and DPM-Solver-3 (r1 = 1/3, r2 = 2/3).
           double dl = t.lambda() - s.lambda();
           Point s1 = LambdaSpace.atLambda(grid.process(), s.lambda() + dl / 3);
           Point s2 = LambdaSpace.atLambda(grid.process(), s.lambda() + 2 * dl / 3);
-          NDArray eps1 = LambdaSpace.eval(model, LambdaSpace.firstOrder(x, e, s, s1), s1).eps();
-          low = DpmSolver.second(x, epsS, eps1, s, s1, t, taylor);
-          NDArray eps2 = LambdaSpace.eval(model, DpmSolver.thirdIntermediate(x, epsS, eps1, s, s1, s2), s2).eps();
-          high = DpmSolver.third(x, epsS, eps1, eps2, s, s1, s2, t, taylor);
+          NDArray m1 = DpmUpdates.value(LambdaSpace.eval(model, DpmUpdates.first(x, epsS, s, s1, data), s1), data);
+          low = DpmUpdates.second(x, epsS, m1, s, s1, t, taylor, data);
+          NDArray m2 = DpmUpdates.value(LambdaSpace.eval(model, DpmUpdates.thirdIntermediate(x, epsS, m1, s, s1, s2,
+              data), s2), data);
+          high = DpmUpdates.third(x, epsS, m1, m2, s, s1, s2, t, taylor, data);
         }
         // Error control.
         NDArray delta = low.abs().maximum(xPrev.abs()).mul(rtol).maximum(atol);
@@ -168,7 +177,7 @@ public record DpmSolverAdaptive(int order, double rtol, double atol, double thet
         // Final denoising step to σ = 0.
         Point zero = LambdaSpace.at(grid, grid.steps());
         Eval e = LambdaSpace.eval(model, x, s);
-        NDArray next = step.keep(LambdaSpace.firstOrder(x, e, s, zero));
+        NDArray next = step.keep(DpmUpdates.first(x, e, s, zero, data));
         x.close();
         x = next;
         LambdaSpace.notify(listener, accepted, 0, s, zero, x, e.x0());
