@@ -76,7 +76,29 @@ final class TorchAutograd {
       "    return jv",
       "");
 
+  /**
+   * The TorchScript source of {@code __torch__.Vjp}: g = (∂y/∂x)ᵀu with {@code create_graph}, so that g is
+   * itself differentiable (in whatever y depends on — a network's parameters).
+   */
+  private static final String VJP_SOURCE = String.join("\n",
+      "class Vjp(Module):",
+      "  __parameters__ = []",
+      "  __buffers__ = []",
+      "  training : bool",
+      "  def forward(self: __torch__.Vjp,",
+      "    y: Tensor,",
+      "    x: Tensor,",
+      "    u: Tensor) -> Tensor:",
+      "    z = torch.sum(torch.mul(x, 0.0))",
+      "    y = torch.add(y, z.to(y.dtype))",
+      "    cotangent = annotate(List[Optional[Tensor]], [u])",
+      "    g = torch.autograd.grad([y], [x], cotangent, True, True, False)[0]",
+      "    assert g is not None",
+      "    return g",
+      "");
+
   private static PtSymbolBlock module;
+  private static PtSymbolBlock vjpModule;
   private static String unavailable;
 
   private TorchAutograd() {}
@@ -90,7 +112,10 @@ final class TorchAutograd {
               + ", not " + ENGINE;
         } else {
           long handle = JniUtils.loadModuleHandle(new ByteArrayInputStream(archive()), Device.cpu(), true, false);
-          // A manager of its own, never closed: the module lives as long as the process.
+          long vjp = JniUtils.loadModuleHandle(new ByteArrayInputStream(archive("Vjp", VJP_SOURCE)), Device.cpu(), true,
+              false);
+          // Managers of their own, never closed: the modules live as long as the process.
+          vjpModule = new PtSymbolBlock((PtNDManager) ai.djl.engine.Engine.getInstance().newBaseManager(), vjp);
           module = new PtSymbolBlock((PtNDManager) ai.djl.engine.Engine.getInstance().newBaseManager(), handle);
         }
       } catch (IOException | RuntimeException | LinkageError e) {
@@ -132,19 +157,37 @@ final class TorchAutograd {
     return IValueUtils.forward(module, new NDList(yAlias, x, t, u, vAlias, wAlias), true).singletonOrThrow();
   }
 
-  /** The module as a TorchScript archive: pickled object, source, empty constants, format version. */
+  /**
+   * (∂y/∂x)ᵀu for y computed from x (which requires grad) with grad mode on; the result keeps its graph.
+   */
+  static NDArray vjpWithGraph(NDArray y, NDArray x, NDArray u) {
+    if (!available()) {
+      throw new UnsupportedOperationException("input gradients with a graph need the PyTorch engine: "
+          + unavailableReason());
+    }
+    NDArray yAlias = y.reshape(y.getShape());
+    NDArray uAlias = u.stopGradient();
+    return IValueUtils.forward(vjpModule, new NDList(yAlias, x, uAlias), true).singletonOrThrow();
+  }
+
+  /** The Jvp module as a TorchScript archive: pickled object, source, empty constants, format version. */
   static byte[] archive() {
+    return archive("Jvp", SOURCE);
+  }
+
+  /** Module {@code __torch__.<name>} of {@code source} as a TorchScript archive. */
+  static byte[] archive(String name, String source) {
     ByteArrayOutputStream zip = new ByteArrayOutputStream();
     try (ZipOutputStream z = new ZipOutputStream(zip)) {
       ByteArrayOutputStream pickle = new ByteArrayOutputStream();
-      // Protocol 2: GLOBAL __torch__.Jvp, NEWOBJ(), BUILD({"training": True}), STOP.
+      // Protocol 2: GLOBAL __torch__.<name>, NEWOBJ(), BUILD({"training": True}), STOP.
       pickle.write(new byte[] {(byte) 0x80, 2});
-      pickle.write("c__torch__\nJvp\n".getBytes(StandardCharsets.US_ASCII));
+      pickle.write(("c__torch__\n" + name + "\n").getBytes(StandardCharsets.US_ASCII));
       pickle.write(new byte[] {')', (byte) 0x81, '}', 'X', 8, 0, 0, 0});
       pickle.write("training".getBytes(StandardCharsets.US_ASCII));
       pickle.write(new byte[] {(byte) 0x88, 's', 'b', '.'});
       stored(z, "archive/data.pkl", pickle.toByteArray());
-      stored(z, "archive/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
+      stored(z, "archive/code/__torch__.py", source.getBytes(StandardCharsets.UTF_8));
       stored(z, "archive/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
       stored(z, "archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {
