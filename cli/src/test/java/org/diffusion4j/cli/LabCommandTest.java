@@ -26,7 +26,7 @@ class LabCommandTest {
     Path json = dir.resolve("lab.json");
     Path png = dir.resolve("lab.png");
     Cli.Run r = Cli.run("lab", "--model", MODEL, "--samplers", "euler,heun,lms:order=2", "--nfe", "3,10,30",
-        "--grids", "karras,exponential", "--n", "100", "--json", json.toString(), "--plot", png.toString());
+        "--grids", "karras,exponential", "--n", "60", "--json", json.toString(), "--plot", png.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("heun (karras)") && r.out().contains("lms:order=2 (exponential)"), r.out());
     JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
@@ -57,7 +57,7 @@ class LabCommandTest {
   void distributionMetricsAdmitStochasticSamplers() throws Exception {
     Path json = dir.resolve("swd.json");
     Cli.Run r = Cli.run("lab", "--model", MODEL, "--samplers", "euler-ancestral,heun", "--nfe", "2,40", "--metric",
-        "swd", "--n", "300", "--json", json.toString());
+        "swd", "--n", "200", "--json", json.toString());
     assertEquals(0, r.code(), r.err());
     JsonArray pts = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("points");
     assertTrue(pts.get(1).getAsJsonObject().get("error").getAsDouble()

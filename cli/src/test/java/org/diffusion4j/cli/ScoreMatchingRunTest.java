@@ -20,7 +20,7 @@ class ScoreMatchingRunTest {
     for (String objective : new String[] {"ism", "ssm"}) {
       Path run = dir.resolve(objective);
       Cli.Run r = Cli.run("train", "--data", "two-moons", "--objective", objective, "--out", run.toString(), "--quiet",
-          "--steps", "40", "--hidden", "16", "--blocks", "1", "--batch", "64");
+          "--steps", "20", "--hidden", "16", "--blocks", "1", "--batch", "64");
       assertEquals(0, r.code(), r.err());
       String metrics = Files.readString(run.resolve("metrics.jsonl"));
       assertTrue(metrics.contains("div_d"), metrics);
@@ -28,7 +28,7 @@ class ScoreMatchingRunTest {
     }
     Path json = dir.resolve("lab.json");
     Cli.Run lab = Cli.run("lab", "--model", dir.resolve("ssm").toString(), "--samplers", "euler,heun", "--nfe", "4,30",
-        "--n", "40", "--json", json.toString());
+        "--n", "20", "--json", json.toString());
     assertEquals(0, lab.code(), lab.err());
     assertTrue(lab.out().contains("RK45 solve of the same model"), lab.out());
     JsonArray pts = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("points");
