@@ -22,7 +22,7 @@ import org.diffusion4j.cli.D4j;
  * running {@code d4j nll} and {@code d4j eval} and gathering their JSON into one table.
  *
  * <p>Usage: {@code bin/bench measure [--model RUN] [--data mnist:DIR] [--nll-n N] [--n N] [--hutchinson K]
- * [--out DIR] [--train-steps S]} (defaults: the full sizes, 10 000 and 10 000; K = 1; without --model it
+ * [--out DIR] [--train-steps S] [--sigma-start σ]} (defaults: the full sizes, 10 000 and 10 000; K = 1; without --model it
  * first trains {@code d4j train --data DATA --steps S} (default 6000) into DIR/run).
  */
 public final class MeasureBench {
@@ -39,10 +39,11 @@ public final class MeasureBench {
     int probes = 1;
     int trainSteps = 6000;
     Path out = Path.of("bench-measure");
+    String sigmaStart = null;
     for (int i = 0; i < args.length; i++) {
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("usage: bin/bench measure [--model RUN] [--data mnist:DIR] [--nll-n N] "
-            + "[--n N] [--hutchinson K] [--out DIR] [--train-steps S]");
+            + "[--n N] [--hutchinson K] [--out DIR] [--train-steps S] [--sigma-start σ]");
       }
       String v = args[++i];
       switch (args[i - 1]) {
@@ -53,6 +54,7 @@ public final class MeasureBench {
         case "--hutchinson" -> probes = Integer.parseInt(v);
         case "--out" -> out = Path.of(v);
         case "--train-steps" -> trainSteps = Integer.parseInt(v);
+        case "--sigma-start" -> sigmaStart = v;
         default -> throw new IllegalArgumentException("unknown option " + args[i - 1]);
       }
     }
@@ -66,9 +68,14 @@ public final class MeasureBench {
     JsonObject report = new JsonObject();
     report.addProperty("model", model);
     report.addProperty("data", test);
-    if (nllN > 0) {
-      JsonObject nll = JsonParser.parseString(run(lines, "nll", "--model", model, "--data", test, "--hutchinson",
-          Integer.toString(probes), "--n", Integer.toString(nllN), "--json")).getAsJsonObject();
+    if (nllN > 0) { // --nll-n 0 skips the likelihood
+      List<String> a = new ArrayList<>(List.of("nll", "--model", model, "--data", test, "--hutchinson",
+          Integer.toString(probes), "--n", Integer.toString(nllN), "--json"));
+      if (sigmaStart != null) {
+        a.add("--sigma-start");
+        a.add(sigmaStart);
+      }
+      JsonObject nll = JsonParser.parseString(run(lines, a.toArray(new String[0]))).getAsJsonObject();
       report.add("nll", nll);
     }
     JsonArray evals = new JsonArray();

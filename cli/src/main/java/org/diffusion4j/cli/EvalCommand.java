@@ -113,6 +113,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the JSON to a file.")
   Path out;
 
+  @Option(names = "--plot", paramLabel = "FILE.png",
+      description = "Write a log-log plot of every metric against NFE (one line per metric; several --steps).")
+  Path plot;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
@@ -121,6 +125,9 @@ public final class EvalCommand implements Callable<Integer> {
     }
     if (out != null) {
       SampleCommand.kind(out, "--out", "json");
+    }
+    if (plot != null) {
+      SampleCommand.kind(plot, "--plot", "png");
     }
     for (int s : steps) {
       if (s < 1) {
@@ -188,6 +195,11 @@ public final class EvalCommand implements Callable<Integer> {
         if (out != null) {
           AtomicFiles.write(out, (js + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+        if (plot != null) {
+          AtomicFiles.write(plot, ModelPreview.png(org.diffusion4j.cli.plot.LogLogPlot.render(sampler + " on " + grid
+              + " grids: quality vs NFE, " + n + " samples", "NFE (denoiser evaluations)", "metric value",
+              plotSeries(rows))));
+        }
         if (json) {
           w.println(js);
           return 0;
@@ -200,6 +212,9 @@ public final class EvalCommand implements Callable<Integer> {
         printTable(w, rows);
         if (out != null) {
           w.println("wrote " + out);
+        }
+        if (plot != null) {
+          w.println("wrote " + plot);
         }
         return 0;
       } finally {
@@ -263,6 +278,26 @@ public final class EvalCommand implements Callable<Integer> {
       sb.append('}');
     }
     return sb.append("]}").toString();
+  }
+
+  /** One series per numeric metric over the rows (NFE on x). */
+  private static List<org.diffusion4j.cli.plot.LogLogPlot.Series> plotSeries(List<Map<String, Object>> rows) {
+    List<org.diffusion4j.cli.plot.LogLogPlot.Series> out = new ArrayList<>();
+    for (String k : rows.get(0).keySet()) {
+      if (k.equals("steps") || k.equals("nfe") || k.equals("sample_seconds") || !(rows.get(0).get(k) instanceof Double)) {
+        continue;
+      }
+      List<Map<String, Object>> sorted = new ArrayList<>(rows);
+      sorted.sort(java.util.Comparator.comparingInt(r -> (Integer) r.get("nfe")));
+      double[] x = new double[rows.size()];
+      double[] y = new double[rows.size()];
+      for (int i = 0; i < rows.size(); i++) {
+        x[i] = (Integer) sorted.get(i).get("nfe");
+        y[i] = (Double) sorted.get(i).get(k);
+      }
+      out.add(new org.diffusion4j.cli.plot.LogLogPlot.Series(k, x, y));
+    }
+    return out;
   }
 
   private static String quote(String s) {

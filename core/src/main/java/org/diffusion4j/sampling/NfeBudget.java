@@ -53,25 +53,42 @@ public final class NfeBudget {
     if (budget < 1) {
       throw new IllegalArgumentException("an NFE budget must be >= 1, got " + budget);
     }
-    Fit best = null;
-    // NFE grows with steps for every fixed-step method (≥ 1 evaluation per step): stop once over budget.
-    for (int steps = 1; steps <= Math.min(MAX_STEPS, budget + 1); steps++) {
-      Grid g;
-      try {
-        g = spec.build(process, steps);
-      } catch (IllegalArgumentException e) {
-        if (steps == 1) {
-          continue; // some grids need 2 points
-        }
-        throw e;
-      }
-      int n = nfe(sampler, g);
-      if (n > budget) {
-        break;
-      }
-      best = new Fit(steps, n);
+    // NFE grows with steps for every fixed-step method (≥ 1 evaluation per step), so the most steps within
+    // the budget lie in [1, budget] and a bisection finds them.
+    int lo = 1;
+    Integer nfeLo = nfeOrNull(sampler, spec, process, lo);
+    if (nfeLo == null) {
+      lo = 2;
+      nfeLo = nfeOrNull(sampler, spec, process, lo);
     }
-    return java.util.Optional.ofNullable(best);
+    if (nfeLo == null || nfeLo > budget) {
+      return java.util.Optional.empty();
+    }
+    int hi = Math.min(MAX_STEPS, budget) + 1; // invariant: nfe(lo) ≤ budget < nfe(hi) (hi may be unevaluated)
+    while (hi - lo > 1) {
+      int mid = (lo + hi) >>> 1;
+      Integer n = nfeOrNull(sampler, spec, process, mid);
+      if (n != null && n <= budget) {
+        lo = mid;
+        nfeLo = n;
+      } else {
+        hi = mid;
+      }
+    }
+    return java.util.Optional.of(new Fit(lo, nfeLo));
+  }
+
+  private static Integer nfeOrNull(Sampler sampler, GridSpec spec, NoiseProcess process, int steps) {
+    Grid g;
+    try {
+      g = spec.build(process, steps);
+    } catch (IllegalArgumentException e) {
+      if (steps <= 2) {
+        return null; // some grids need 2 points
+      }
+      throw e;
+    }
+    return nfe(sampler, g);
   }
 
   /** Steps and the NFE they cost. */

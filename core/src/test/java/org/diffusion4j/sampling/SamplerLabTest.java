@@ -30,6 +30,8 @@ class SamplerLabTest {
     assertEquals(new NfeBudget.Fit(2, 3), NfeBudget.fit(heun, karras, Edm.DEFAULT, 3).orElseThrow());
     assertEquals(new NfeBudget.Fit(7, 7), NfeBudget.fit(euler, karras, Edm.DEFAULT, 7).orElseThrow());
     assertEquals(new NfeBudget.Fit(1, 1), NfeBudget.fit(rk4, karras, Edm.DEFAULT, 4).orElseThrow());
+    assertEquals(new NfeBudget.Fit(100, 199), NfeBudget.fit(heun, karras, Edm.DEFAULT, 200).orElseThrow());
+    assertEquals(new NfeBudget.Fit(2, 5), NfeBudget.fit(rk4, karras, Edm.DEFAULT, 8).orElseThrow());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> NfeBudget.fit(SamplerRegistry.create("rk45", Map.of()), karras, Edm.DEFAULT, 10));
     assertTrue(e.getMessage().contains("rk45 is adaptive"), e.getMessage());
