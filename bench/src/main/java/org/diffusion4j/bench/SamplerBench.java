@@ -7,13 +7,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.diffusion4j.analytic.GaussianMixture;
-import org.diffusion4j.analytic.ExactFlow;
-import org.diffusion4j.analytic.SampleStats;
 import org.diffusion4j.sampling.Sampling;
 import org.diffusion4j.process.Edm;
 import org.diffusion4j.sampling.SamplerInfo;
+import org.diffusion4j.sampling.SamplerLab;
 import org.diffusion4j.sampling.SamplerRegistry;
-import org.diffusion4j.sampling.SeededNoise;
 import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridSpec;
 
@@ -22,7 +20,7 @@ import org.diffusion4j.schedule.GridSpec;
  * a 16-D mixture, at 5, 10, 20 and 50 steps of the EDM Karras grid (σ 80 → 0.002 → 0).
  *
  * <p>For each run it prints the RMS error of the final samples against the exact PF-ODE
- * ({@link org.diffusion4j.analytic.ExactFlow}, tolerance 1e-11) from the same initial noise, the NFE, the
+ * ({@link SamplerLab#exact}, tolerance 1e-11) from the same initial noise, the NFE, the
  * wall time and the sampler overhead {@code (total − time inside denoiser calls) / time inside denoiser
  * calls}. The exact denoiser runs on the host in double, so "denoiser time" includes copying the state
  * out of and back into NDArrays. Usage: {@code bin/bench [samplers] [samples2d] [samples16d]} (default 1000 500).
@@ -87,12 +85,8 @@ public final class SamplerBench {
     Grid first = spec.build(Edm.DEFAULT, STEPS[0]);
     long t0 = System.nanoTime();
     // Every grid starts at the same σ_max: the exact flow of the seeds' prior draws is the reference.
-    double[] prior = Sampling.prior(first, seeds, gm.dim());
-    double[] scaled = prior.clone();
-    for (int i = 0; i < scaled.length; i++) {
-      scaled[i] /= first.s(0);
-    }
-    double[] reference = ExactFlow.solve(gm, scaled, first.sigma(0), 0);
+    SamplerLab.Metric reference = SamplerLab.exact(gm, seeds);
+    reference.error(first, new double[n * gm.dim()]);
     System.out.printf(Locale.ROOT, "%n== %s, %d samples (reference PF-ODE solved in %.1f s)%n", name, n,
         (System.nanoTime() - t0) / 1e9);
     System.out.printf(Locale.ROOT, "%-22s %5s %6s %10s %10s %10s%n", "sampler", "steps", "NFE", "RMS error",
@@ -104,14 +98,14 @@ public final class SamplerBench {
           Sampling.Result best = null;
           for (int rep = 0; rep <= REPEATS; rep++) {
             Sampling.Result r = Sampling.of(gm.denoiser(), gm.dim()).sampler(info.create(Map.of())).grid(g)
-                .seeds(seeds).initial(prior).run();
+                .seeds(seeds).run();
             if (rep > 0 && (best == null || r.nanos() < best.nanos())) {
               best = r;
             }
           }
           double overhead = (double) (best.nanos() - best.denoiserNanos()) / best.denoiserNanos();
           System.out.printf(Locale.ROOT, "%-22s %5d %6s %10.2e %10.2f %9.1f%%%n", info.id(), steps, best.nfeText(),
-              SampleStats.rms(best.samples(), reference), best.nanos() / 1e6, 100 * overhead);
+              reference.error(g, best.samples()), best.nanos() / 1e6, 100 * overhead);
         } catch (RuntimeException e) {
           System.out.printf(Locale.ROOT, "%-22s %5d  failed: %s%n", info.id(), steps, e.getMessage());
         }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     description = "Diffusion4J: diffusion and flow samplers on the JVM, run on models whose exact "
         + "denoiser is known, with their error against the exact probability-flow ODE.",
     subcommands = {DemoCommand.class, TrainCommand.class, SampleCommand.class, DataCommand.class, GridCommand.class,
-        SamplersCommand.class, InfoCommand.class, NllCommand.class, EvalCommand.class, AlignCommand.class,
+        SamplersCommand.class, InfoCommand.class, NllCommand.class, EvalCommand.class, LabCommand.class, AlignCommand.class,
         TrainClassifierCommand.class, TrainFeatureNetCommand.class, ReflowCommand.class, TransportCommand.class,
         DistillCommand.class, ExportCommand.class},
     footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",

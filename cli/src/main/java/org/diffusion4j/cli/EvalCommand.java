@@ -2,14 +2,9 @@ package org.diffusion4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.io.AtomicFiles;
-import org.diffusion4j.io.Npy;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerParams;
 import org.diffusion4j.sampling.SamplerRegistry;
@@ -28,19 +22,8 @@ import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridOptions;
 import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.data.DataSources;
-import org.diffusion4j.train.eval.ClassBalance;
-import org.diffusion4j.train.eval.EnergyDistance;
-import org.diffusion4j.train.eval.FeatureStatistics;
-import org.diffusion4j.train.eval.FrechetDistance;
-import org.diffusion4j.train.eval.Kid;
-import org.diffusion4j.train.eval.KnnKl;
-import org.diffusion4j.train.eval.Mmd;
 import org.diffusion4j.train.eval.MnistClassifier;
-import org.diffusion4j.train.eval.Prdc;
-import org.diffusion4j.train.eval.SlicedWasserstein;
 import org.diffusion4j.train.nn.MnistCnn;
-import org.diffusion4j.train.transport.Points;
-import org.diffusion4j.train.transport.Wasserstein;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -140,6 +123,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE.json", description = "Also write the JSON to a file.")
   Path out;
 
+  @Option(names = "--plot", paramLabel = "FILE.png",
+      description = "Write a log-log plot of every metric against NFE (one line per metric; several --steps).")
+  Path plot;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
@@ -148,6 +135,9 @@ public final class EvalCommand implements Callable<Integer> {
     }
     if (out != null) {
       SampleCommand.kind(out, "--out", "json");
+    }
+    if (plot != null) {
+      SampleCommand.kind(plot, "--plot", "png");
     }
     for (int s : steps) {
       if (s < 1) {
@@ -180,8 +170,8 @@ public final class EvalCommand implements Callable<Integer> {
       MnistClassifier clf = needFeatures ? MnistClassifier.shipped() : null;
       try {
         int fd = images ? MnistCnn.FEATURES : m.dim;
-        double[] refFeat = !needFeatures ? ref : referenceFeatures(clf, rb.x());
-        double[] bandwidths = chosen.contains("mmd") ? Mmd.medianBandwidths(ref, ref, m.dim) : null;
+        double[] refFeat = !needFeatures ? ref : QualityMetrics.referenceFeatures(clf, rb.x(), cache);
+        QualityMetrics quality = new QualityMetrics(chosen, m.dim, fd, m.mixture, ref, refFeat, kidSubsets, kidSize, prN);
         Denoiser den = m.mixture != null ? m.mixture.denoiser() : m.denoiser;
         int b = batch != null ? batch : images ? 100 : 1000;
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -212,39 +202,17 @@ public final class EvalCommand implements Callable<Integer> {
           r.put("steps", st);
           r.put("nfe", nfe[1]);
           r.put("sample_seconds", seconds);
-          for (String k : chosen) {
-            switch (k) {
-              case "swd" -> r.put("swd", SlicedWasserstein.distance(x, ref, m.dim, 256, 0));
-              case "w2" -> r.put("w2", Wasserstein.distance(new Points(x, x.length / m.dim, m.dim),
-                  new Points(ref, count, m.dim)));
-              case "mmd" -> r.put("mmd", Mmd.squared(x, ref, m.dim, bandwidths));
-              case "energy" -> r.put("energy", EnergyDistance.of(x, ref, m.dim));
-              case "kl" -> r.put("kl", KnnKl.divergence(x, m.mixture, 5));
-              case "fd" -> r.put("fd", FrechetDistance.of(new FeatureStatistics(fd).add(f),
-                  new FeatureStatistics(fd).add(refFeat)));
-              case "kid" -> r.put("kid", Kid.of(f, refFeat, fd, kidSubsets, kidSize, 0).mean() * 1e3);
-              case "pr" -> {
-                int p = Math.min(prN, n);
-                Prdc q = Prdc.of(Arrays.copyOf(refFeat, p * fd), Arrays.copyOf(f, p * fd), fd, 5);
-                r.put("precision", q.precision());
-                r.put("recall", q.recall());
-                r.put("density", q.density());
-                r.put("coverage", q.coverage());
-              }
-              case "classes" -> {
-                ClassBalance c = ClassBalance.of(probs, 10);
-                r.put("confidence", c.confidence());
-                r.put("class_balance", c.balance());
-                r.put("class_histogram", c.histogram());
-              }
-              default -> throw new IllegalStateException(k);
-            }
-          }
+          r.putAll(quality.of(x, f, probs));
           rows.add(r);
         }
         String js = json(spec, images, rows);
         if (out != null) {
           AtomicFiles.write(out, (js + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (plot != null) {
+          AtomicFiles.write(plot, ModelPreview.png(org.diffusion4j.cli.plot.LogLogPlot.render(sampler + " on " + grid
+              + " grids: quality vs NFE, " + n + " samples", "NFE (denoiser evaluations)", "metric value",
+              plotSeries(rows))));
         }
         if (json) {
           w.println(js);
@@ -258,6 +226,9 @@ public final class EvalCommand implements Callable<Integer> {
         printTable(w, rows);
         if (out != null) {
           w.println("wrote " + out);
+        }
+        if (plot != null) {
+          w.println("wrote " + plot);
         }
         return 0;
       } finally {
@@ -286,37 +257,6 @@ public final class EvalCommand implements Callable<Integer> {
       s.add(t);
     }
     return s;
-  }
-
-  /** Reference features, cached under the hash of the images and of the classifier's provenance. */
-  private double[] referenceFeatures(MnistClassifier clf, float[] images) throws IOException {
-    Path dir = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "diffusion4j");
-    String key;
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      ByteBuffer bb = ByteBuffer.allocate(images.length * 4);
-      bb.asFloatBuffer().put(images);
-      md.update(bb.array());
-      md.update(clf.metadata().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      key = HexFormat.of().formatHex(md.digest()).substring(0, 24);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    Path file = dir.resolve("mnist-features-" + key + ".npy");
-    if (Files.isRegularFile(file)) {
-      double[] f = Npy.read(file).data();
-      if (f.length == images.length / 784 * MnistCnn.FEATURES) {
-        return f;
-      }
-    }
-    double[] f = clf.apply(images).features();
-    try {
-      Files.createDirectories(dir);
-      Npy.write(file, f, new long[] {images.length / 784, MnistCnn.FEATURES}, false);
-    } catch (IOException e) {
-      // A cache that cannot be written only costs time.
-    }
-    return f;
   }
 
   private static double[] toDouble(float[] x) {
@@ -352,6 +292,26 @@ public final class EvalCommand implements Callable<Integer> {
       sb.append('}');
     }
     return sb.append("]}").toString();
+  }
+
+  /** One series per numeric metric over the rows (NFE on x). */
+  private static List<org.diffusion4j.cli.plot.LogLogPlot.Series> plotSeries(List<Map<String, Object>> rows) {
+    List<org.diffusion4j.cli.plot.LogLogPlot.Series> out = new ArrayList<>();
+    for (String k : rows.get(0).keySet()) {
+      if (k.equals("steps") || k.equals("nfe") || k.equals("sample_seconds") || !(rows.get(0).get(k) instanceof Double)) {
+        continue;
+      }
+      List<Map<String, Object>> sorted = new ArrayList<>(rows);
+      sorted.sort(java.util.Comparator.comparingInt(r -> (Integer) r.get("nfe")));
+      double[] x = new double[rows.size()];
+      double[] y = new double[rows.size()];
+      for (int i = 0; i < rows.size(); i++) {
+        x[i] = (Integer) sorted.get(i).get("nfe");
+        y[i] = (Double) sorted.get(i).get(k);
+      }
+      out.add(new org.diffusion4j.cli.plot.LogLogPlot.Series(k, x, y));
+    }
+    return out;
   }
 
   private static String quote(String s) {

@@ -3,7 +3,13 @@ package org.diffusion4j.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.diffusion4j.cli.plot.DensityPlot;
+import org.diffusion4j.likelihood.HostDenoiser;
+import org.diffusion4j.likelihood.ScorePathDensity;
 import java.util.concurrent.Callable;
 import org.diffusion4j.io.Npy;
 import org.diffusion4j.likelihood.BitsPerDim;
@@ -39,7 +45,8 @@ import picocli.CommandLine.Spec;
     footer = {"", "Examples:",
         "  d4j nll --model examples/gmm2d.json --data gmm:examples/gmm2d.json --n 1000",
         "  d4j nll --model runs/moons --data two-moons --bound vdm --json",
-        "  d4j nll --model runs/mnist --data mnist:../shared/data/mnist:test --hutchinson 1 --n 100"})
+        "  d4j nll --model runs/mnist --data mnist:../shared/data/mnist:test --hutchinson 1 --n 100",
+        "  d4j nll --model runs/moons --density-map moons-logp.png --map-sigma 0.05"})
 public final class NllCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   DeviceOptions deviceOptions;
@@ -119,6 +126,24 @@ public final class NllCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of the table.")
   boolean json;
 
+  @Option(names = "--density-map", paramLabel = "FILE.png",
+      description = "Instead of the NLL: draw log p_σ of a 2-D model recovered from its score by integrating it along "
+          + "straight paths from a reference point, next to the exact log p_σ (mixtures) and the path dependence "
+          + "|straight − axis-aligned path| (zero for a conservative score).")
+  Path densityMap;
+
+  @Option(names = "--map-sigma", paramLabel = "σ", defaultValue = "0.05",
+      description = "σ of the score integrated by --density-map, > 0 (default: ${DEFAULT-VALUE}).")
+  double mapSigma;
+
+  @Option(names = "--map-reference", paramLabel = "X,Y", split = ",",
+      description = "Reference point of --density-map (default: the centre of the view).")
+  double[] mapReference;
+
+  @Option(names = "--map-resolution", paramLabel = "N", defaultValue = "96",
+      description = "Grid points per side of --density-map, in [8, 360] (default: ${DEFAULT-VALUE}).")
+  int mapResolution;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
@@ -132,6 +157,12 @@ public final class NllCommand implements Callable<Integer> {
       throw new IllegalArgumentException("unknown --bound '" + bound + "'; accepted: none, vdm, ddpm");
     }
     Divergence.Probe kind = Divergence.Probe.parse(probe);
+    if (densityMap != null) {
+      SampleCommand.kind(densityMap, "--density-map", "png");
+      try (EvalModel m = EvalModel.open(model, process, weights)) {
+        return densityMap(m, w);
+      }
+    }
     try (EvalModel m = EvalModel.open(model, process, weights)) {
       String spec = data != null ? data : m.defaultData() != null ? m.defaultData() : "gmm:" + model;
       DataSource src = DataSources.parse(spec);
@@ -253,6 +284,107 @@ public final class NllCommand implements Callable<Integer> {
           + ", " + String.format(java.util.Locale.ROOT, "%.1f", seconds) + " s");
       return 0;
     }
+  }
+
+  /** The LIK-06 picture: log p_σ recovered from the score along paths, with the exact one and the path gap. */
+  private int densityMap(EvalModel m, PrintWriter w) throws IOException {
+    if (m.dim != 2 || m.shape.length != 1) {
+      throw new IllegalArgumentException("--density-map draws 2-D models; this one's samples have shape "
+          + Arrays.toString(m.shape));
+    }
+    if (!(mapSigma > 0) || Double.isInfinite(mapSigma)) {
+      throw new IllegalArgumentException("--map-sigma must be finite and > 0, got " + mapSigma);
+    }
+    if (mapResolution < 8 || mapResolution > 360) {
+      throw new IllegalArgumentException("--map-resolution must lie in [8, 360], got " + mapResolution);
+    }
+    if (mapReference != null && mapReference.length != 2) {
+      throw new IllegalArgumentException("--map-reference takes 2 coordinates X,Y, got " + mapReference.length);
+    }
+    double[] view;
+    if (m.mixture != null) {
+      view = DensityPlot.defaultView(m.mixture, mapSigma);
+    } else {
+      String spec = data != null ? data : m.defaultData();
+      DataSource.HostBatch hb = DataSources.parse(spec).first(2000, seed);
+      double[] pts = new double[hb.x().length];
+      for (int i = 0; i < pts.length; i++) {
+        pts[i] = hb.x()[i];
+      }
+      double lo0 = Double.POSITIVE_INFINITY;
+      double hi0 = Double.NEGATIVE_INFINITY;
+      double lo1 = Double.POSITIVE_INFINITY;
+      double hi1 = Double.NEGATIVE_INFINITY;
+      for (int i = 0; i < pts.length; i += 2) {
+        lo0 = Math.min(lo0, pts[i]);
+        hi0 = Math.max(hi0, pts[i]);
+        lo1 = Math.min(lo1, pts[i + 1]);
+        hi1 = Math.max(hi1, pts[i + 1]);
+      }
+      double half = 0.6 * Math.max(hi0 - lo0, hi1 - lo1) + 3 * mapSigma;
+      double c0 = (lo0 + hi0) / 2;
+      double c1 = (lo1 + hi1) / 2;
+      view = new double[] {c0 - half, c0 + half, c1 - half, c1 + half};
+    }
+    double[] ref = mapReference != null ? mapReference.clone()
+        : new double[] {(view[0] + view[1]) / 2, (view[2] + view[3]) / 2};
+    int res = mapResolution;
+    double[] grid = new double[res * res * 2];
+    for (int py = 0; py < res; py++) {
+      for (int px = 0; px < res; px++) {
+        grid[(py * res + px) * 2] = view[0] + (px + 0.5) / res * (view[1] - view[0]);
+        grid[(py * res + px) * 2 + 1] = view[3] - (py + 0.5) / res * (view[3] - view[2]);
+      }
+    }
+    long t0 = System.nanoTime();
+    HostDenoiser host = m.host();
+    int panels = 4;
+    double[] straight = ScorePathDensity.straight(host, mapSigma, ref, grid, panels);
+    double[] axes = ScorePathDensity.alongAxes(host, mapSigma, ref, grid, panels);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    double[] gap = new double[straight.length];
+    double gapRms = 0;
+    double gapMax = 0;
+    for (int i = 0; i < gap.length; i++) {
+      gap[i] = Math.abs(straight[i] - axes[i]);
+      gapRms += gap[i] * gap[i];
+      gapMax = Math.max(gapMax, gap[i]);
+    }
+    gapRms = Math.sqrt(gapRms / gap.length);
+    String s = Format.num(mapSigma);
+    List<BufferedImage> panelsOut = new ArrayList<>();
+    panelsOut.add(DensityPlot.heat("log p (σ " + s + ") from the score, straight paths", straight, res, 10));
+    Double exactRms = null;
+    if (m.mixture != null) {
+      double[] exact = m.mixture.logDensity(grid, mapSigma);
+      double lref = m.mixture.logDensity(ref, mapSigma)[0];
+      double e2 = 0;
+      for (int i = 0; i < exact.length; i++) {
+        double d = straight[i] - (exact[i] - lref);
+        e2 += d * d;
+      }
+      exactRms = Math.sqrt(e2 / exact.length);
+      panelsOut.add(DensityPlot.heat("exact log p (σ " + s + ")", exact, res, 10));
+    }
+    // The path gap on a log scale: brightest at its maximum, 6 decades below darkest.
+    double[] lg = new double[gap.length];
+    for (int i = 0; i < gap.length; i++) {
+      lg[i] = Math.log10(gap[i] + 1e-300);
+    }
+    panelsOut.add(DensityPlot.heat("path dependence, max " + Format.sci(gapMax) + " nats (log scale)", lg, res, 6));
+    org.diffusion4j.io.AtomicFiles.write(densityMap, DensityPlot.png(DensityPlot.row(panelsOut)));
+    w.println("model      " + m.describe(model));
+    w.println("map        " + res + "×" + res + " points on [" + Format.num(view[0]) + ", " + Format.num(view[1]) + "]×["
+        + Format.num(view[2]) + ", " + Format.num(view[3]) + "], score at σ = " + s + ", reference point ("
+        + Format.num(ref[0]) + ", " + Format.num(ref[1]) + ")");
+    w.println("paths      straight and axis-aligned, " + panels + "×16-point Gauss-Legendre each, "
+        + String.format(java.util.Locale.ROOT, "%.1f", seconds) + " s");
+    if (exactRms != null) {
+      w.println("exact      RMS error of the recovered log p_σ − log p_σ(ref): " + Format.sci(exactRms) + " nats");
+    }
+    w.println("curl       path dependence RMS " + Format.sci(gapRms) + ", max " + Format.sci(gapMax) + " nats");
+    w.println("wrote " + densityMap);
+    return 0;
   }
 
   private static String describe(Divergence m) {

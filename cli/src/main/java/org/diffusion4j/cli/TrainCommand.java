@@ -84,8 +84,9 @@ public final class TrainCommand implements Callable<Integer> {
   boolean resume;
 
   @Option(names = "--objective", paramLabel = "ID", defaultValue = "edm",
-      description = "eps | x0 | v | score | edm | vp | ve | flow, or flow matching on pairs: cfm | ot-cfm | sb-cfm | fm "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "eps | x0 | v | score | edm | vp | ve | flow, or flow matching on pairs: cfm | ot-cfm | sb-cfm | fm, "
+          + "or score matching through the divergence of the model's score: ism (Hyvärinen, exact divergence, low "
+          + "dimension) | ssm (sliced, one Hutchinson probe) (default: ${DEFAULT-VALUE}).")
   String objective;
 
   @Option(names = "--source", paramLabel = "SPEC", description = "Flow matching: the source distribution, gaussian "

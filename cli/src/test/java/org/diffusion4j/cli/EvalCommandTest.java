@@ -21,10 +21,12 @@ class EvalCommandTest {
   void qualityImprovesWithStepsOnAMixture() throws Exception {
     Path out = dir.resolve("eval.json");
     Cli.Run r = Cli.run("eval", "--model", MODEL, "--n", "400", "--sampler", "heun", "--steps", "3,18",
-        "--metrics", "swd,w2,mmd,energy,kl,fd,kid,pr", "--out", out.toString(), "--json");
+        "--metrics", "swd,w2,mmd,energy,kl,fd,kid,pr", "--out", out.toString(), "--json", "--plot",
+        dir.resolve("q.png").toString());
     assertEquals(0, r.code(), r.err());
     JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
     assertEquals(o, JsonParser.parseString(Files.readString(out)).getAsJsonObject());
+    assertEquals(860, javax.imageio.ImageIO.read(dir.resolve("q.png").toFile()).getWidth());
     assertEquals("raw", o.get("feature_space").getAsString());
     JsonArray rows = o.getAsJsonArray("results");
     JsonObject coarse = rows.get(0).getAsJsonObject();

@@ -77,4 +77,22 @@ class NllCommandTest {
     r = Cli.run("nll", "--model", MODEL, "--data", "checkerboard", "--rtol", "0");
     assertTrue(r.code() == 2 && r.err().contains("rtol"), r.err());
   }
+
+  @Test
+  void densityMapRecoversTheMixturesLogDensityFromItsScore() throws Exception {
+    Path png = dir.resolve("map.png");
+    Cli.Run r = Cli.run("nll", "--model", MODEL, "--density-map", png.toString(), "--map-resolution", "24",
+        "--map-sigma", "0.2");
+    assertEquals(0, r.code(), r.err());
+    java.util.regex.Matcher e = java.util.regex.Pattern.compile("RMS error of the recovered .*: (\\S+) nats")
+        .matcher(r.out());
+    assertTrue(e.find(), r.out());
+    assertTrue(Double.parseDouble(e.group(1)) < 1e-5, r.out());
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+    assertTrue(img.getWidth() > 3 * 360, "three panels: recovered, exact, path dependence");
+    r = Cli.run("nll", "--model", MODEL, "--density-map", png.toString(), "--map-sigma", "0");
+    assertTrue(r.code() == 2 && r.err().contains("--map-sigma"), r.err());
+    r = Cli.run("nll", "--model", MODEL, "--density-map", png.toString(), "--map-reference", "1,2,3");
+    assertTrue(r.code() == 2 && r.err().contains("2 coordinates"), r.err());
+  }
 }

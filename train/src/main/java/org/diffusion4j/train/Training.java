@@ -21,6 +21,7 @@ import org.diffusion4j.train.loop.TrainSettings;
 import org.diffusion4j.train.loop.TrainedModel;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loss.DenoisingLoss;
+import org.diffusion4j.train.loss.ScoreMatchingLoss;
 import org.diffusion4j.train.loss.Objective;
 import org.diffusion4j.train.nn.MlpConfig;
 import org.diffusion4j.train.nn.NetworkConfig;
@@ -100,7 +101,7 @@ public final class Training {
     return this;
   }
 
-  /** The objective: {@code edm} (default), {@code eps}, {@code x0}, {@code v}, {@code score}, {@code ve}, {@code vp}, {@code flow}. */
+  /** The objective: {@code edm} (default), {@code eps}, {@code x0}, {@code v}, {@code score}, {@code ve}, {@code vp}, {@code flow}, or score matching through the divergence: {@code ism} (exact), {@code ssm} (sliced). */
   public Training objective(String id) {
     String o = id.toLowerCase(Locale.ROOT);
     if (!Objective.IDS.contains(o)) {
@@ -264,6 +265,8 @@ public final class Training {
       case "scd":
       case "ctm":
       case "dmd":
+      case "ism":
+      case "ssm":
         return "edm";
       case "flow":
       case "mf":
@@ -428,8 +431,17 @@ public final class Training {
             Trainer.Batches.of(plan.data(), c.classes() > 0), runDir, listener);
       } else {
         Objective objective = c.objectiveValue();
+        if (c.classes() > 0 && (c.objective().equals("ism") || c.objective().equals("ssm"))) {
+          throw new IllegalArgumentException("objective " + c.objective() + " trains unconditional models; drop the class "
+              + "labels or use a denoising objective (edm)");
+        }
+        org.diffusion4j.train.loop.TrainingLoss loss = switch (c.objective()) {
+          case "ism" -> ScoreMatchingLoss.explicit(objective);
+          case "ssm" -> ScoreMatchingLoss.sliced(objective, 1);
+          default -> new DenoisingLoss(objective, Trainer.MODEL, c.labelDropout());
+        };
         t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, objective.preconditioning())),
-            Map.of(), Map.of(), new DenoisingLoss(objective, Trainer.MODEL, c.labelDropout()),
+            Map.of(), Map.of(), loss,
             Trainer.Batches.of(plan.data(), c.classes() > 0), c.training().options(), runDir, c.toJson(), listener);
       }
       started.accept(t);

@@ -82,17 +82,7 @@ public final class DensityPlot {
         grid[i + 1] = view[3] - (py + 0.5) / SIZE * (view[3] - view[2]);
       }
     }
-    double[] lp = gm.logDensity(grid, sigma);
-    double max = Double.NEGATIVE_INFINITY;
-    for (double v : lp) {
-      max = Math.max(max, v);
-    }
-    for (int py = 0; py < SIZE; py++) {
-      for (int px = 0; px < SIZE; px++) {
-        double u = 1 + (lp[py * SIZE + px] - max) / RANGE;
-        img.setRGB(px, py + TITLE, color(Math.max(0, Math.min(1, u))).getRGB());
-      }
-    }
+    fill(img, gm.logDensity(grid, sigma), SIZE, RANGE);
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
@@ -135,6 +125,65 @@ public final class DensityPlot {
     g.drawString(title, 6, TITLE - 6);
     g.dispose();
     return img;
+  }
+
+  /**
+   * A heat panel of values on a {@code res × res} grid (row 0 at the top, column 0 at the left), drawn over
+   * {@code range} below its maximum (bilinear between grid points), with a title.
+   */
+  public static BufferedImage heat(String title, double[] values, int res, double range) {
+    if (values.length != res * res) {
+      throw new IllegalArgumentException("a " + res + "×" + res + " heat map needs " + res * res + " values, got "
+          + values.length);
+    }
+    BufferedImage img = new BufferedImage(SIZE, SIZE + TITLE, BufferedImage.TYPE_INT_RGB);
+    double[] up = new double[SIZE * SIZE];
+    for (int py = 0; py < SIZE; py++) {
+      double fy = Math.max(0, Math.min(res - 1, (py + 0.5) / SIZE * res - 0.5));
+      int y0 = Math.min(res - 2, (int) fy);
+      double wy = res == 1 ? 0 : fy - y0;
+      for (int px = 0; px < SIZE; px++) {
+        double fx = Math.max(0, Math.min(res - 1, (px + 0.5) / SIZE * res - 0.5));
+        int x0 = Math.min(res - 2, (int) fx);
+        double wx = res == 1 ? 0 : fx - x0;
+        if (res == 1) {
+          up[py * SIZE + px] = values[0];
+          continue;
+        }
+        double a = values[y0 * res + x0];
+        double b = values[y0 * res + x0 + 1];
+        double c = values[(y0 + 1) * res + x0];
+        double d = values[(y0 + 1) * res + x0 + 1];
+        up[py * SIZE + px] = (1 - wy) * ((1 - wx) * a + wx * b) + wy * ((1 - wx) * c + wx * d);
+      }
+    }
+    fill(img, up, SIZE, range);
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, SIZE, TITLE);
+    g.setColor(Color.BLACK);
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+    g.drawString(title, 6, TITLE - 6);
+    g.dispose();
+    return img;
+  }
+
+  /** Colours the SIZE×SIZE area below the title by {@code v}: its maximum brightest, {@code range} below darkest. */
+  private static void fill(BufferedImage img, double[] v, int size, double range) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double x : v) {
+      if (Double.isFinite(x)) {
+        max = Math.max(max, x);
+      }
+    }
+    for (int py = 0; py < size; py++) {
+      for (int px = 0; px < size; px++) {
+        double x = v[py * size + px];
+        double u = Double.isFinite(x) ? 1 + (x - max) / range : 0;
+        img.setRGB(px, py + TITLE, color(Math.max(0, Math.min(1, u))).getRGB());
+      }
+    }
   }
 
   private double px(double x) {

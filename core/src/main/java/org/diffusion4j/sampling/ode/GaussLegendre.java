@@ -1,7 +1,7 @@
 package org.diffusion4j.sampling.ode;
 
 /** 16-point Gauss–Legendre nodes and weights on [−1, 1], computed once by Newton's method on P_16. */
-final class GaussLegendre {
+public final class GaussLegendre {
   static final double[] NODES = new double[16];
   static final double[] WEIGHTS = new double[16];
 
@@ -31,4 +31,25 @@ final class GaussLegendre {
   }
 
   private GaussLegendre() {}
+
+  /**
+   * Composite rule on [0, 1]: {@code panels} equal sub-intervals with 16 nodes each; returns {nodes, weights}
+   * (16·panels of each), exact for polynomials of degree 31 on every panel.
+   */
+  public static double[][] unitInterval(int panels) {
+    if (panels < 1) {
+      throw new IllegalArgumentException("panels must be >= 1, got " + panels);
+    }
+    int q = NODES.length;
+    double[] t = new double[q * panels];
+    double[] w = new double[q * panels];
+    double h = 1.0 / panels;
+    for (int p = 0; p < panels; p++) {
+      for (int k = 0; k < q; k++) {
+        t[p * q + k] = h * (p + 0.5 * (NODES[k] + 1));
+        w[p * q + k] = 0.5 * h * WEIGHTS[k];
+      }
+    }
+    return new double[][] {t, w};
+  }
 }

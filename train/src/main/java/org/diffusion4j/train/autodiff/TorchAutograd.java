@@ -70,7 +70,29 @@ final class TorchAutograd {
       "    return jv",
       "");
 
+  /**
+   * The TorchScript source of {@code __torch__.Vjp}: g = (∂y/∂x)ᵀu with {@code create_graph}, so that g is
+   * itself differentiable (in whatever y depends on — a network's parameters).
+   */
+  private static final String VJP_SOURCE = String.join("\n",
+      "class Vjp(Module):",
+      "  __parameters__ = []",
+      "  __buffers__ = []",
+      "  training : bool",
+      "  def forward(self: __torch__.Vjp,",
+      "    y: Tensor,",
+      "    x: Tensor,",
+      "    u: Tensor) -> Tensor:",
+      "    z = torch.sum(torch.mul(x, 0.0))",
+      "    y = torch.add(y, z.to(y.dtype))",
+      "    cotangent = annotate(List[Optional[Tensor]], [u])",
+      "    g = torch.autograd.grad([y], [x], cotangent, True, True, False)[0]",
+      "    assert g is not None",
+      "    return g",
+      "");
+
   private static PtSymbolBlock module;
+  private static PtSymbolBlock vjpModule;
   private static String unavailable;
 
   private TorchAutograd() {}
@@ -84,7 +106,10 @@ final class TorchAutograd {
               + ", not " + ENGINE;
         } else {
           long handle = JniUtils.loadModuleHandle(new ByteArrayInputStream(archive()), Device.cpu(), true, false);
-          // A manager of its own, never closed: the module lives as long as the process.
+          long vjp = JniUtils.loadModuleHandle(new ByteArrayInputStream(archive("Vjp", VJP_SOURCE)), Device.cpu(), true,
+              false);
+          // Managers of their own, never closed: the modules live as long as the process.
+          vjpModule = new PtSymbolBlock((PtNDManager) ai.djl.engine.Engine.getInstance().newBaseManager(), vjp);
           module = new PtSymbolBlock((PtNDManager) ai.djl.engine.Engine.getInstance().newBaseManager(), handle);
         }
       } catch (IOException | RuntimeException | LinkageError e) {
@@ -126,8 +151,26 @@ final class TorchAutograd {
     return IValueUtils.forward(module, new NDList(yAlias, x, t, u, vAlias, wAlias), true).singletonOrThrow();
   }
 
-  /** The module as a TorchScript archive: pickled object, source, empty constants, format version. */
+  /**
+   * (∂y/∂x)ᵀu for y computed from x (which requires grad) with grad mode on; the result keeps its graph.
+   */
+  static NDArray vjpWithGraph(NDArray y, NDArray x, NDArray u) {
+    if (!available()) {
+      throw new UnsupportedOperationException("input gradients with a graph need the PyTorch engine: "
+          + unavailableReason());
+    }
+    NDArray yAlias = y.reshape(y.getShape());
+    NDArray uAlias = u.stopGradient();
+    return IValueUtils.forward(vjpModule, new NDList(yAlias, x, uAlias), true).singletonOrThrow();
+  }
+
+  /** The Jvp module as a TorchScript archive: pickled object, source, empty constants, format version. */
   static byte[] archive() {
-    return org.diffusion4j.train.nn.TorchScript.archive("Jvp", SOURCE);
+    return archive("Jvp", SOURCE);
+  }
+
+  /** Module {@code __torch__.<name>} of {@code source} as a TorchScript archive. */
+  static byte[] archive(String name, String source) {
+    return org.diffusion4j.train.nn.TorchScript.archive(name, source);
   }
 }

@@ -36,7 +36,7 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
 
   /** Every identifier {@link #of} accepts. */
   public static final List<String> IDS = List.of("eps", "x0", "v", "score", "edm", "vp", "ve", "flow", "cfm", "ot-cfm",
-      "sb-cfm", "fm", "ct", "cd", "mf", "sct", "scd", "ctm", "dmd");
+      "sb-cfm", "fm", "ct", "cd", "mf", "sct", "scd", "ctm", "dmd", "ism", "ssm");
 
   /**
    * The objective {@code id} with its paper defaults; {@code process} decides the σ-draw of the
@@ -82,6 +82,12 @@ public record Objective(String id, Preconditioning preconditioning, DoubleUnaryO
         // A one-step DMD generator (Yin et al. 2024) evaluated at σ_max, consistency-preconditioned like cd.
         return new Objective("dmd", new Preconditioning.Consistency(sigmaData,
             Preconditioning.Consistency.DEFAULT_SIGMA_MIN),
+            s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
+      case "ism":
+      case "ssm":
+        // Score matching through the divergence (Hyvärinen 2005; Song et al. 2019): EDM's preconditioning,
+        // weighting and draw; the loss is ScoreMatchingLoss (exact divergence for ism, one Hutchinson probe for ssm).
+        return new Objective(id.toLowerCase(Locale.ROOT), new Preconditioning.Edm(sigmaData),
             s -> (s * s + sigmaData * sigmaData) / (s * sigmaData * s * sigmaData), new SigmaDraw.LogNormal(-1.2, 1.2));
       case "mf":
         // Mean Flows (Geng et al. 2025): a two-time velocity network on the rectified-flow path; its loss is
