@@ -62,8 +62,8 @@ final class SteeringOptions {
   Path measurement;
 
   @Option(names = "--operator", paramLabel = "NAME", defaultValue = "identity",
-      description = "With --measurement: identity (denoising), sr2, sr4 (box super-resolution; srN) "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "With --measurement: identity (denoising), sr2, sr4 (box super-resolution; srN), blur or blur:S "
+          + "(Gaussian blur of S pixels, default 1) (default: ${DEFAULT-VALUE}).")
   String operator;
 
   @Option(names = "--dps-scale", paramLabel = "Z", defaultValue = "20",
@@ -165,9 +165,9 @@ final class SteeringOptions {
       }
       ClassifierRun cr = ClassifierRun.load(classifier);
       opened.add(cr);
-      if (shape.length != 1 || shape[0] != cr.config().dim()) {
-        throw new IllegalArgumentException("--classifier " + classifier + " classifies points of dimension "
-            + cr.config().dim() + " but the model's samples have shape " + Arrays.toString(shape));
+      if (!Arrays.equals(shape, cr.config().shape())) {
+        throw new IllegalArgumentException("--classifier " + classifier + " classifies samples of shape "
+            + Arrays.toString(cr.config().shape()) + " but the model's samples have shape " + Arrays.toString(shape));
       }
       if (classLabel < 0 || classLabel >= cr.config().classes()) {
         throw new IllegalArgumentException("--class " + classLabel + ": the classifier has " + cr.config().classes()
@@ -192,10 +192,18 @@ final class SteeringOptions {
         throw new IllegalArgumentException("--measurement " + measurement + ": shape " + Arrays.toString(y.shape())
             + " but " + a.describe() + " of samples " + Arrays.toString(shape) + " gives " + Arrays.toString(ms));
       }
-      // identity and box pooling commute with the data's affine scaling.
+      // A is linear: A(a·x + b) = a·A(x) + b·A(1) (A(1) = 1 but at a zero-padded blur's border).
+      double[] ones;
+      try (ai.djl.ndarray.NDManager nm = ai.djl.ndarray.NDManager.newBaseManager()) {
+        long[] full = new long[shape.length + 1];
+        full[0] = 1;
+        System.arraycopy(shape, 0, full, 1, shape.length);
+        ones = a.apply(nm.ones(new ai.djl.ndarray.types.Shape(full), ai.djl.ndarray.types.DataType.FLOAT64))
+            .toDoubleArray();
+      }
       double[] stored = y.data().clone();
       for (int i = 0; i < stored.length; i++) {
-        stored[i] = scaling.scale() * stored[i] + scaling.shift();
+        stored[i] = scaling.scale() * stored[i] + scaling.shift() * ones[i];
       }
       model = new PosteriorSampling(model, a, stored, dpsScale);
       notes.add(String.format(Locale.ROOT, "DPS (%s) ζ = %s", a.describe(), Format.num(dpsScale)));
