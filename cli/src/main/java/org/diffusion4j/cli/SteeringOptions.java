@@ -56,6 +56,15 @@ final class SteeringOptions {
       description = "With --classifier: the scale s (1: the classifier's own posterior; default: ${DEFAULT-VALUE}).")
   double classifierScale;
 
+  @Option(names = "--reward", paramLabel = "DIR",
+      description = "Reward guidance: a Bradley–Terry reward model of d4j align --method reward(-guidance); "
+          + "D' = D + S·σ²·∇r(D) (the KL-regularised optimum p·exp(S·r), S = 1/β).")
+  Path reward;
+
+  @Option(names = "--reward-scale", paramLabel = "S", defaultValue = "1",
+      description = "With --reward: the scale S = 1/β (default: ${DEFAULT-VALUE}).")
+  double rewardScale;
+
   @Option(names = "--measurement", paramLabel = "Y.npy",
       description = "Diffusion posterior sampling (DPS, Chung et al. 2023) towards one measurement y = A(x) in data "
           + "units, shared by all seeds; A is --operator.")
@@ -114,7 +123,7 @@ final class SteeringOptions {
 
   boolean given() {
     return guidance != null || guidanceInterval != null || guidanceRescale != 0 || threshold != null
-        || classifier != null || measurement != null
+        || classifier != null || measurement != null || reward != null
         || inpaint != null || known != null || sdedit != null;
   }
 
@@ -177,6 +186,18 @@ final class SteeringOptions {
       model = new ClassifierGuidance(model, cr.classifier(), classifierScale, classes > 0);
       notes.add(String.format(Locale.ROOT, "classifier guidance s = %s towards class %d (%s)",
           Format.num(classifierScale), classLabel, classifier));
+    }
+    if (reward != null) {
+      org.diffusion4j.train.align.RewardModel rm = org.diffusion4j.train.align.RewardModel.load(reward);
+      opened.add(rm);
+      if (!Arrays.equals(rm.sampleShape(), shape)) {
+        throw new IllegalArgumentException("--reward " + reward + " scores samples of shape "
+            + Arrays.toString(rm.sampleShape()) + " but the model's samples have shape " + Arrays.toString(shape));
+      }
+      model = new org.diffusion4j.guidance.RewardGuidance(model, rm.reward(), rewardScale);
+      notes.add(String.format(Locale.ROOT, "reward guidance S = %s (%s)", Format.num(rewardScale), reward));
+    } else if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--reward-scale")) {
+      throw new IllegalArgumentException("--reward-scale applies to --reward only");
     }
     if (measurement != null) {
       MeasurementOperator a = MeasurementOperator.parse(operator);
