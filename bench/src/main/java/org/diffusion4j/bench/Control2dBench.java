@@ -47,7 +47,8 @@ import org.diffusion4j.train.nn.MlpConfig;
  *       the mass on the left component by the exact component posterior.</li>
  * </ol>
  *
- * <p>Usage: {@code bin/bench control2d [--out DIR] [--n 1000] [--steps 400]} (≈ 2–4 min on 2 cores).
+ * <p>Usage: {@code bin/bench control2d [--out DIR] [--n 1000] [--steps 400] [--tune-steps 200]} (a few minutes on
+ * 2 cores).
  */
 public final class Control2dBench {
   private Control2dBench() {}
@@ -56,9 +57,10 @@ public final class Control2dBench {
     Path out = Path.of(Bench.option(args, "--out", "bench-control2d"));
     int n = Integer.parseInt(Bench.option(args, "--n", "1000"));
     long trainSteps = Long.parseLong(Bench.option(args, "--steps", "400"));
+    long tuneSteps = Long.parseLong(Bench.option(args, "--tune-steps", "200"));
     Files.createDirectories(out);
     guidance(System.out, out, n);
-    alignment(System.out, out, n, trainSteps);
+    alignment(System.out, out, n, trainSteps, tuneSteps);
   }
 
   private static void guidance(PrintStream o, Path out, int n) throws Exception {
@@ -97,7 +99,7 @@ public final class Control2dBench {
     o.printf("wrote %s%n%n", out.resolve("guidance-2d.png"));
   }
 
-  private static void alignment(PrintStream o, Path out, int n, long trainSteps) throws Exception {
+  private static void alignment(PrintStream o, Path out, int n, long trainSteps, long tuneSteps) throws Exception {
     GaussianMixture gm = new GaussianMixture(new double[] {0.5, 0.5}, new double[][] {{-1.5, 0}, {1.5, 0}},
         new double[] {0.3, 0.3});
     Path gmm = out.resolve("gmm-two.json");
@@ -118,7 +120,8 @@ public final class Control2dBench {
     o.printf(Locale.ROOT, "%-24s %14s%n", "model", "mass on left");
     record Variant(String name, Path dir) {}
     List<Variant> variants = new ArrayList<>(List.of(new Variant("reference", ref)));
-    TrainSettings s = new TrainSettings(300, 128, 1, 1e-3, 0, "constant", 1.0, 0.99, 0, 0, 100, 300);
+    TrainSettings s = new TrainSettings(tuneSteps, 128, 1, 1e-3, 0, "constant", 1.0, 0.99, 0, 0, (int) tuneSteps,
+        (int) tuneSteps);
     for (double beta : new double[] {40, 10, 2}) {
       Path dir = out.resolve("dpo-beta" + fmt(beta));
       if (!Files.isRegularFile(dir.resolve("ema.safetensors"))) {
