@@ -55,7 +55,8 @@ public final class GuidanceBench {
     Path model = Path.of(Bench.option(args, "--model", ""));
     String data = Bench.option(args, "--data", "mnist:../shared/data/mnist");
     int perClass = Integer.parseInt(Bench.option(args, "--per-class", "20"));
-    String[] scaleText = Bench.option(args, "--scales", "0,1,2,4,8").split(",");
+    String scalesOption = Bench.option(args, "--scales", "0,1,2,4,8");
+    String[] scaleText = scalesOption.equals("none") ? new String[0] : scalesOption.split(",");
     String samplerId = Bench.option(args, "--sampler", "dpmpp-2m");
     int steps = Integer.parseInt(Bench.option(args, "--steps", "12"));
     int inpaint = Integer.parseInt(Bench.option(args, "--inpaint", "64"));
@@ -118,6 +119,7 @@ public final class GuidanceBench {
       for (int s = 0; s < ws.length; s++) {
         lab[s] = "w=" + scaleText[s].trim();
       }
+      if (ws.length > 0) {
       ImageIO.write(TradeOffPlot.plot("MNIST classifier-free guidance: accuracy vs Fréchet distance",
           "FD to the test set (classifier features)", "fraction labelled as requested",
           List.of(new TradeOffPlot.Series("CFG, " + samplerId + " " + steps + " steps", fd, acc, lab,
@@ -128,6 +130,7 @@ public final class GuidanceBench {
       }
       ImageIO.write(ImageGrid.grid(all, ws.length * 10, 1, 28, 28, 2, 10), "png", out.resolve("guidance-samples.png").toFile());
       Files.writeString(out.resolve("guidance.jsonl"), json.toString());
+      }
 
       if (inpaint > 0) {
         inpainting(o, tm, clf, t, inpaint, inpaintSteps, resample, zeta, out);
@@ -173,13 +176,24 @@ public final class GuidanceBench {
         // DPS guides each digit towards its own upper half: one measurement per run, so one run per digit.
         double[] x = new double[n * per];
         int nfe = 0;
+        int diverged = 0;
         for (int i = 0; i < n; i++) {
           double[] y = java.util.Arrays.copyOfRange(measured, i * per, (i + 1) * per);
-          Sampling.Result one = Sampling.of(new PosteriorSampling(tm.denoiser(), MeasurementOperator.mask(keep), y, zeta),
-              shape).sampler(SamplerRegistry.create("euler", Map.of())).grid(grid).seeds(i)
-              .dtype(DataType.FLOAT32).conditioning(Conditioning.label(Conditioning.NULL_LABEL, 1)).run();
-          System.arraycopy(one.samples(), 0, x, i * per, per);
-          nfe = one.nfeMax();
+          try {
+            Sampling.Result one = Sampling.of(new PosteriorSampling(tm.denoiser(), MeasurementOperator.mask(keep), y,
+                zeta), shape).sampler(SamplerRegistry.create("euler", Map.of())).grid(grid).seeds(i)
+                .dtype(DataType.FLOAT32).conditioning(Conditioning.label(Conditioning.NULL_LABEL, 1)).run();
+            System.arraycopy(one.samples(), 0, x, i * per, per);
+            nfe = one.nfeMax();
+          } catch (org.diffusion4j.sampling.NonFiniteSampleException e) {
+            // Counted as a failure: the masked half stays at 0 (mid-grey), so it costs PSNR and agreement.
+            System.arraycopy(y, 0, x, i * per, per);
+            diverged++;
+          }
+        }
+        if (diverged > 0) {
+          o.printf(Locale.ROOT, "DPS: %d of %d digits diverged (non-finite state); scored with the masked half at 0%n",
+              diverged, n);
         }
         r = new Sampling.Result(null, x, null, nfe, nfe, System.nanoTime() - start, 0);
         label = "DPS ζ=" + zeta + " (euler)";

@@ -24,7 +24,7 @@ final class TradeOffPlot {
     int h = 420;
     int left = 70;
     int bottom = 46;
-    int top = 34;
+    int top = 46;
     int right = 20;
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
@@ -61,7 +61,7 @@ final class TradeOffPlot {
     int pw = w - left - right;
     int ph = h - top - bottom;
     g.setColor(Color.DARK_GRAY);
-    g.drawString(title, left, 20);
+    g.drawString(title, left, 16);
     g.setColor(new Color(200, 200, 210));
     g.drawRect(left, top, pw, ph);
     g.setColor(Color.DARK_GRAY);
@@ -72,7 +72,7 @@ final class TradeOffPlot {
       g.drawString(String.format(Locale.ROOT, "%.3g", vy), 8, top + ph - k * ph / 4 + 4);
     }
     g.drawString(xLabel, left + pw / 2 - 40, h - 8);
-    g.drawString(yLabel, 8, top - 8);
+    g.drawString(yLabel, 8, top - 10);
     int legend = 0;
     for (Series s : series) {
       g.setColor(s.color());
@@ -93,7 +93,7 @@ final class TradeOffPlot {
         lx = cx;
         ly = cy;
       }
-      g.drawString(s.name(), left + pw - 200, top + 16 + 16 * legend++);
+      g.drawString(s.name(), left + pw - 220, top + ph - 10 - 16 * legend++);
     }
     g.dispose();
     return img;
