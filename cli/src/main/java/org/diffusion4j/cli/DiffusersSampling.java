@@ -52,6 +52,10 @@ final class DiffusersSampling {
       long[] shape = dm.sampleShape();
       int d = (int) (shape[0] * shape[1] * shape[2]);
       int classes = dm.config().numClassEmbeds();
+      if (c.allClasses) {
+        throw new IllegalArgumentException("--class all applies to class-conditional runs of d4j train; give one class "
+            + "for a diffusers model");
+      }
       if (c.classLabel != null && (!dm.config().classConditional() || c.classLabel < 0
           || (classes > 0 && c.classLabel >= classes))) {
         throw new IllegalArgumentException("--class " + c.classLabel + ": the model "

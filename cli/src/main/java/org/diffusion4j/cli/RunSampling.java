@@ -91,33 +91,60 @@ final class RunSampling {
       if (b < 1) {
         throw new IllegalArgumentException("--batch must be >= 1, got " + b);
       }
-      SteeringOptions.Plan steer = c.steering.plan(flowMap ? FlowMapRuns.model(tm) : tm.denoiser(), rc.classes(),
-          rc.scaling(), shape, seeds, c.classLabel, grid, c.spec.commandLine().getParseResult().hasMatchedOption("--strength"));
-      grid = steer.grid();
-      Sampling run = Sampling.of(ds != null ? ds.denoiser(steer.model()) : steer.model(), shape).sampler(sampler).grid(grid).seeds(seeds).batch(b).dtype(type)
-          .trajectory(c.trajectoryFile != null).conditioning(steer.conditioning());
-      if (steer.initial() != null) {
-        run.initial(steer.initial());
-      } else if (ds != null) {
-        // diffusers' initial latents init_noise_sigma·z, in process coordinates.
-        double[] x0 = Sampling.prior(grid, seeds, Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, v) -> a * v)));
-        double scale = ds.initialScale() / (grid.s(0) * grid.sigma(0));
-        for (int i = 0; i < x0.length; i++) {
-          x0[i] *= scale;
+      java.util.List<Integer> runs = new java.util.ArrayList<>();
+      if (c.allClasses) {
+        if (rc.classes() == 0 && c.steering.classifier == null) {
+          throw new IllegalArgumentException("--class all needs a class-conditional run (or --classifier); run "
+              + c.model + " is unconditional");
         }
-        run.initial(x0);
+        int k = rc.classes() > 0 ? rc.classes()
+            : org.diffusion4j.train.guidance.ClassifierRun.classesOf(c.steering.classifier);
+        for (int j = 0; j < k; j++) {
+          runs.add(j);
+        }
+      } else {
+        runs.add(c.classLabel);
       }
-      team.apply(run, c.workers, steer.model(), c.model, ema, !steer.notes().isEmpty(),
-          copy -> flowMap ? FlowMapRuns.model(copy) : copy.denoiser());
-      Sampling.Result r;
-      try {
-        r = run.run();
-      } finally {
-        c.steering.close();
+      boolean strength = c.spec.commandLine().getParseResult().hasMatchedOption("--strength");
+      double[] stored = null;
+      double[] trajectory = null;
+      Sampling.Result r = null;
+      SteeringOptions.Plan steer = null;
+      Grid fullGrid = grid;
+      for (Integer label : runs) {
+        steer = c.steering.plan(flowMap ? FlowMapRuns.model(tm) : tm.denoiser(), rc.classes(), rc.scaling(), shape,
+            seeds, label, fullGrid, strength);
+        grid = steer.grid();
+        Sampling run = Sampling.of(ds != null ? ds.denoiser(steer.model()) : steer.model(), shape).sampler(sampler)
+            .grid(grid).seeds(seeds).batch(b).dtype(type).trajectory(c.trajectoryFile != null)
+            .conditioning(steer.conditioning());
+        if (steer.initial() != null) {
+          run.initial(steer.initial());
+        } else if (ds != null) {
+          // diffusers' initial latents init_noise_sigma·z, in process coordinates.
+          double[] x0 = Sampling.prior(grid, seeds, Math.toIntExact(java.util.Arrays.stream(shape)
+              .reduce(1, (a, v) -> a * v)));
+          double scale = ds.initialScale() / (grid.s(0) * grid.sigma(0));
+          for (int i = 0; i < x0.length; i++) {
+            x0[i] *= scale;
+          }
+          run.initial(x0);
+        }
+        team.apply(run, c.workers, steer.model(), c.model, ema, !steer.notes().isEmpty(),
+            copy -> flowMap ? FlowMapRuns.model(copy) : copy.denoiser());
+        try {
+          r = run.run();
+        } finally {
+          c.steering.close();
+        }
+        stored = stored == null ? r.samples() : concat(stored, r.samples());
+        if (c.trajectoryFile != null) {
+          trajectory = trajectory == null ? r.trajectory() : concat(trajectory, r.trajectory());
+        }
       }
-      double[] stored = r.samples();
+      int count = seeds.length * runs.size();
       w.printf(Locale.ROOT, "%s on run %s (step %d, %s weights), process %s, %d samples of %s, batch %d%n",
-          samplerId, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), seeds.length,
+          samplerId, c.model, tm.step(), ema ? "EMA" : "raw", process.id(), count,
           java.util.Arrays.toString(shape), b);
       for (String note : steer.notes()) {
         w.printf(Locale.ROOT, "steering  %s%n", note);
@@ -131,23 +158,28 @@ final class RunSampling {
             raw[i] = rc.scaling().invert(raw[i]);
           }
           long[] full = new long[shape.length + 1];
-          full[0] = seeds.length;
+          full[0] = count;
           System.arraycopy(shape, 0, full, 1, shape.length);
           Npy.write(c.out, raw, full, type == DataType.FLOAT32);
           break;
         }
         case "png": {
           double[] ref = twoD ? reference(rc) : null;
-          AtomicFiles.write(c.out, ModelPreview.png(ModelPreview.picture(
-              String.format(Locale.ROOT, "%s · %d steps · NFE %s", samplerId, grid.steps(), r.nfeText()), shape, stored,
-              ref)));
+          String title = String.format(Locale.ROOT, "%s · %d steps · NFE %s", samplerId, grid.steps(), r.nfeText());
+          AtomicFiles.write(c.out, ModelPreview.png(c.allClasses && images
+              ? org.diffusion4j.cli.plot.ImageGrid.grid(stored, count, (int) shape[0], (int) shape[1], (int) shape[2],
+                  shape[1] <= 32 ? 2 : 1, seeds.length)
+              : ModelPreview.picture(title, shape, stored, ref)));
           break;
         }
         default: {
           Files.createDirectories(c.out);
           int h = (int) shape[1];
-          for (int k = 0; k < seeds.length; k++) {
-            AtomicFiles.write(c.out.resolve(String.format(Locale.ROOT, "seed-%06d.png", seeds[k])),
+          for (int k = 0; k < count; k++) {
+            String name = c.allClasses
+                ? String.format(Locale.ROOT, "class-%d-seed-%06d.png", k / seeds.length, seeds[k % seeds.length])
+                : String.format(Locale.ROOT, "seed-%06d.png", seeds[k]);
+            AtomicFiles.write(c.out.resolve(name),
                 ModelPreview.png(org.diffusion4j.cli.plot.ImageGrid.image(stored, k, (int) shape[0], h, (int) shape[2],
                     h <= 32 ? 4 : 1)));
           }
@@ -156,9 +188,20 @@ final class RunSampling {
       if (c.trajectoryFile != null) {
         long[] full = new long[shape.length + 2];
         full[0] = grid.size();
-        full[1] = seeds.length;
+        full[1] = count;
         System.arraycopy(shape, 0, full, 2, shape.length);
-        Npy.write(c.trajectoryFile, r.trajectory(), full, type == DataType.FLOAT32);
+        if (runs.size() > 1) {
+          // One run per class: regroup [class][step][seed] as [step][class·seed].
+          int perStep = trajectory.length / (runs.size() * grid.size());
+          double[] t = new double[trajectory.length];
+          for (int k = 0; k < runs.size(); k++) {
+            for (int st = 0; st < grid.size(); st++) {
+              System.arraycopy(trajectory, (k * grid.size() + st) * perStep, t, (st * runs.size() + k) * perStep, perStep);
+            }
+          }
+          trajectory = t;
+        }
+        Npy.write(c.trajectoryFile, trajectory, full, type == DataType.FLOAT32);
       }
       w.printf("wrote %s%n", c.out);
       return 0;
@@ -257,6 +300,12 @@ final class RunSampling {
     }
     w.printf("wrote %s%n", c.out);
     return 0;
+  }
+
+  private static double[] concat(double[] a, double[] b) {
+    double[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
   }
 
   /** Training-data points to draw under a 2-D scatter (generated toys and small files only). */

@@ -69,9 +69,34 @@ public final class SampleCommand implements Callable<Integer> {
       description = "For a run: ema or raw weights (default: ${DEFAULT-VALUE}).")
   String weights;
 
-  @Option(names = "--class", paramLabel = "K",
-      description = "For a class-conditional run: the class to sample (default: the null label, unconditional).")
+  @Option(names = "--class", paramLabel = "K|all",
+      description = "For a class-conditional run: the class to sample (default: the null label, unconditional); "
+          + "all: every class, the seeds once per class (a PNG then has one row per class).")
+  String classText;
+
+  /** The parsed --class K (null for none or all). */
   Integer classLabel;
+
+  /** --class all. */
+  boolean allClasses;
+
+  /** Parses --class into {@link #classLabel} / {@link #allClasses}. */
+  void parseClass() {
+    classLabel = null;
+    allClasses = false;
+    if (classText == null) {
+      return;
+    }
+    if (classText.trim().equalsIgnoreCase("all")) {
+      allClasses = true;
+      return;
+    }
+    try {
+      classLabel = Integer.parseInt(classText.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--class '" + classText + "': give a class number or all");
+    }
+  }
 
   @Option(names = "--sampler", paramLabel = "ID",
       description = "Sampler identifier; 'd4j samplers' lists them all (default: auto, the best measured sampler "
@@ -141,6 +166,7 @@ public final class SampleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter w = spec.commandLine().getOut();
+    parseClass();
     boolean diffusers = Files.isDirectory(model)
         && org.diffusion4j.train.nn.diffusers.DiffusersModel.isModelDir(model);
     if (!diffusers && timestepMapping != null) {

@@ -56,14 +56,23 @@ final class SteeringOptions {
       description = "With --classifier: the scale s (1: the classifier's own posterior; default: ${DEFAULT-VALUE}).")
   double classifierScale;
 
+  @Option(names = "--reward", paramLabel = "DIR",
+      description = "Reward guidance: a Bradley–Terry reward model of d4j align --method reward(-guidance); "
+          + "D' = D + S·σ²·∇r(D) (the KL-regularised optimum p·exp(S·r), S = 1/β).")
+  Path reward;
+
+  @Option(names = "--reward-scale", paramLabel = "S", defaultValue = "1",
+      description = "With --reward: the scale S = 1/β (default: ${DEFAULT-VALUE}).")
+  double rewardScale;
+
   @Option(names = "--measurement", paramLabel = "Y.npy",
       description = "Diffusion posterior sampling (DPS, Chung et al. 2023) towards one measurement y = A(x) in data "
           + "units, shared by all seeds; A is --operator.")
   Path measurement;
 
   @Option(names = "--operator", paramLabel = "NAME", defaultValue = "identity",
-      description = "With --measurement: identity (denoising), sr2, sr4 (box super-resolution; srN) "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "With --measurement: identity (denoising), sr2, sr4 (box super-resolution; srN), blur or blur:S "
+          + "(Gaussian blur of S pixels, default 1) (default: ${DEFAULT-VALUE}).")
   String operator;
 
   @Option(names = "--dps-scale", paramLabel = "Z", defaultValue = "20",
@@ -114,7 +123,7 @@ final class SteeringOptions {
 
   boolean given() {
     return guidance != null || guidanceInterval != null || guidanceRescale != 0 || threshold != null
-        || classifier != null || measurement != null
+        || classifier != null || measurement != null || reward != null
         || inpaint != null || known != null || sdedit != null;
   }
 
@@ -165,9 +174,9 @@ final class SteeringOptions {
       }
       ClassifierRun cr = ClassifierRun.load(classifier);
       opened.add(cr);
-      if (shape.length != 1 || shape[0] != cr.config().dim()) {
-        throw new IllegalArgumentException("--classifier " + classifier + " classifies points of dimension "
-            + cr.config().dim() + " but the model's samples have shape " + Arrays.toString(shape));
+      if (!Arrays.equals(shape, cr.config().shape())) {
+        throw new IllegalArgumentException("--classifier " + classifier + " classifies samples of shape "
+            + Arrays.toString(cr.config().shape()) + " but the model's samples have shape " + Arrays.toString(shape));
       }
       if (classLabel < 0 || classLabel >= cr.config().classes()) {
         throw new IllegalArgumentException("--class " + classLabel + ": the classifier has " + cr.config().classes()
@@ -177,6 +186,18 @@ final class SteeringOptions {
       model = new ClassifierGuidance(model, cr.classifier(), classifierScale, classes > 0);
       notes.add(String.format(Locale.ROOT, "classifier guidance s = %s towards class %d (%s)",
           Format.num(classifierScale), classLabel, classifier));
+    }
+    if (reward != null) {
+      org.diffusion4j.train.align.RewardModel rm = org.diffusion4j.train.align.RewardModel.load(reward);
+      opened.add(rm);
+      if (!Arrays.equals(rm.sampleShape(), shape)) {
+        throw new IllegalArgumentException("--reward " + reward + " scores samples of shape "
+            + Arrays.toString(rm.sampleShape()) + " but the model's samples have shape " + Arrays.toString(shape));
+      }
+      model = new org.diffusion4j.guidance.RewardGuidance(model, rm.reward(), rewardScale);
+      notes.add(String.format(Locale.ROOT, "reward guidance S = %s (%s)", Format.num(rewardScale), reward));
+    } else if (spec != null && spec.commandLine().getParseResult().hasMatchedOption("--reward-scale")) {
+      throw new IllegalArgumentException("--reward-scale applies to --reward only");
     }
     if (measurement != null) {
       MeasurementOperator a = MeasurementOperator.parse(operator);
@@ -192,10 +213,18 @@ final class SteeringOptions {
         throw new IllegalArgumentException("--measurement " + measurement + ": shape " + Arrays.toString(y.shape())
             + " but " + a.describe() + " of samples " + Arrays.toString(shape) + " gives " + Arrays.toString(ms));
       }
-      // identity and box pooling commute with the data's affine scaling.
+      // A is linear: A(a·x + b) = a·A(x) + b·A(1) (A(1) = 1 but at a zero-padded blur's border).
+      double[] ones;
+      try (ai.djl.ndarray.NDManager nm = ai.djl.ndarray.NDManager.newBaseManager()) {
+        long[] full = new long[shape.length + 1];
+        full[0] = 1;
+        System.arraycopy(shape, 0, full, 1, shape.length);
+        ones = a.apply(nm.ones(new ai.djl.ndarray.types.Shape(full), ai.djl.ndarray.types.DataType.FLOAT64))
+            .toDoubleArray();
+      }
       double[] stored = y.data().clone();
       for (int i = 0; i < stored.length; i++) {
-        stored[i] = scaling.scale() * stored[i] + scaling.shift();
+        stored[i] = scaling.scale() * stored[i] + scaling.shift() * ones[i];
       }
       model = new PosteriorSampling(model, a, stored, dpsScale);
       notes.add(String.format(Locale.ROOT, "DPS (%s) ζ = %s", a.describe(), Format.num(dpsScale)));

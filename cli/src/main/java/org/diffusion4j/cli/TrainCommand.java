@@ -246,7 +246,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       if (Checkpoint.readConfig(out).contains("\"alignment\"")) {
         throw new IllegalArgumentException("--resume: " + out + " was fine-tuned by 'd4j align'; training it further with "
-            + "its denoising objective would undo that (run d4j align again from it instead)");
+            + "its denoising objective would undo that (continue it with d4j align --out " + out + " --resume)");
       }
       training = Training.resume(out);
       if (steps != null) {

@@ -91,7 +91,9 @@ class SteeringTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("DPS (identity) ζ = 20"), r.out());
     fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", known.toString(), "--operator",
-        "blur"), "unknown measurement operator 'blur'");
+        "jpeg"), "unknown measurement operator 'jpeg'");
+    fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", known.toString(), "--operator",
+        "blur"), "blur needs images [C, H, W], got [2]");
     fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", known.toString(), "--operator",
         "sr2"), "sr2 needs images");
     fails(Cli.sample(run, out, "--sampler", "heun", "--steps", "6", "--measurement", bad.toString()), "shape [3]");

@@ -116,6 +116,63 @@ public interface MeasurementOperator {
     };
   }
 
+  /**
+   * Gaussian deblurring's forward operator (Chung et al. 2023, §4): a separable Gaussian blur of width
+   * {@code std} pixels on images {@code [n, C, H, W]}, kernel radius {@code ⌈3·std⌉}, zero padding,
+   * applied as {@code B_H · x · B_Wᵀ} with banded matrices (differentiable and linear; because of the zero padding
+   * {@code A(a·x + b) = a·A(x) + b·A(1)} with {@code A(1) < 1} at the border).
+   */
+  static MeasurementOperator gaussianBlur(double std) {
+    if (!(std > 0) || Double.isInfinite(std)) {
+      throw new IllegalArgumentException("the blur width must be finite and > 0 pixels, got " + std);
+    }
+    int r = (int) Math.ceil(3 * std);
+    double[] k = new double[2 * r + 1];
+    double sum = 0;
+    for (int i = -r; i <= r; i++) {
+      k[i + r] = Math.exp(-0.5 * i * i / (std * std));
+      sum += k[i + r];
+    }
+    for (int i = 0; i < k.length; i++) {
+      k[i] /= sum;
+    }
+    return new MeasurementOperator() {
+      private double[] band(int size) {
+        double[] b = new double[size * size];
+        for (int i = 0; i < size; i++) {
+          for (int j = Math.max(0, i - r); j <= Math.min(size - 1, i + r); j++) {
+            b[i * size + j] = k[j - i + r];
+          }
+        }
+        return b;
+      }
+
+      @Override
+      public NDArray apply(NDArray x) {
+        Shape s = x.getShape();
+        measurementShape(Arrays.copyOfRange(s.getShape(), 1, s.dimension()));
+        int h = (int) s.get(2);
+        int w = (int) s.get(3);
+        NDArray bh = x.getManager().create(band(h), new Shape(h, h)).toType(x.getDataType(), false);
+        NDArray bwT = x.getManager().create(band(w), new Shape(w, w)).toType(x.getDataType(), false).transpose();
+        return bh.matMul(x.reshape(s.get(0) * s.get(1), h, w)).matMul(bwT).reshape(s);
+      }
+
+      @Override
+      public long[] measurementShape(long[] sampleShape) {
+        if (sampleShape.length != 3) {
+          throw new IllegalArgumentException("blur needs images [C, H, W], got " + Arrays.toString(sampleShape));
+        }
+        return sampleShape.clone();
+      }
+
+      @Override
+      public String describe() {
+        return "Gaussian blur σ = " + std + " px";
+      }
+    };
+  }
+
   /** The identity (denoising). */
   static MeasurementOperator identity() {
     return new MeasurementOperator() {
@@ -136,7 +193,7 @@ public interface MeasurementOperator {
     };
   }
 
-  /** By name: {@code identity}, {@code sr2}, {@code sr4} (or {@code srN}). */
+  /** By name: {@code identity}, {@code sr2}, {@code sr4} (or {@code srN}), {@code blur} (σ = 1 px) or {@code blur:S}. */
   static MeasurementOperator parse(String name) {
     String s = name.toLowerCase(Locale.ROOT).trim();
     if (s.equals("identity")) {
@@ -145,7 +202,20 @@ public interface MeasurementOperator {
     if (s.matches("sr[1-9][0-9]?")) {
       return averagePool(Integer.parseInt(s.substring(2)));
     }
+    if (s.equals("blur")) {
+      return gaussianBlur(1);
+    }
+    if (s.startsWith("blur:")) {
+      double w;
+      try {
+        w = Double.parseDouble(s.substring(5));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("operator '" + name + "': blur:S takes the blur width in pixels, e.g. blur:1.5");
+      }
+      return gaussianBlur(w);
+    }
     throw new IllegalArgumentException("unknown measurement operator '" + name
-        + "'; accepted: identity, sr2, sr4 (srN: average pooling by N); masks come with --inpaint");
+        + "'; accepted: identity, sr2, sr4 (srN: average pooling by N), blur or blur:S (Gaussian blur of S pixels); "
+        + "masks come with --inpaint");
   }
 }

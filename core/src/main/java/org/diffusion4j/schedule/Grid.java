@@ -140,6 +140,15 @@ public final class Grid {
         Arrays.copyOfRange(s, start, s.length));
   }
 
+  /** The single interval {@code i → i+1} of this grid as a two-point grid (one sampler step). */
+  public Grid interval(int i) {
+    if (i < 0 || i > sigma.length - 2) {
+      throw new IllegalArgumentException("grid interval " + i + " outside 0.." + (sigma.length - 2));
+    }
+    return new Grid(process, Arrays.copyOfRange(t, i, i + 2), Arrays.copyOfRange(sigma, i, i + 2),
+        Arrays.copyOfRange(s, i, i + 2));
+  }
+
   /** A copy of all σ_i. */
   public double[] sigmas() {
     return sigma.clone();

@@ -32,7 +32,14 @@ public final class ImageGrid {
 
   /** All n images in a near-square grid with a 2-pixel gutter. */
   public static BufferedImage grid(double[] x, int n, int c, int h, int w, int zoom) {
-    int cols = (int) Math.ceil(Math.sqrt(n));
+    return grid(x, n, c, h, w, zoom, (int) Math.ceil(Math.sqrt(n)));
+  }
+
+  /** All n images, {@code cols} per row (row-major), with a 2-pixel gutter. */
+  public static BufferedImage grid(double[] x, int n, int c, int h, int w, int zoom, int cols) {
+    if (cols < 1) {
+      throw new IllegalArgumentException("an image grid needs at least one column, got " + cols);
+    }
     int rows = (n + cols - 1) / cols;
     int gap = 2;
     BufferedImage img = new BufferedImage(cols * (w * zoom + gap) + gap, rows * (h * zoom + gap) + gap,

@@ -45,7 +45,7 @@ public record PreferencePairs(double[] preferred, double[] rejected, long[] samp
     }
   }
 
-  private static int perSample(long[] shape) {
+  static int perSample(long[] shape) {
     long d = 1;
     for (long v : shape) {
       d *= v;
@@ -116,6 +116,136 @@ public record PreferencePairs(double[] preferred, double[] rejected, long[] samp
       }
     }
     return new PreferencePairs(pw, pl, shape, labels);
+  }
+
+  /**
+   * Writes the pairs in the stored scale as one {@code .npy} [2, n, …] (preferred, then rejected; float32) and,
+   * if there are labels, {@code NAME-labels.npy} [n] next to it; read back by {@link #readStored}.
+   */
+  public void write(Path file) throws IOException {
+    java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+    long[] full = new long[sampleShape.length + 2];
+    full[0] = 2;
+    full[1] = size();
+    System.arraycopy(sampleShape, 0, full, 2, sampleShape.length);
+    double[] both = Arrays.copyOf(preferred, 2 * preferred.length);
+    System.arraycopy(rejected, 0, both, preferred.length, rejected.length);
+    org.diffusion4j.io.Npy.write(file, both, full, true);
+    if (labels != null) {
+      double[] l = new double[labels.length];
+      for (int i = 0; i < l.length; i++) {
+        l[i] = labels[i];
+      }
+      org.diffusion4j.io.Npy.write(labelsFile(file), l, new long[] {labels.length}, false);
+    }
+  }
+
+  private static Path labelsFile(Path file) {
+    String name = file.getFileName().toString();
+    return file.resolveSibling(name.substring(0, name.length() - 4) + "-labels.npy");
+  }
+
+  /** Pairs written by {@link #write} (already in the stored scale). */
+  public static PreferencePairs readStored(Path file) throws IOException {
+    NpyArray a = org.diffusion4j.io.Npy.read(file);
+    long[] s = a.shape();
+    if (s.length < 3 || s[0] != 2) {
+      throw new IllegalArgumentException(file + ": stored pairs must have shape [2, n, …], got " + a.shapeText());
+    }
+    int half = a.data().length / 2;
+    long[] labels = null;
+    if (java.nio.file.Files.isRegularFile(labelsFile(file))) {
+      double[] l = org.diffusion4j.io.Npy.read(labelsFile(file)).data();
+      labels = new long[l.length];
+      for (int i = 0; i < l.length; i++) {
+        labels[i] = Math.round(l[i]);
+      }
+    }
+    return new PreferencePairs(Arrays.copyOf(a.data(), half), Arrays.copyOfRange(a.data(), half, 2 * half),
+        Arrays.copyOfRange(s, 2, s.length), labels);
+  }
+
+  /**
+   * Reads an image-folder layout: a CSV whose rows are {@code preferred,rejected[,label]} — image paths
+   * (PNG/JPEG) relative to the CSV's folder, a header row allowed — with every image of {@code sampleShape}
+   * [C, H, W] (C = 1 takes the mean of the RGB channels). Pixels 0…255 map to the model's stored scale
+   * by {@code stored = scale·raw + shift} (the model run's data scaling).
+   */
+  public static PreferencePairs readCsv(Path csv, long[] sampleShape, double scale, double shift) throws IOException {
+    if (sampleShape.length != 3) {
+      throw new IllegalArgumentException(csv + ": image pairs need an image model; its samples have shape "
+          + Arrays.toString(sampleShape));
+    }
+    java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
+    int d = perSample(sampleShape);
+    java.util.List<double[]> w = new java.util.ArrayList<>();
+    java.util.List<double[]> l = new java.util.ArrayList<>();
+    java.util.List<Long> labels = new java.util.ArrayList<>();
+    Path base = csv.toAbsolutePath().getParent();
+    for (int row = 0; row < lines.size(); row++) {
+      String line = lines.get(row).trim();
+      if (line.isEmpty() || (row == 0 && line.toLowerCase(java.util.Locale.ROOT).startsWith("preferred"))) {
+        continue;
+      }
+      String[] f = line.split(",");
+      if (f.length != 2 && f.length != 3) {
+        throw new IllegalArgumentException(csv + " line " + (row + 1) + ": expected preferred,rejected[,label], got '"
+            + line + "'");
+      }
+      w.add(image(base.resolve(f[0].trim()), sampleShape, scale, shift, csv, row));
+      l.add(image(base.resolve(f[1].trim()), sampleShape, scale, shift, csv, row));
+      if (f.length == 3) {
+        try {
+          labels.add(Long.parseLong(f[2].trim()));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(csv + " line " + (row + 1) + ": label '" + f[2].trim() + "' is not an integer");
+        }
+      }
+    }
+    if (w.isEmpty()) {
+      throw new IllegalArgumentException(csv + ": no pairs");
+    }
+    if (!labels.isEmpty() && labels.size() != w.size()) {
+      throw new IllegalArgumentException(csv + ": give a label on every row or on none");
+    }
+    double[] pw = new double[w.size() * d];
+    double[] pl = new double[w.size() * d];
+    for (int i = 0; i < w.size(); i++) {
+      System.arraycopy(w.get(i), 0, pw, i * d, d);
+      System.arraycopy(l.get(i), 0, pl, i * d, d);
+    }
+    return new PreferencePairs(pw, pl, sampleShape,
+        labels.isEmpty() ? null : labels.stream().mapToLong(Long::longValue).toArray());
+  }
+
+  private static double[] image(Path file, long[] shape, double scale, double shift, Path csv, int row)
+      throws IOException {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(csv + " line " + (row + 1) + ": no such image " + file);
+    }
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(file.toFile());
+    if (img == null) {
+      throw new IllegalArgumentException(csv + " line " + (row + 1) + ": " + file + " is not a readable image");
+    }
+    int c = (int) shape[0];
+    int h = (int) shape[1];
+    int wd = (int) shape[2];
+    if (img.getWidth() != wd || img.getHeight() != h) {
+      throw new IllegalArgumentException(csv + " line " + (row + 1) + ": " + file + " is " + img.getWidth() + "×"
+          + img.getHeight() + " but the model's samples are " + wd + "×" + h);
+    }
+    double[] x = new double[c * h * wd];
+    for (int y = 0; y < h; y++) {
+      for (int z = 0; z < wd; z++) {
+        int rgb = img.getRGB(z, y);
+        int[] ch = {rgb >> 16 & 0xff, rgb >> 8 & 0xff, rgb & 0xff};
+        for (int k = 0; k < c; k++) {
+          double raw = c == 1 ? (ch[0] + ch[1] + ch[2]) / 3.0 : ch[k];
+          x[k * h * wd + y * wd + z] = scale * raw + shift;
+        }
+      }
+    }
+    return x;
   }
 
   /** The first {@code n} pairs and the rest, for held-out accuracy. */

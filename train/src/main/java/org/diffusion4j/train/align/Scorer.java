@@ -1,6 +1,7 @@
 package org.diffusion4j.train.align;
 
 import java.util.Locale;
+import org.diffusion4j.train.eval.MnistClassifier;
 import org.diffusion4j.analytic.GaussianMixture;
 
 /**
@@ -47,6 +48,28 @@ public interface Scorer {
     };
   }
 
+  /**
+   * MNIST images on [−1, 1]: the shipped MNIST classifier's probability of digit {@code k} ("looks like a
+   * k"), {@link MnistClassifier#shipped()}.
+   */
+  static Scorer digit(int k) {
+    if (k < 0 || k > 9) {
+      throw new IllegalArgumentException("--synthetic digit:" + k + ": a digit is 0…9");
+    }
+    MnistClassifier clf = MnistClassifier.shipped();
+    return (x, d) -> {
+      if (d != 784) {
+        throw new IllegalArgumentException("the digit scorer takes MNIST images of 784 values, got " + d);
+      }
+      double[] p = clf.apply(x).probabilities();
+      double[] s = new double[x.length / d];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = p[i * 10 + k];
+      }
+      return s;
+    };
+  }
+
   /** On an exact mixture: the posterior probability of component {@code k} at σ = 0 (the exact oracle). */
   static Scorer component(GaussianMixture gm, int k) {
     int m = gm.components();
@@ -81,11 +104,18 @@ public interface Scorer {
     };
   }
 
-  /** Parses {@code near:X,Y[,…]} or {@code ink}. */
+  /** Parses {@code near:X,Y[,…]}, {@code ink} or {@code digit:K}. */
   static Scorer parse(String spec) {
     String s = spec.trim().toLowerCase(Locale.ROOT);
     if (s.equals("ink")) {
       return ink();
+    }
+    if (s.startsWith("digit:")) {
+      try {
+        return digit(Integer.parseInt(s.substring(6).trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--synthetic " + spec + ": digit: takes a digit 0…9, e.g. digit:7");
+      }
     }
     if (s.startsWith("near:")) {
       String[] parts = s.substring(5).split(",");
@@ -100,6 +130,6 @@ public interface Scorer {
       return near(c);
     }
     throw new IllegalArgumentException("unknown --synthetic scorer '" + spec + "'; accepted: near:X,Y[,…] (prefer "
-        + "points near a point), ink (images: thicker strokes)");
+        + "points near a point), ink (images: thicker strokes), digit:K (MNIST: the shipped classifier's p(K))");
   }
 }

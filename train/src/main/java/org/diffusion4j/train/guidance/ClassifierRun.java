@@ -21,13 +21,14 @@ import org.diffusion4j.train.loop.LrSchedule;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loss.ClassifierLoss;
 import org.diffusion4j.train.loss.SigmaDraw;
+import org.diffusion4j.train.nn.ClassifierCnn;
 import org.diffusion4j.train.nn.ClassifierMlp;
 import org.diffusion4j.train.nn.NetworkDenoiser;
 
 /**
- * A trained noise-conditional classifier of point data, stored as a run directory ({@code config.json}
+ * A trained noise-conditional classifier of points or images, stored as a run directory ({@code config.json}
  * of format {@value #FORMAT}, weights and EMA weights as the trainer writes them): a
- * {@link ClassifierMlp} trained by {@link ClassifierLoss} with σ log-uniform over [σ_min, σ_max] and
+ * {@link ClassifierMlp} (points) or {@link ClassifierCnn} (images) trained by {@link ClassifierLoss} with σ log-uniform over [σ_min, σ_max] and
  * EDM input scalings with the data's σ_data.
  */
 public final class ClassifierRun implements AutoCloseable {
@@ -49,10 +50,24 @@ public final class ClassifierRun implements AutoCloseable {
    * @param batch examples per step
    * @param lr learning rate (constant after 100 warm-up steps)
    * @param seed run seed
+   * @param shape one sample's shape: {@code [dim]} for points (a {@link ClassifierMlp}), {@code [C, H, W]} for
+   *     images (a {@link ClassifierCnn} of width {@code hidden}; {@code blocks} unused)
    */
   public record Config(String data, int dim, int classes, int hidden, int blocks, double sigmaData, double sigmaMin,
-      double sigmaMax, long steps, int batch, double lr, long seed) {
+      double sigmaMax, long steps, int batch, double lr, long seed, long[] shape) {
+    /** A classifier of points of dimension {@code dim}. */
+    public Config(String data, int dim, int classes, int hidden, int blocks, double sigmaData, double sigmaMin,
+        double sigmaMax, long steps, int batch, double lr, long seed) {
+      this(data, dim, classes, hidden, blocks, sigmaData, sigmaMin, sigmaMax, steps, batch, lr, seed,
+          new long[] {dim});
+    }
+
     public Config {
+      shape = shape.clone();
+      if (!(shape.length == 1 || shape.length == 3) || java.util.Arrays.stream(shape).reduce(1, (u, v) -> u * v) != dim) {
+        throw new IllegalArgumentException("a classifier takes points [d] or images [C, H, W] of " + dim
+            + " values, got shape " + java.util.Arrays.toString(shape));
+      }
       if (classes < 2) {
         throw new IllegalArgumentException("a classifier needs labelled data with at least 2 classes, got " + classes);
       }
@@ -80,6 +95,7 @@ public final class ClassifierRun implements AutoCloseable {
       o.addProperty("batch", batch);
       o.addProperty("lr", lr);
       o.addProperty("seed", seed);
+      o.add("shape", new com.google.gson.Gson().toJsonTree(shape));
       return new GsonBuilder().setPrettyPrinting().create().toJson(o);
     }
 
@@ -100,7 +116,9 @@ public final class ClassifierRun implements AutoCloseable {
         return new Config(o.get("data").getAsString(), o.get("dim").getAsInt(), o.get("classes").getAsInt(),
             o.get("hidden").getAsInt(), o.get("blocks").getAsInt(), o.get("sigma_data").getAsDouble(),
             o.get("sigma_min").getAsDouble(), o.get("sigma_max").getAsDouble(), o.get("steps").getAsLong(),
-            o.get("batch").getAsInt(), o.get("lr").getAsDouble(), o.get("seed").getAsLong());
+            o.get("batch").getAsInt(), o.get("lr").getAsDouble(), o.get("seed").getAsLong(),
+            o.has("shape") ? new com.google.gson.Gson().fromJson(o.get("shape"), long[].class)
+                : new long[] {o.get("dim").getAsInt()});
       } catch (RuntimeException e) {
         throw new IllegalArgumentException(source + ": a field is missing or malformed (" + e.getMessage() + ")");
       }
@@ -109,17 +127,22 @@ public final class ClassifierRun implements AutoCloseable {
 
   private final Config config;
   private final NDManager manager;
-  private final ClassifierMlp network;
+  private final ai.djl.nn.Block network;
   private final long step;
 
-  private ClassifierRun(Config config, NDManager manager, ClassifierMlp network, long step) {
+  private ClassifierRun(Config config, NDManager manager, ai.djl.nn.Block network, long step) {
     this.config = config;
     this.manager = manager;
     this.network = network;
     this.step = step;
   }
 
-  private static ClassifierMlp newNetwork(Config c, NDManager m) {
+  private static ai.djl.nn.Block newNetwork(Config c, NDManager m) {
+    if (c.shape().length == 3) {
+      ClassifierCnn net = new ClassifierCnn((int) c.shape()[0], c.hidden(), c.classes());
+      net.initialize(m, DataType.FLOAT32, new Shape(1, c.shape()[0], c.shape()[1], c.shape()[2]), new Shape(1));
+      return net;
+    }
     ClassifierMlp net = new ClassifierMlp(c.dim(), c.hidden(), c.blocks(), 32, c.classes());
     net.initialize(m, DataType.FLOAT32, new Shape(1, c.dim()), new Shape(1));
     return net;
@@ -135,13 +158,14 @@ public final class ClassifierRun implements AutoCloseable {
     if (Files.exists(dir.resolve(Checkpoint.CONFIG))) {
       throw new IllegalArgumentException(dir + " already holds a run; choose another directory");
     }
-    if (data.sampleShape().length != 1 || data.sampleShape()[0] != c.dim()) {
-      throw new IllegalArgumentException("the classifier is for points of dimension " + c.dim() + "; data '" + c.data()
+    if (!java.util.Arrays.equals(data.sampleShape(), c.shape())) {
+      throw new IllegalArgumentException("the classifier is for samples of shape " + java.util.Arrays.toString(c.shape())
+          + "; data '" + c.data()
           + "' has samples of shape " + java.util.Arrays.toString(data.sampleShape()));
     }
     try (NDManager m = org.diffusion4j.device.Devices.newManager()) {
       Engine.getInstance().setRandomSeed((int) (c.seed() & 0x7fffffff));
-      ClassifierMlp net = newNetwork(c, m);
+      ai.djl.nn.Block net = newNetwork(c, m);
       Trainer t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(net, input(c))), Map.of(), Map.of(),
           new ClassifierLoss(new SigmaDraw.LogUniform(c.sigmaMin(), c.sigmaMax()), Trainer.MODEL),
           Trainer.Batches.of(data, true), new Trainer.Options(c.steps(), c.batch(), 1,
@@ -162,7 +186,7 @@ public final class ClassifierRun implements AutoCloseable {
     Config c = Config.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString());
     NDManager m = org.diffusion4j.device.Devices.newManager();
     try {
-      ClassifierMlp net = newNetwork(c, m);
+      ai.djl.nn.Block net = newNetwork(c, m);
       Map.Entry<Long, Map<String, org.diffusion4j.train.loop.Tensor>> w = Checkpoint.readWeightsWithStep(dir, true);
       Trainer.loadInto(Trainer.parameters(net), w.getValue(), dir.resolve(Checkpoint.EMA).toString());
       return new ClassifierRun(c, m, net, w.getKey());
@@ -172,20 +196,35 @@ public final class ClassifierRun implements AutoCloseable {
     }
   }
 
+  /** The number of classes of the classifier run in {@code dir}, read from its config. */
+  public static int classesOf(Path dir) throws IOException {
+    if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) {
+      throw new IllegalArgumentException("--classifier " + dir + ": no classifier run here (no " + Checkpoint.CONFIG
+          + ")");
+    }
+    return Config.fromJson(Checkpoint.readConfig(dir), dir.resolve(Checkpoint.CONFIG).toString()).classes();
+  }
+
   /** A data set's labelled points as the classifier's config, with the given sizes. */
   public static Config plan(String data, int hidden, int blocks, double sigmaMin, double sigmaMax, long steps, int batch,
       double lr, long seed) {
-    DataSource s = DataSources.parse(data);
+    return plan(DataSources.parse(data), data, hidden, blocks, sigmaMin, sigmaMax, steps, batch, lr, seed);
+  }
+
+  /** As {@link #plan(String, int, int, double, double, long, int, double, long)} for an opened source. */
+  public static Config plan(DataSource s, String data, int hidden, int blocks, double sigmaMin, double sigmaMax,
+      long steps, int batch, double lr, long seed) {
     if (!s.hasLabels()) {
       throw new IllegalArgumentException("classifier training: data '" + data + "' has no labels");
     }
     long[] shape = s.sampleShape();
-    if (shape.length != 1) {
-      throw new IllegalArgumentException("train-classifier handles point data [d]; data '" + data + "' has samples of "
-          + "shape " + java.util.Arrays.toString(shape));
+    if (shape.length != 1 && shape.length != 3) {
+      throw new IllegalArgumentException("train-classifier handles points [d] and images [C, H, W]; data '" + data
+          + "' has samples of shape " + java.util.Arrays.toString(shape));
     }
-    return new Config(data, (int) shape[0], s.classes(), hidden, blocks, org.diffusion4j.train.Training.measureStd(s),
-        sigmaMin, sigmaMax, steps, batch, lr, seed);
+    int dim = Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (u, v) -> u * v));
+    return new Config(data, dim, s.classes(), hidden, blocks, org.diffusion4j.train.Training.measureStd(s),
+        sigmaMin, sigmaMax, steps, batch, lr, seed, shape);
   }
 
   /** The run's description. */

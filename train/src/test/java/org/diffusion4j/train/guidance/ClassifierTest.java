@@ -72,6 +72,40 @@ class ClassifierTest {
   }
 
   @Test
+  void imageClassifierInputGradientsMatchFiniteDifferences() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed(7);
+      org.diffusion4j.train.nn.ClassifierCnn net = new org.diffusion4j.train.nn.ClassifierCnn(1, 4, 3);
+      net.initialize(m, DataType.FLOAT32, new Shape(2, 1, 6, 6), new Shape(2));
+      NetworkClassifier c = new NetworkClassifier(net, INPUT, 3);
+      double[] x = new double[72];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = Math.sin(1.7 * i);
+      }
+      double[] sigma = {0.1, 2};
+      long[] y = {2, 0};
+      Shape s = new Shape(2, 1, 6, 6);
+      double[] g = c.logProbGradient(m.create(x, s), sigma, y).toDoubleArray();
+      double h = 1e-2;
+      double largest = 0;
+      for (int j : new int[] {0, 7, 14, 21, 35, 36, 50, 71}) {
+        double[] p = x.clone();
+        double[] q = x.clone();
+        p[j] += h;
+        q[j] -= h;
+        double fd = (c.logProb(m.create(p, s), sigma, y)[j / 36] - c.logProb(m.create(q, s), sigma, y)[j / 36]) / (2 * h);
+        assertEquals(fd, g[j], 2e-3 + 2e-2 * Math.abs(fd), "value " + j);
+        largest = Math.max(largest, Math.abs(g[j]));
+      }
+      assertTrue(largest > 1e-4, "a vanishing gradient tests nothing: " + largest);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> net.forward(new ai.djl.training.ParameterStore(m, false),
+              new ai.djl.ndarray.NDList(m.zeros(new Shape(1, 2, 6, 6)), m.zeros(new Shape(1))), false));
+      assertTrue(e.getMessage().contains("ClassifierCnn(1 channels)"), e.getMessage());
+    }
+  }
+
+  @Test
   void aTrainedNoisyClassifierApproachesTheExactOneAndGuides() throws Exception {
     LabelledMixture lm = ConditionalTrainingTest.leftRight();
     int[] componentClass = lm.labels();
