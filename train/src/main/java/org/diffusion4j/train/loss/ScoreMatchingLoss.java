@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.diffusion4j.denoiser.Conditioning;
+import org.diffusion4j.tensor.Scalars;
 import org.diffusion4j.train.autodiff.InputGradient;
 import org.diffusion4j.train.loop.StepContext;
 import org.diffusion4j.train.loop.Trainer;
@@ -138,7 +139,7 @@ public record ScoreMatchingLoss(Objective objective, String model, int probes, b
     }
     DataType t = x0.getDataType();
     NDArray s2a = m.create(s2).toType(t, false);
-    NDArray per = sq.add(trace.mul(s2a).mul(2)).sub(m.create(offset).toType(t, false))
+    NDArray per = sq.add(Scalars.mul(trace.mul(s2a), 2)).sub(m.create(offset).toType(t, false))
         .mul(m.create(w).toType(t, false));
     Map<String, Double> metrics = new LinkedHashMap<>();
     double[] tr = trace.toType(DataType.FLOAT64, false).toDoubleArray();
