@@ -9,6 +9,7 @@ import org.diffusion4j.sampling.StepInfo;
 import org.diffusion4j.sampling.StepListener;
 import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
+import org.diffusion4j.tensor.Scalars;
 
 /**
  * RePaint's resampling (Lugmayr et al. 2022, "RePaint: inpainting using denoising diffusion probabilistic
@@ -72,7 +73,7 @@ public final class RePaint implements Sampler {
           try (StepScope step = new StepScope()) {
             // x_i = s_i·(x_{i+1}/s_{i+1} + √(σ_i² − σ_{i+1}²)·ε)
             NDArray eps = noise.randn(next.getManager(), next.getShape(), next.getDataType());
-            NDArray back = next.div(grid.s(i + 1)).add(eps.mul(up)).mul(grid.s(i));
+            NDArray back = Scalars.mul(Scalars.div(next, grid.s(i + 1)).add(Scalars.mul(eps, up)), grid.s(i));
             step.keep(back);
             next.close();
             next = back;
