@@ -85,7 +85,10 @@ class InterruptTest {
   void ctrlCWritesACheckpointAndSaysHowToResume() throws Exception {
     Path run = dir.resolve("sigint");
     Path log = dir.resolve("sigint.log");
-    Process p = start(run, log, RUN);
+    // Long enough that the signal lands mid-run however fast steps are (a 40-step run can finish first).
+    String[] longRun = RUN.clone();
+    longRun[3] = "2000";
+    Process p = start(run, log, longRun);
     waitForSteps(run, 10, p);
     kill(p, "-INT");
     int code = p.waitFor();
@@ -98,7 +101,7 @@ class InterruptTest {
     assertEquals(stopped, losses(run).size(), "metrics stop at the checkpoint");
     Process r = start(run, dir.resolve("r.log"), "--resume", "--quiet");
     assertEquals(0, r.waitFor(), Files.readString(dir.resolve("r.log")));
-    assertEquals(40, losses(run).size());
+    assertEquals(2000, losses(run).size());
     assertTrue(new File(run.toFile(), "ema.safetensors").isFile());
   }
 }
