@@ -72,13 +72,9 @@ class FlowTrainingTest {
 
   @Test
   void aReflowRoundOfAnExactMixtureFlowIsStraighter() throws Exception {
-    GaussianMixture target = new GaussianMixture(new double[] {0.5, 0.5}, new double[][] {{2, 1.5}, {-2, -1.5}},
-        new double[] {0.3, 0.3});
-    VelocityField exact = GaussianFlow.fromStandardNormal(target);
+    VelocityField exact = twoGaussianFlow();
     FlowSpec spec = FlowSpec.defaults("cfm");
-    TrainSettings ts = new TrainSettings(400, 256, 1, 3e-3, 30, "cosine", 1.0, 0.99, 0, 3, 50, 400);
-    RunConfig c = new RunConfig(new MlpConfig(2, 64, 2, 32, 0), RectifiedFlow.DEFAULT, "cfm", 1.0, "demo",
-        new long[] {2}, DataSource.Affine.IDENTITY, 0, 0, false, ts);
+    RunConfig c = smallFlowRun();
     Reflow.Options o = new Reflow.Options(3000, 1, 400, 256, 3e-3, 40, FlowOde.Method.RK4, 3, false);
     Path round = dir.resolve("round-1");
     Reflow.round(exact, c, spec, round, o, 1, null, null);
@@ -98,13 +94,9 @@ class FlowTrainingTest {
 
   @Test
   void aOneStepDistillationOfAnExactMixtureFlowIsItsMapInOneEulerStep() throws Exception {
-    GaussianMixture target = new GaussianMixture(new double[] {0.5, 0.5}, new double[][] {{2, 1.5}, {-2, -1.5}},
-        new double[] {0.3, 0.3});
-    VelocityField exact = GaussianFlow.fromStandardNormal(target);
+    VelocityField exact = twoGaussianFlow();
     FlowSpec spec = FlowSpec.defaults("cfm");
-    TrainSettings ts = new TrainSettings(400, 256, 1, 3e-3, 30, "cosine", 1.0, 0.99, 0, 3, 50, 400);
-    RunConfig c = new RunConfig(new MlpConfig(2, 64, 2, 32, 0), RectifiedFlow.DEFAULT, "cfm", 1.0, "demo",
-        new long[] {2}, DataSource.Affine.IDENTITY, 0, 0, false, ts);
+    RunConfig c = smallFlowRun();
     Reflow.Options o = new Reflow.Options(3000, 0, 400, 256, 3e-3, 40, FlowOde.Method.RK4, 3, false, 400);
     Path run = dir.resolve("one-step");
     Reflow.distill(exact, c, spec, run, o, null, null);
@@ -128,5 +120,18 @@ class FlowTrainingTest {
       s += (a[i] - b[i]) * (a[i] - b[i]);
     }
     return s / (a.length / 2);
+  }
+
+  /** The exact flow N(0, I) → an equal mixture of two narrow Gaussians. */
+  private static VelocityField twoGaussianFlow() {
+    return GaussianFlow.fromStandardNormal(new GaussianMixture(new double[] {0.5, 0.5},
+        new double[][] {{2, 1.5}, {-2, -1.5}}, new double[] {0.3, 0.3}));
+  }
+
+  /** A 2×64 MLP flow run of 400 steps × 256 on 2-D points. */
+  private static RunConfig smallFlowRun() {
+    TrainSettings ts = new TrainSettings(400, 256, 1, 3e-3, 30, "cosine", 1.0, 0.99, 0, 3, 50, 400);
+    return new RunConfig(new MlpConfig(2, 64, 2, 32, 0), RectifiedFlow.DEFAULT, "cfm", 1.0, "demo",
+        new long[] {2}, DataSource.Affine.IDENTITY, 0, 0, false, ts);
   }
 }
