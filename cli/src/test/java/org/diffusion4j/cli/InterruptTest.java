@@ -67,7 +67,8 @@ class InterruptTest {
 
     Path run = dir.resolve("killed");
     SplittableRandom rng = new SplittableRandom(System.nanoTime());
-    p = start(run, dir.resolve("first.log"), RUN);
+    Path last = dir.resolve("first.log");
+    p = start(run, last, RUN);
     for (int round = 0; round < 2 && p != null; round++) {
       waitForSteps(run, 6 + 12 * round + rng.nextInt(12), p);
       if (!p.isAlive()) {
@@ -75,10 +76,10 @@ class InterruptTest {
       }
       kill(p, "-9");
       p.waitFor();
-      Path log = dir.resolve("resume" + round + ".log");
-      p = start(run, log, "--resume", "--quiet");
+      last = dir.resolve("resume" + round + ".log");
+      p = start(run, last, "--resume", "--quiet");
     }
-    assertEquals(0, p.waitFor(), "resumed run failed");
+    assertEquals(0, p.waitFor(), "resumed run failed: " + Files.readString(last));
     assertEquals(want, losses(run), "the killed-and-resumed run took the uninterrupted run's steps");
   }
 

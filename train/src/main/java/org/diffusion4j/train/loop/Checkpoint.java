@@ -113,6 +113,14 @@ public record Checkpoint(String config, Map<String, Tensor> weights, Map<String,
     Safetensors.Contents w = readPart(dir, WEIGHTS, "weights");
     Safetensors.Contents e = readPart(dir, EMA, "ema");
     Safetensors.Contents o = readPart(dir, OPTIMIZER, "optimizer");
+    long newest = Math.max(step(dir, WEIGHTS, w), Math.max(step(dir, EMA, e), step(dir, OPTIMIZER, o)));
+    if (step(dir, WEIGHTS, w) != newest || step(dir, EMA, e) != newest || step(dir, OPTIMIZER, o) != newest) {
+      // A save killed between its renames: the lagging parts' newer versions are still staged beside them.
+      rollForward(dir, newest);
+      w = readPart(dir, WEIGHTS, "weights");
+      e = readPart(dir, EMA, "ema");
+      o = readPart(dir, OPTIMIZER, "optimizer");
+    }
     long step = step(dir, WEIGHTS, w);
     sameStep(dir, step, EMA, e);
     sameStep(dir, step, OPTIMIZER, o);
@@ -158,6 +166,37 @@ public record Checkpoint(String config, Map<String, Tensor> weights, Map<String,
           + c.metadata() + ")");
     }
     return c;
+  }
+
+  /**
+   * Completes a save that was killed between its renames (every part is staged completely before the
+   * first rename): each part behind {@code step} is replaced by its staged temporary sibling of that step.
+   */
+  private static void rollForward(Path dir, long step) throws IOException {
+    for (String file : List.of(WEIGHTS, EMA, OPTIMIZER)) {
+      String part = file.equals(WEIGHTS) ? "weights" : file.equals(EMA) ? "ema" : "optimizer";
+      if (step(dir, file, readPart(dir, file, part)) == step) {
+        continue;
+      }
+      try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+        for (Path tmp : (Iterable<Path>) list::iterator) {
+          String name = tmp.getFileName().toString();
+          if (!name.startsWith("." + file + ".") || !name.endsWith(".tmp")) {
+            continue;
+          }
+          try {
+            Safetensors.Contents c = Safetensors.read(tmp);
+            if (FORMAT.equals(c.metadata().get("format")) && part.equals(c.metadata().get("part"))
+                && Long.toString(step).equals(c.metadata().get("step"))) {
+              Files.move(tmp, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+              break;
+            }
+          } catch (IOException | RuntimeException unreadable) {
+            // a partly written stage of an interrupted save: not the one
+          }
+        }
+      }
+    }
   }
 
   private static void sameStep(Path dir, long step, String file, Safetensors.Contents c) {

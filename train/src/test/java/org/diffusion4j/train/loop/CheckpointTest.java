@@ -122,4 +122,25 @@ class CheckpointTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(dir));
     assertTrue(e.getMessage().contains("step 10") && e.getMessage().contains("step 20"), e.getMessage());
   }
+
+  @Test
+  void aSaveKilledBetweenItsRenamesIsCompletedFromItsStagedParts() throws Exception {
+    // kill -9 after weights.safetensors was renamed into place, before ema and optimizer were: their step-20
+    // versions are left staged as temporary siblings (beside a half-written stage of some other save).
+    Path other = dir.resolve("other");
+    sample(10, 0).save(dir);
+    sample(20, 1).save(other);
+    Files.copy(other.resolve(Checkpoint.WEIGHTS), dir.resolve(Checkpoint.WEIGHTS),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(other.resolve(Checkpoint.EMA), dir.resolve("." + Checkpoint.EMA + ".k3j2.tmp"));
+    Files.copy(other.resolve(Checkpoint.OPTIMIZER), dir.resolve("." + Checkpoint.OPTIMIZER + ".x9.tmp"));
+    Files.write(dir.resolve("." + Checkpoint.OPTIMIZER + ".a1.tmp"), new byte[] {1, 2, 3});
+    Checkpoint c = Checkpoint.load(dir);
+    assertEquals(20, c.step());
+    Checkpoint want = Checkpoint.load(other);
+    for (String part : new String[] {Checkpoint.WEIGHTS, Checkpoint.EMA, Checkpoint.OPTIMIZER}) {
+      assertArrayEquals(Files.readAllBytes(other.resolve(part)), Files.readAllBytes(dir.resolve(part)), part);
+    }
+    assertEquals(want.state(), c.state());
+  }
 }
