@@ -35,7 +35,7 @@ public final class D4j implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing command; accepted: demo, train, sample, data, grid, samplers, nll, eval, train-classifier, train-feature-net, align, info");
+        "missing command; accepted: " + String.join(", ", spec.subcommands().keySet()));
   }
 
   /** Entry point of the launcher {@code bin/d4j}. */
@@ -43,9 +43,26 @@ public final class D4j implements Runnable {
     System.setProperty("java.awt.headless", "true");
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
+    // Ctrl-C / SIGTERM: ask the running command to stop where it safely can (a trainer after its current
+    // step, with a checkpoint; a sampler or ODE before its next network evaluation) and wait for it, since
+    // tearing PyTorch down under a thread inside a native forward or backward crashes the JVM.
+    java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      org.diffusion4j.lifecycle.StopRequest.request("interrupted");
+      try {
+        finished.await(STOP_WAIT_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "d4j-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
     int code = execute(out, err, args);
     out.flush();
     err.flush();
+    finished.countDown();
+    if (org.diffusion4j.lifecycle.StopRequest.requested()) {
+      return; // the JVM is already exiting with the signal's status (130 for Ctrl-C)
+    }
     System.exit(code);
   }
 
@@ -62,6 +79,13 @@ public final class D4j implements Runnable {
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       if (ex instanceof IllegalArgumentException) {
         return fail(err, ex.getMessage(), USAGE);
+      }
+      if (ex instanceof org.diffusion4j.lifecycle.StoppedException st) {
+        boolean resumable = st.checkpointStep() >= 0 && cmd.getCommandSpec().findOption("--resume") != null;
+        err.println("d4j: " + ex.getMessage() + (resumable ? "; continue with: " + cmd.getCommandSpec().qualifiedName()
+            + " --out " + st.runDir() + " --resume" : ""));
+        err.flush();
+        return INTERRUPTED;
       }
       if (ex instanceof IOException || ex instanceof UncheckedIOException) {
         return fail(err, ex.getMessage(), IO_ERROR);
@@ -92,6 +116,11 @@ public final class D4j implements Runnable {
     err.flush();
     return code;
   }
+
+  /** Exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */
+  static final int INTERRUPTED = 130;
+  /** How long a signal waits for the running command to stop (a training step and its checkpoint). */
+  private static final long STOP_WAIT_MINUTES = 10;
 
   /** Exit code of a run that failed for a reason a user can act on (a diverged loss, non-finite samples). */
   static final int FAILED = 3;

@@ -132,9 +132,12 @@ final class RunSampling {
         }
         team.apply(run, c.workers, steer.model(), c.model, ema, !steer.notes().isEmpty(),
             copy -> flowMap ? FlowMapRuns.model(copy) : copy.denoiser());
+        SamplingProgress progress = new SamplingProgress(c.spec.commandLine().getErr(), (seeds.length + b - 1) / b,
+            grid.steps());
         try {
-          r = run.run();
+          r = run.listener(progress).run();
         } finally {
+          progress.done();
           c.steering.close();
         }
         stored = stored == null ? r.samples() : concat(stored, r.samples());

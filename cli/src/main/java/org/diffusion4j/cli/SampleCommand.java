@@ -237,7 +237,13 @@ public final class SampleCommand implements Callable<Integer> {
     } else if (noiseFile != null) {
       run.noise(given);
     }
-    Sampling.Result r = run.run();
+    SamplingProgress progress = new SamplingProgress(spec.commandLine().getErr(), (n + b - 1) / b, g.steps());
+    Sampling.Result r;
+    try {
+      r = run.listener(progress).run();
+    } finally {
+      progress.done();
+    }
     int last = g.size() - 1;
     double[] xHat = r.samples();
     w.printf(Locale.ROOT, "%s (%s) on %s, %d samples, %s, batch %d%n", info.id(), s.stochastic() ? "SDE" : "ODE",

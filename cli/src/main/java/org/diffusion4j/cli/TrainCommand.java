@@ -308,56 +308,17 @@ public final class TrainCommand implements Callable<Integer> {
         }
       }
     });
-    // Ctrl-C / SIGTERM: the signal only asks for a stop. The training thread finishes the step it is in,
-    // writes a checkpoint there and returns; the hook waits for that, because the JVM's exit tears down
-    // PyTorch's globals while a thread still inside a native forward or backward would then crash
-    // (measured once: SIGSEGV in torchBackward). A stop asked for before the trainer exists is kept and
-    // handed to it when it starts.
-    java.util.concurrent.atomic.AtomicReference<Trainer> running = new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
-    java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      interrupted.set(true);
-      Trainer tr = running.get();
-      if (tr != null) {
-        tr.requestStop();
-      }
-      try {
-        finished.await(STOP_WAIT_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "d4j-train-stop");
-    Runtime.getRuntime().addShutdownHook(hook);
+    // Ctrl-C / SIGTERM (D4j.main's hook) only asks for a stop: the trainer finishes the step it is in, writes
+    // a checkpoint there and throws StoppedException, which D4j reports with the resume command.
     try {
-      training.run(plan, out, tr -> {
-        running.set(tr);
-        if (interrupted.get()) {
-          tr.requestStop();
-        }
-      }).close();
+      training.run(plan, out, tr -> { }).close();
     } finally {
       progress.done();
-      Trainer tr = running.get();
-      if (interrupted.get() && tr != null) {
-        err.printf(Locale.ROOT, "d4j: interrupted: checkpoint of step %d written in %s; continue with: d4j train --out %s "
-            + "--resume%n", tr.lastCheckpoint(), out, out);
-        err.flush();
-      }
-      finished.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException e) {
-        // The JVM is already shutting down (Ctrl-C): the hook is running.
-      }
     }
     w.printf(Locale.ROOT, "done: %s (checkpoint, metrics.jsonl, loss.png, samples/)%n", out);
     w.printf(Locale.ROOT, "sample it: d4j sample --model %s --sampler heun --steps 18 --out samples.png%n", out);
     return 0;
   }
-
-  /** How long a Ctrl-C waits for the current step and its checkpoint before the JVM exits anyway. */
-  private static final long STOP_WAIT_MINUTES = 10;
 
   private Training newTraining() {
     DataOptions o = DataOptions.defaults();

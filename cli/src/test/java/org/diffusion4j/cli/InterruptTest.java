@@ -27,9 +27,17 @@ class InterruptTest {
       "--blocks", "1", "--seed", "7", "--checkpoint-every", "3", "--log-every", "1", "--lr", "1e-3"};
 
   private static Process start(Path out, Path log, String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("train", "--out", out.toString()));
+    all.addAll(List.of(args));
+    return d4j(log, all.toArray(String[]::new));
+  }
+
+  /** Starts {@code d4j args} in its own JVM, its output going to {@code log}. */
+  private static Process d4j(Path log, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", ReadmeExamplesTest.classPath(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-        "-Dai.djl.pytorch.num_interop_threads=1", "org.diffusion4j.cli.D4j", "train", "--out", out.toString()));
+        "-cp", ReadmeExamplesTest.classPath(), "-Dai.djl.offline=true", "-Dd4j.progressAfterMs=0",
+        "-Dai.djl.pytorch.num_threads=1",
+        "-Dai.djl.pytorch.num_interop_threads=1", "org.diffusion4j.cli.D4j"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("OMP_NUM_THREADS", "1");
@@ -99,7 +107,8 @@ class InterruptTest {
     int code = p.waitFor();
     String text = Files.readString(log, StandardCharsets.UTF_8);
     assertEquals(130, code, text);
-    assertTrue(text.contains("interrupted: checkpoint of step") && text.contains("--resume"), text);
+    assertTrue(text.contains("d4j: interrupted: training stopped at step") && text.contains("continue with: d4j train --out "
+        + run + " --resume"), text);
     assertTrue(!text.contains("Exception"), text);
     int stopped = Integer.parseInt(text.replaceAll("(?s).*checkpoint of step (\\d+).*", "$1"));
     assertTrue(stopped >= 10, text);
@@ -108,6 +117,33 @@ class InterruptTest {
     assertEquals(0, r.waitFor(), Files.readString(dir.resolve("r.log")));
     assertEquals(400, losses(run).size());
     assertTrue(new File(run.toFile(), "ema.safetensors").isFile());
+  }
+
+  /**
+   * SIGTERM (which, unlike SIGINT, background jobs never ignore) stops a long sampling run before its next
+   * network evaluation: exit 143, one line saying nothing was written, no output file and no JVM crash log.
+   */
+  @Test
+  void aSignalStopsSamplingCleanlyAndWritesNothing() throws Exception {
+    Path out = dir.resolve("x.npy");
+    Path log = dir.resolve("sample.log");
+    Process p = d4j(log, "sample", "--model", Path.of("../examples/gmm2d.json").toAbsolutePath().toString(),
+        "--sampler", "heun", "--steps", "1000000", "--seeds", "0-999", "--no-check", "--out", out.toString());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    // Signal once the JVM is sampling (its progress line appears), so the hook is installed.
+    while (System.nanoTime() < deadline && p.isAlive() && !Files.readString(log).contains("sampling:")) {
+      Thread.sleep(50);
+    }
+    assertTrue(Files.readString(log).contains("sampling:"), "no progress line: " + Files.readString(log));
+    kill(p, "-TERM");
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the stopped run did not exit");
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    assertEquals(143, p.exitValue(), text);
+    assertTrue(text.contains("d4j: interrupted: sampling stopped before it finished; nothing was written"), text);
+    assertTrue(!text.contains("Exception") && !Files.exists(out), text);
+    try (var files = Files.list(dir)) {
+      assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith("hs_err")), "a JVM crash log was written");
+    }
   }
 
   /** Whether this process ignores SIGINT (bit 1 of the SigIgn mask in /proc/self/status, Linux). */

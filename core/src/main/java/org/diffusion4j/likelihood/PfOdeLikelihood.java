@@ -100,6 +100,7 @@ public final class PfOdeLikelihood {
     int steps = 0;
     int attempts = 0;
     while (u < uEnd) {
+      org.diffusion4j.lifecycle.StopRequest.check("the likelihood computation stopped before it finished; nothing was written");
       if (++attempts > MAX_STEPS) {
         throw new IllegalStateException("the likelihood ODE needed more than " + MAX_STEPS + " steps; loosen rtol/atol ("
             + rtol + ", " + atol + ")");

@@ -305,6 +305,7 @@ public final class Sampling {
     for (int w = 0; w < team.size(); w++) {
       Worker worker = team.get(w);
       Denoiser timed = (xx, sigma, c) -> {
+        org.diffusion4j.lifecycle.StopRequest.check("sampling stopped before it finished; nothing was written");
         long t0 = System.nanoTime();
         NDArray r = worker.model().denoise(xx, sigma, c);
         inside.addAndGet(System.nanoTime() - t0);

@@ -312,9 +312,13 @@ public final class Trainer {
       long windowStart = t0;
       long windowSteps = 0;
       for (long step = start; step < opt.steps(); step++) {
-        if (stopRequested) {
+        boolean global = org.diffusion4j.lifecycle.StopRequest.requested();
+        if (stopRequested || global) {
           if (lastCheckpoint < step) {
             save(step);
+          }
+          if (global) {
+            throw stopped(step, lastCheckpoint);
           }
           break;
         }
@@ -401,7 +405,12 @@ public final class Trainer {
         }
         if (done % opt.checkpointEvery() == 0 || done == opt.steps()) {
           save(done);
-          listener.onCheckpoint(done, slots.get(0).ema.averages());
+          try {
+            listener.onCheckpoint(done, slots.get(0).ema.averages());
+          } catch (org.diffusion4j.lifecycle.StoppedException e) {
+            // Stopped inside the checkpoint's preview: the checkpoint itself is complete.
+            throw stopped(done, done);
+          }
         }
       }
       return losses;
@@ -435,6 +444,15 @@ public final class Trainer {
     Map<String, NDArray> out = new LinkedHashMap<>();
     tensors.forEach((k, t) -> out.put(k, t.toNDArray(m)));
     return out;
+  }
+
+  /** The exception of a run stopped by a {@link org.diffusion4j.lifecycle.StopRequest} at {@code step}. */
+  private org.diffusion4j.lifecycle.StoppedException stopped(long step, long checkpoint) {
+    String why = org.diffusion4j.lifecycle.StopRequest.reason() + ": training stopped at step " + step + " of "
+        + opt.steps();
+    return new org.diffusion4j.lifecycle.StoppedException(checkpoint >= 0
+        ? why + "; checkpoint of step " + checkpoint + " written in " + runDir
+        : why + ", before its first checkpoint; nothing to resume in " + runDir, checkpoint, runDir);
   }
 
   private void save(long step) throws IOException {

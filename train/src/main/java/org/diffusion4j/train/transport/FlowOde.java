@@ -82,6 +82,7 @@ public final class FlowOde {
     double[][] k = new double[s][];
     double[] y = new double[x.length];
     for (int step = 0; step < steps; step++) {
+      org.diffusion4j.lifecycle.StopRequest.check("the flow integration stopped before it finished; nothing was written");
       double t = step * h;
       for (int i = 0; i < s; i++) {
         System.arraycopy(x, 0, y, 0, x.length);
