@@ -15,18 +15,15 @@ final class SamplingProgress implements StepListener {
   private static final long TTY_AFTER_NANOS = 2_000_000_000L;
   /** Off a terminal, the first line waits this long (system property {@code d4j.progressAfterMs}, default 10 s). */
   private static final long LOG_AFTER_NANOS = Long.getLong("d4j.progressAfterMs", 10_000L) * 1_000_000L;
-  private final PrintWriter err;
+  private final ProgressLine out;
   private final long total;
   private final long start = System.nanoTime();
-  private final boolean tty = System.console() != null;
   private long done;
   private long lastDraw;
-  private long lastTenth = -1;
-  private boolean drawn;
 
   /** Progress over {@code batches} batches of a grid of {@code steps} steps. */
   SamplingProgress(PrintWriter err, long batches, int steps) {
-    this.err = err;
+    this.out = new ProgressLine(err);
     this.total = Math.max(1, batches * steps);
   }
 
@@ -35,36 +32,19 @@ final class SamplingProgress implements StepListener {
     done++;
     long now = System.nanoTime();
     long elapsed = now - start;
-    if (elapsed < (tty ? TTY_AFTER_NANOS : LOG_AFTER_NANOS)) {
+    if (elapsed < (out.tty() ? TTY_AFTER_NANOS : LOG_AFTER_NANOS)
+        || out.tty() && now - lastDraw < 250_000_000L && done < total) {
       return;
     }
+    lastDraw = now;
     double frac = Math.min(1, (double) done / total);
     double eta = frac > 0 ? elapsed / 1e9 * (1 - frac) / frac : 0;
-    String line = String.format(Locale.ROOT, "sampling: %3.0f%% (%d of %d batch steps)  elapsed %s  ETA %s",
-        100 * frac, done, total, TrainCommand.Progress.clock(elapsed / 1e9), TrainCommand.Progress.clock(eta));
-    if (tty) {
-      if (now - lastDraw > 250_000_000L || done == total) {
-        err.print("\r" + line);
-        err.flush();
-        lastDraw = now;
-        drawn = true;
-      }
-    } else {
-      long tenth = (long) Math.floor(frac * 10);
-      if (tenth != lastTenth) {
-        lastTenth = tenth;
-        err.println(line);
-        err.flush();
-      }
-    }
+    out.show(String.format(Locale.ROOT, "sampling: %3.0f%% (%d of %d batch steps)  elapsed %s  ETA %s", 100 * frac, done,
+        total, ProgressLine.clock(elapsed / 1e9), ProgressLine.clock(eta)), frac);
   }
 
   /** Ends the in-place line, if one was drawn. */
   synchronized void done() {
-    if (drawn) {
-      err.println();
-      err.flush();
-      drawn = false;
-    }
+    out.done();
   }
 }

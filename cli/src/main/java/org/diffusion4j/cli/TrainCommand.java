@@ -544,19 +544,16 @@ public final class TrainCommand implements Callable<Integer> {
     AtomicFiles.write(out.resolve("loss.png"), ModelPreview.png(LinePlot.logY("training loss (" + out + ")", x, y)));
   }
 
-  /** A one-line progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise. */
+  /** The training progress bar on stderr (a {@link ProgressLine}). */
   static final class Progress {
-    private final PrintWriter err;
     private final boolean quiet;
     private final long total;
-    private final boolean tty = System.console() != null;
-    private long lastTenth = -1;
-    private boolean drawn;
+    private final ProgressLine line;
 
     Progress(PrintWriter err, boolean quiet, long total) {
-      this.err = err;
       this.quiet = quiet;
       this.total = total;
+      this.line = new ProgressLine(err);
     }
 
     void update(Trainer.StepLog s) {
@@ -568,32 +565,12 @@ public final class TrainCommand implements Callable<Integer> {
       int width = 24;
       int filled = (int) Math.round(frac * width);
       String bar = "=".repeat(Math.max(0, filled)) + " ".repeat(Math.max(0, width - filled));
-      String line = String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f  %.1f steps/s  ETA %s", s.step(), total, bar,
-          s.loss(), s.stepsPerSecond(), clock(eta));
-      if (tty) {
-        err.print("\r" + line);
-        err.flush();
-        drawn = true;
-      } else {
-        long tenth = (long) Math.floor(frac * 10);
-        if (tenth != lastTenth) {
-          lastTenth = tenth;
-          err.println(line);
-          err.flush();
-        }
-      }
+      line.show(String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f  %.1f steps/s  ETA %s", s.step(), total, bar,
+          s.loss(), s.stepsPerSecond(), ProgressLine.clock(eta)), frac);
     }
 
     void done() {
-      if (drawn) {
-        err.println();
-        err.flush();
-      }
-    }
-
-    static String clock(double seconds) {
-      long s = Math.round(seconds);
-      return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+      line.done();
     }
   }
 }
