@@ -45,7 +45,6 @@ public final class ParaDigmsBench {
     double[] tolerances = Arrays.stream(option(args, "--tolerances", "0.1").split(","))
         .mapToDouble(s -> Double.parseDouble(s.trim())).toArray();
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    JniUtils.setNumThreads(threads);
     Path run;
     if (modelDir == null) {
       run = Files.createTempDirectory("d4j-paradigms").resolve("moons");
@@ -55,6 +54,8 @@ public final class ParaDigmsBench {
       run = Path.of(modelDir);
     }
     try (TrainedModel tm = TrainedModel.load(run, true)) {
+      // After the engine has loaded.
+      JniUtils.setNumThreads(threads);
       long[] shape = tm.config().sampleShape();
       Grid grid = GridSpec.karras().build(tm.config().process(), steps);
       Denoiser den = tm.denoiser();
