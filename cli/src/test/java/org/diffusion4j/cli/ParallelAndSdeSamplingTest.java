@@ -41,7 +41,7 @@ class ParallelAndSdeSamplingTest {
   }
 
   private static double rms(String out) {
-    Matcher m = Pattern.compile("error     RMS (\\S+)").matcher(out);
+    Matcher m = Pattern.compile("error     RMS ([0-9.eE+-]+)").matcher(out);
     assertTrue(m.find(), out);
     return Double.parseDouble(m.group(1));
   }
