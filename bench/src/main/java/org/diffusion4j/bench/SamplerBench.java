@@ -48,13 +48,17 @@ public final class SamplerBench {
     return new GaussianMixture(w, mu, s);
   }
 
-  public static void main(String[] args) throws java.io.IOException {
+  public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("nfe-tune")) {
       NfeBench.tune(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && args[0].equals("nfe")) {
       NfeBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("paradigms")) {
+      ParaDigmsBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && args[0].equals("nfe-opt")) {

@@ -92,7 +92,7 @@ final class DiffusersSampling {
       w.printf(Locale.ROOT, "%s on diffusers model %s (%s, %s timesteps), %s, %d samples of %s, batch %d%n",
           sampler.id(), c.model, dm.scheduler().prediction().id(), mapping.id(),
           ProcessGridOptions.describe(grid, c.grid.gridOptions().grid()), seeds.length, Arrays.toString(shape), b);
-      w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
+      w.printf(Locale.ROOT, "NFE       %s%s%n", r.nfeText(), Format.depth(r));
       w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
       switch (kind) {
         case "npy":

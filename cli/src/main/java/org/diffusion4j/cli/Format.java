@@ -42,4 +42,12 @@ final class Format {
     s = s.replaceAll("0+$", "");
     return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
   }
+
+  /**
+   * The sequential depth after the NFE, e.g. {@code " (sequential depth 12 batched calls)"}, for samplers that evaluate
+   * several grid points in one call; empty when every evaluation was its own call.
+   */
+  static String depth(org.diffusion4j.sampling.Sampling.Result r) {
+    return r.parallelInTime() ? " (sequential depth " + r.depthText() + " batched calls)" : "";
+  }
 }

@@ -253,7 +253,7 @@ public final class SampleCommand implements Callable<Integer> {
       w.printf(Locale.ROOT, "auto      %s on σ %s%n", pick.sampler().id(), java.util.Arrays.stream(pick.grid().sigmas())
           .mapToObj(Format::num).collect(java.util.stream.Collectors.joining(" → ")));
     }
-    w.printf(Locale.ROOT, "NFE       %s%n", r.nfeText());
+    w.printf(Locale.ROOT, "NFE       %s%s%n", r.nfeText(), Format.depth(r));
     w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
     int checked = Math.min(n, checkSamples);
     String of = checked < n ? String.format(Locale.ROOT, " (first %d of %d samples)", checked, n) : "";

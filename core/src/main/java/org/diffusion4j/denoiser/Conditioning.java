@@ -211,6 +211,25 @@ public record Conditioning(long[] labels, double[] guidance, Mask mask, double[]
   }
 
   /**
+   * These rows {@code k} times over, block after block ({@code [c; c; …]}): the conditioning of a batch
+   * that stacks k states of each sample, as a sampler that evaluates several grid points in one call does
+   * (Shih et al. 2023).
+   */
+  public Conditioning repeat(int k) {
+    if (k < 1) {
+      throw new IllegalArgumentException("a conditioning is repeated at least once, got " + k);
+    }
+    if (isEmpty() || k == 1) {
+      return this;
+    }
+    Conditioning out = this;
+    for (int i = 1; i < k; i++) {
+      out = concat(out, this);
+    }
+    return out;
+  }
+
+  /**
    * The rows of {@code a} followed by those of {@code b} (a batched classifier-free guidance call runs
    * the conditional and the unconditional half in one forward). Both must set the same parts; an empty
    * side stands for "nothing set" only when the other is empty too.

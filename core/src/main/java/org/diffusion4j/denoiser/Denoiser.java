@@ -37,6 +37,8 @@ public interface Denoiser {
    * This denoiser with the batch's conditioning bound: calls without conditioning (the samplers')
    * receive {@code c}; calls whose conditioning sets only a target level (a flow-map sampler's) receive
    * {@code c} with that target level; calls with other conditioning of their own (a decorator's) keep it.
+   * A call on k·n rows, k blocks of the n samples (a window of grid points evaluated at once), receives
+   * {@code c} repeated k times.
    */
   default Denoiser conditioned(Conditioning c) {
     if (c.isEmpty()) {
@@ -45,13 +47,26 @@ public interface Denoiser {
     Denoiser inner = this;
     return (x, sigma, given) -> {
       if (given.isEmpty()) {
-        return inner.denoise(x, sigma, c.requireSize(x.getShape().get(0)));
+        return inner.denoise(x, sigma, fit(c, x.getShape().get(0)));
       }
       if (given.labels() == null && given.guidance() == null && given.mask() == null) {
-        return inner.denoise(x, sigma, c.requireSize(x.getShape().get(0)).withSigmaTarget(given.sigmaTarget()));
+        return inner.denoise(x, sigma, fit(c, x.getShape().get(0)).withSigmaTarget(given.sigmaTarget()));
       }
       return inner.denoise(x, sigma, given);
     };
+  }
+
+  /**
+   * {@code c} for a batch of {@code rows}: itself when it describes that many samples, repeated k times
+   * when the batch is k blocks of its samples (several grid points of each sample stacked in one call);
+   * otherwise the size mismatch is an error.
+   */
+  private static Conditioning fit(Conditioning c, long rows) {
+    int n = c.size();
+    if (n > 0 && rows != n && rows % n == 0) {
+      return c.repeat(Math.toIntExact(rows / n));
+    }
+    return c.requireSize(rows);
   }
 
   /** A scalar-σ model without conditioning (an exact density, a test double). */

@@ -38,6 +38,8 @@ public final class SamplerRegistry {
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverFast.INFO);
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverAdaptive.INFO);
     ALL.add(org.diffusion4j.sampling.ode.ExponentialHeun.INFO);
+    // Parallel in time: Picard iterations, a window of grid points per batched call.
+    ALL.add(org.diffusion4j.sampling.ode.ParaDigms.INFO);
 
     // -- end block --
 
@@ -62,6 +64,7 @@ public final class SamplerRegistry {
 
     // reverse-SDE, DDPM and Langevin samplers
     ALL.add(EulerMaruyama.INFO);
+    ALL.add(org.diffusion4j.sampling.sde.ReverseSdeFamily.INFO);
     ALL.add(DdpmAncestral.INFO);
     ALL.add(PredictorCorrector.INFO);
     ALL.add(AnnealedLangevin.INFO);

@@ -215,9 +215,16 @@ public final class Sampling {
    * @param x final states in process coordinates at the last grid point, row-major
    * @param samples final states in data scale, {@code x / s_N} (= x when the grid ends at σ = 0)
    * @param trajectory every grid point's state of this batch, [(steps+1)·b·d] in process coordinates, or null
-   * @param nfe denoiser evaluations of this batch
+   * @param nfe denoiser evaluations of this batch (per sample)
+   * @param depth batched denoiser calls made one after another (= nfe for sequential samplers)
    */
-  public record Batch(int from, long[] seeds, double[] x, double[] samples, double[] trajectory, int nfe) {}
+  public record Batch(int from, long[] seeds, double[] x, double[] samples, double[] trajectory, int nfe,
+      int depth) {
+    /** A batch of a sequential sampler (depth = nfe). */
+    public Batch(int from, long[] seeds, double[] x, double[] samples, double[] trajectory, int nfe) {
+      this(from, seeds, x, samples, trajectory, nfe, nfe);
+    }
+  }
 
   /**
    * A whole run.
@@ -229,17 +236,41 @@ public final class Sampling {
    * @param nfeMax most (differs from nfeMin only for adaptive samplers)
    * @param nanos wall time of the sampler runs
    * @param denoiserNanos time spent inside denoiser calls
+   * @param depthMin fewest sequential (batched) denoiser calls of a batch
+   * @param depthMax most; both equal the NFE for sequential samplers
    */
   public record Result(double[] x, double[] samples, double[] trajectory, int nfeMin, int nfeMax, long nanos,
-      long denoiserNanos) {
+      long denoiserNanos, int depthMin, int depthMax) {
+    /** A run of a sequential sampler (depth = NFE). */
+    public Result(double[] x, double[] samples, double[] trajectory, int nfeMin, int nfeMax, long nanos,
+        long denoiserNanos) {
+      this(x, samples, trajectory, nfeMin, nfeMax, nanos, denoiserNanos, nfeMin, nfeMax);
+    }
+
     /** NFE as text, e.g. {@code 35} or {@code 40–44}. */
     public String nfeText() {
       return nfeMin == nfeMax ? Integer.toString(nfeMin) : nfeMin + "–" + nfeMax;
     }
+
+    /** Sequential depth as text, like {@link #nfeText}. */
+    public String depthText() {
+      return depthMin == depthMax ? Integer.toString(depthMin) : depthMin + "–" + depthMax;
+    }
+
+    /** Whether some denoiser calls evaluated several grid points at once (depth below the NFE). */
+    public boolean parallelInTime() {
+      return depthMin != nfeMin || depthMax != nfeMax;
+    }
   }
 
   /** What {@link #stream} reports once every batch is consumed. */
-  public record Summary(int samples, int nfeMin, int nfeMax, long nanos, long denoiserNanos) {}
+  public record Summary(int samples, int nfeMin, int nfeMax, long nanos, long denoiserNanos, int depthMin,
+      int depthMax) {
+    /** A summary of a sequential sampler (depth = NFE). */
+    public Summary(int samples, int nfeMin, int nfeMax, long nanos, long denoiserNanos) {
+      this(samples, nfeMin, nfeMax, nanos, denoiserNanos, nfeMin, nfeMax);
+    }
+  }
 
   /** Runs every batch and gathers them. */
   public Result run() {
@@ -267,7 +298,8 @@ public final class Sampling {
         }
       }
     });
-    return new Result(x, s, trajOut, sum.nfeMin(), sum.nfeMax(), sum.nanos(), sum.denoiserNanos());
+    return new Result(x, s, trajOut, sum.nfeMin(), sum.nfeMax(), sum.nanos(), sum.denoiserNanos(), sum.depthMin(),
+        sum.depthMax());
   }
 
   /**
@@ -298,7 +330,7 @@ public final class Sampling {
     AtomicInteger next = new AtomicInteger();
     AtomicLong inside = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    int[] nfe = {Integer.MAX_VALUE, 0};
+    int[] nfe = {Integer.MAX_VALUE, 0, Integer.MAX_VALUE, 0};
     Object lock = new Object();
     long start = System.nanoTime();
     Runnable[] jobs = new Runnable[team.size()];
@@ -320,6 +352,8 @@ public final class Sampling {
               if (failure.get() == null) {
                 nfe[0] = Math.min(nfe[0], out.nfe());
                 nfe[1] = Math.max(nfe[1], out.nfe());
+                nfe[2] = Math.min(nfe[2], out.depth());
+                nfe[3] = Math.max(nfe[3], out.depth());
                 consumer.accept(out);
               }
             }
@@ -356,7 +390,7 @@ public final class Sampling {
     if (f instanceof Error er) {
       throw er;
     }
-    return new Summary(n, nfe[0], nfe[1], System.nanoTime() - start, inside.get());
+    return new Summary(n, nfe[0], nfe[1], System.nanoTime() - start, inside.get(), nfe[2], nfe[3]);
   }
 
   /** Samples {@code from..to-1} of the seed list as one batch, in {@code m}. */
@@ -402,6 +436,7 @@ public final class Sampling {
     System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
     double[] out;
     int nfe;
+    int depth;
     try (NDManager bm = m.newSubManager()) {
       NDArray xb = bm.create(x0, new Shape(shape));
       if (dtype != DataType.FLOAT64) {
@@ -414,6 +449,7 @@ public final class Sampling {
           });
       out = r.x().toType(DataType.FLOAT64, false).toDoubleArray();
       nfe = r.nfe();
+      depth = r.depth();
     }
     if (bad[0] >= 0 || !finite(out)) {
       throw new NonFiniteSampleException(bad[0] >= 0
@@ -426,7 +462,7 @@ public final class Sampling {
     for (int i = 0; i < out.length; i++) {
       data[i] = out[i] / sLast;
     }
-    return new Batch(from, Arrays.copyOfRange(seeds, from, to), out, data, traj, nfe);
+    return new Batch(from, Arrays.copyOfRange(seeds, from, to), out, data, traj, nfe, depth);
   }
 
   private Grid gridOrThrow() {

@@ -59,6 +59,21 @@ final class ReverseSde {
    * @param noise the source of the step's N(0, I) draw (not used on the last step)
    */
   static NDArray predictor(Grid grid, int i, NDArray x, NDArray denoised, NoiseSource noise) {
+    return predictor(grid, i, x, denoised, noise, 1, true);
+  }
+
+  /**
+   * The Euler–Maruyama step of the member {@code γ² = r·g²} of the reverse-SDE family
+   * {@code dx = [f x − ½(g² + γ²)∇log p_t]dt + γ dw̄} (Song et al. 2021 eq. 13 for r = 0, eq. 6 for r = 1):
+   * {@code (1 − Δt(f + c/σ²))x + (Δt c α/σ²)D + sqrt(r g²Δt)·z} with {@code c = g²(1 + r)/2}; r = 1 is
+   * {@link #predictor(Grid, int, NDArray, NDArray, NoiseSource)} bit for bit. Last steps as there.
+   *
+   * @param r γ²/g² on this step, in [0, 1]
+   * @param draw whether this run draws noise: then every step but the last takes one draw, also where
+   *     r = 0, so that runs differing only in where γ is switched on share their noise
+   */
+  static NDArray predictor(Grid grid, int i, NDArray x, NDArray denoised, NoiseSource noise, double r,
+      boolean draw) {
     if (grid.sigma(i + 1) == 0) {
       // Last step: σ_next == 0, the x0-estimate.
       return denoised.mul(grid.alpha(i + 1));
@@ -67,14 +82,15 @@ final class ReverseSde {
     double t = grid.t(i);
     double dt = t - grid.t(i + 1);
     double g2 = p.g2(t);
+    double c = g2 * ((1 + r) / 2);
     double var = grid.sigmaAbs(i) * grid.sigmaAbs(i);
-    NDArray mean = x.mul(1 - dt * (p.f(t) + g2 / var)).add(denoised.mul(dt * g2 * grid.alpha(i) / var));
-    if (i == grid.steps() - 1) {
-      // Last step to σ_min > 0: the noise-free mean.
+    NDArray mean = x.mul(1 - dt * (p.f(t) + c / var)).add(denoised.mul(dt * c * grid.alpha(i) / var));
+    if (i == grid.steps() - 1 || !draw) {
+      // Last step to σ_min > 0 (or a run without noise): the noise-free mean.
       return mean;
     }
     // Euler–Maruyama step.
     NDArray z = noise.randn(x.getManager(), x.getShape(), x.getDataType());
-    return mean.add(z.mul(Math.sqrt(g2 * dt)));
+    return r == 0 ? mean : mean.add(z.mul(Math.sqrt(r * g2 * dt)));
   }
 }
