@@ -24,7 +24,7 @@ import org.diffusion4j.schedule.Grid;
 
 /**
  * DPM-Solver-v3 (Zheng, Lu, Chen, Zhu 2023, "DPM-Solver-v3: Improved Diffusion ODE Solver with Empirical Model
- * Statistics"): the multistep predictor (§3.3, eq. 9–11) and corrector (§3.3, Fig. 2b) in the parameterisation
+ * Statistics"): the multistep predictor (§3.3) and corrector (§3.4, Fig. 2b) in the parameterisation
  * that the {@link ModelStatistics} ℓ, s, b define, on the scaled state {@code x̂ = x/α}.
  *
  * <p>With {@code f_j = (1 − ℓ_j) x̂_j − D_j} at the points used, {@code L, S, B} the integrals of
@@ -32,7 +32,7 @@ import org.diffusion4j.schedule.Grid;
  * to t is the exact variation-of-constants solution with g replaced by its Taylor polynomial in λ − λ_s:
  * {@code x̂_t = e^{−L(λ_t)} [x̂_s − ∫e^{L+S}B − Σ_k c_k ∫e^{L+S}(λ − λ_s)^k]}, {@code c_0 = g_s} and
  * {@code c_1..c_n} from the Vandermonde system {@code Σ_k c_k δ_j^k = g_j − g_s}, {@code δ_j = λ_j − λ_s}
- * (eq. 11, the paper's {@code R_n}). The predictor of order k uses s and the k − 1 previous points
+ * (§3.3, the paper's {@code R_n}). The predictor of order k uses s and the k − 1 previous points
  * (warm-up 1, 2, …; with {@code lower-order-final} and fewer than 10 steps at most {@code steps − i} at
  * step i, as DPM-Solver's multistep). The corrector, after the model call at t, redoes the step with the
  * points s, t and the predictor's older points (order k + 1) and keeps {@code f_t} — the paper's choice, for

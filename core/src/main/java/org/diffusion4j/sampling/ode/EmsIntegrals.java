@@ -1,7 +1,7 @@
 package org.diffusion4j.sampling.ode;
 
 /**
- * The λ-integrals of DPM-Solver-v3 (Zheng et al. 2023, eq. 9 and App. B) over piecewise-linear statistics, per
+ * The λ-integrals of DPM-Solver-v3 (Zheng et al. 2023, §3.3) over piecewise-linear statistics, per
  * dimension, from a base point λ_s to λ_x (either side): {@code L = ∫ℓ}, {@code S = ∫s},
  * {@code B = ∫ e^{−S(r)} b_r dr} and, for a forward step, {@code K_k = ∫ e^{L+S} (λ − λ_s)^k dλ} and
  * {@code P = ∫ e^{L+S} B dλ}. The interval is cut at the knots and into pieces of at most {@link #MAX_PIECE}

@@ -25,7 +25,7 @@ import org.diffusion4j.schedule.Grid;
  * grid whose σ's (except a final σ = 0) lie in its range {@link #sigmaMin()}..{@link #sigmaMax()}. Two
  * constant sets need no model: {@link #dataPrediction()} {@code (ℓ, s, b) = (1, 0, 0)}, under which the
  * solver is DPM-Solver++ (Lu et al. 2022b), and {@link #noisePrediction()} {@code (0, −1, 0)}, DPM-Solver
- * (Lu et al. 2022) — the paper's §3.4 special cases.
+ * (Lu et al. 2022) — the special cases the paper names.
  *
  * @param lambdas the knots, strictly increasing; a single knot means constant statistics (any λ)
  * @param l ℓ at each knot, one value per dimension ({@code [knots][dim]}); dim 1 with {@code shape} null
