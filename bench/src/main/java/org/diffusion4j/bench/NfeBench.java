@@ -85,7 +85,8 @@ public final class NfeBench {
         Map<String, String> rest = new LinkedHashMap<>(params);
         rest.remove("stats");
         DpmSolverV3 base = (DpmSolverV3) SamplerRegistry.create(sampler, rest);
-        return new DpmSolverV3(base.order(), base.corrector(), base.lowerOrderFinal(), p.statistics(),
+        boolean corrector = !"false".equals(params.getOrDefault("corrector", "auto")); // auto: on with statistics
+        return new DpmSolverV3(base.order(), corrector, base.lowerOrderFinal(), p.statistics(),
             "estimated on " + p.name());
       }
       return build();

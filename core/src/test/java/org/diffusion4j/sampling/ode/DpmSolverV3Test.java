@@ -235,6 +235,10 @@ class DpmSolverV3Test {
     // Without statistics: the data-prediction ones.
     DpmSolverV3 plain = (DpmSolverV3) SamplerRegistry.create("dpm-solver-v3", Map.of());
     assertTrue(plain.stats().isConstant() && plain.stats().l()[0][0] == 1 && plain.stats().s()[0][0] == 0);
+    // corrector=auto: on with a file, off without (then exactly DPM-Solver++(2M), Taylor form).
+    assertTrue(((DpmSolverV3) fromFile).corrector() && !plain.corrector());
+    assertSame(new DpmSolver(2, "multistep", true, true, true, false), plain, mix, grid);
+    assertTrue(((DpmSolverV3) SamplerRegistry.create("dpm-solver-v3", Map.of("corrector", "true"))).corrector());
   }
 
   @Test
