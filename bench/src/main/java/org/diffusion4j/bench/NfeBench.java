@@ -11,7 +11,12 @@ import org.diffusion4j.analytic.ExactFlow;
 import org.diffusion4j.analytic.GaussianMixture;
 import org.diffusion4j.process.Edm;
 import org.diffusion4j.process.NoiseProcess;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import org.diffusion4j.sampling.Sampler;
+import org.diffusion4j.sampling.ode.DpmSolverV3;
+import org.diffusion4j.sampling.ode.EmsEstimator;
+import org.diffusion4j.sampling.ode.ModelStatistics;
 import org.diffusion4j.sampling.SamplerParams;
 import org.diffusion4j.sampling.SamplerRegistry;
 import org.diffusion4j.sampling.Sampling;
@@ -71,6 +76,22 @@ public final class NfeBench {
       return SamplerRegistry.create(sampler, params);
     }
 
+    /**
+     * The sampler for a problem: {@code dpm-solver-v3:stats=estimate} takes the statistics estimated from the
+     * problem's own model ({@link Problem#statistics}); every other candidate is {@link #build()}.
+     */
+    Sampler build(Problem p) {
+      if (sampler.equals("dpm-solver-v3") && "estimate".equals(params.get("stats"))) {
+        Map<String, String> rest = new LinkedHashMap<>(params);
+        rest.remove("stats");
+        DpmSolverV3 base = (DpmSolverV3) SamplerRegistry.create(sampler, rest);
+        boolean corrector = !"false".equals(params.getOrDefault("corrector", "auto")); // auto: on with statistics
+        return new DpmSolverV3(base.order(), corrector, base.lowerOrderFinal(), p.statistics(),
+            "estimated on " + p.name());
+      }
+      return build();
+    }
+
     Grid grid(NoiseProcess p, int steps) {
       GridOptions o = GridOptions.of(grid);
       o = new GridOptions(o.grid(), o.sigmaMin(), o.sigmaMax(), rho, o.betaMin(), o.betaMax(), o.tMin(),
@@ -81,10 +102,31 @@ public final class NfeBench {
 
   static final List<String> DEFAULT = List.of("auto@karras", "dpmpp-2m@karras", "dpmpp-3m@karras",
       "dpmpp-3m:variant=taylor@karras", "unipc@karras", "unipc:order=3;variant=bh1@karras", "deis@karras",
-      "dpm-solver-fast@karras", "heun@karras");
+      "dpm-solver-fast@karras", "heun@karras", "dpm-solver-v3:stats=estimate@karras",
+      "dpm-solver-v3:stats=estimate;corrector=false@karras");
+
+  /**
+   * DPM-Solver-v3's statistics of a mixture as {@code d4j stats} estimates them by default (σ 0.002 … 80, 120 knots,
+   * 1024 calibration trajectories on seeds from 1,000,000, which no problem's samples use), computed once.
+   */
+  static ModelStatistics statistics(GaussianMixture gm) {
+    return STATS.computeIfAbsent(gm, g -> {
+      try (NDManager m = NDManager.newBaseManager()) {
+        return EmsEstimator.estimate(g.denoiser(), new long[] {g.dim()},
+            new EmsEstimator.Calibration(0.002, 80, 120, 1024, 1_000_000, 256), m, DataType.FLOAT64, "bench");
+      }
+    });
+  }
+
+  private static final Map<GaussianMixture, ModelStatistics> STATS = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A problem: mixture, samples, their initial state at σ_max and the exact flow to σ = 0. */
   record Problem(String name, GaussianMixture gm, long[] seeds, double[] prior, double[] reference) {
+    /** DPM-Solver-v3's statistics of this problem's model ({@link NfeBench#statistics}). */
+    ModelStatistics statistics() {
+      return NfeBench.statistics(gm);
+    }
+
     static Problem of(String name, GaussianMixture gm, int n) {
       return of(name, gm, n, 0);
     }
@@ -99,7 +141,7 @@ public final class NfeBench {
 
     /** Median per-sample L2 error of a run and its NFE. */
     double[] error(Candidate c, int budget) {
-      Sampler s = c.build();
+      Sampler s = c.build(this);
       int steps = 1;
       Sampling.Result best = null;
       for (int k = 1; k <= budget; k++) {
@@ -271,15 +313,37 @@ public final class NfeBench {
   }
 
   public static void main(String[] args) {
-    int n = args.length > 0 ? Integer.parseInt(args[0]) : 500;
-    List<String> specs = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : DEFAULT;
+    List<String> rest = new ArrayList<>(Arrays.asList(args));
+    String only = "2d,16d,64d";
+    for (java.util.Iterator<String> it = rest.iterator(); it.hasNext(); ) {
+      String a = it.next();
+      if (a.startsWith("--problems=")) {
+        only = a.substring("--problems=".length());
+        it.remove();
+      }
+    }
+    int n = rest.size() > 0 ? Integer.parseInt(rest.get(0)) : 500;
+    List<String> specs = rest.size() > 1 ? rest.subList(1, rest.size()) : DEFAULT;
     List<Candidate> cands = new ArrayList<>();
     for (String s : specs) {
       cands.add(Candidate.parse(s));
     }
-    List<Problem> problems = List.of(Problem.of("2-D demo mixture", GaussianMixture.demo2d(), n),
-        Problem.of("16-D mixture", SamplerBench.mixture16d(), n), Problem.of("64-D mixture, widths 0.02-1",
-            mixture64d(), n));
+    List<Problem> problems = new ArrayList<>();
+    List<String> wanted = Arrays.asList(only.split(","));
+    for (String w : wanted) {
+      if (!List.of("2d", "16d", "64d").contains(w)) {
+        throw new IllegalArgumentException("unknown problem '" + w + "' in --problems; accepted: 2d, 16d, 64d");
+      }
+    }
+    if (wanted.contains("2d")) {
+      problems.add(Problem.of("2-D demo mixture", GaussianMixture.demo2d(), n));
+    }
+    if (wanted.contains("16d")) {
+      problems.add(Problem.of("16-D mixture", SamplerBench.mixture16d(), n));
+    }
+    if (wanted.contains("64d")) {
+      problems.add(Problem.of("64-D mixture, widths 0.02-1", mixture64d(), n));
+    }
     System.out.printf(Locale.ROOT, "Median per-sample L2 error against the exact PF-ODE at an NFE budget; EDM process, "
         + "σ 80 → 0, float64, %d samples.%n", n);
     for (Problem p : problems) {

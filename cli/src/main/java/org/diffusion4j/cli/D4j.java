@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
         SamplersCommand.class, InfoCommand.class, NllCommand.class, EvalCommand.class, LabCommand.class, AlignCommand.class,
         TrainClassifierCommand.class, TrainFeatureNetCommand.class, ReflowCommand.class, TransportCommand.class,
         DistillCommand.class, ExportCommand.class, InpaintCommand.class, RestoreCommand.class, SdeditCommand.class,
-        InvertCommand.class},
+        InvertCommand.class, StatsCommand.class},
     footer = {"", "Examples:", "  d4j demo", "  d4j sample --model examples/gmm2d.json --sampler heun --steps 18 --out x.png",
         "  d4j grid --process ddpm --grid trailing --steps 10 --json", "  d4j samplers"})
 public final class D4j implements Runnable {

@@ -152,6 +152,7 @@ final class RunSampling {
       for (String note : steer.notes()) {
         w.printf(Locale.ROOT, "steering  %s%n", note);
       }
+      SampleCommand.statsNote(w, sampler);
       w.printf(Locale.ROOT, "NFE       %s%s%n", r.nfeText(), Format.depth(r));
       w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
       switch (kind) {

@@ -253,6 +253,7 @@ public final class SampleCommand implements Callable<Integer> {
       w.printf(Locale.ROOT, "auto      %s on σ %s%n", pick.sampler().id(), java.util.Arrays.stream(pick.grid().sigmas())
           .mapToObj(Format::num).collect(java.util.stream.Collectors.joining(" → ")));
     }
+    statsNote(w, s);
     w.printf(Locale.ROOT, "NFE       %s%s%n", r.nfeText(), Format.depth(r));
     w.printf(Locale.ROOT, "time      %.3f s%n", r.nanos() / 1e9);
     int checked = Math.min(n, checkSamples);
@@ -381,6 +382,15 @@ public final class SampleCommand implements Callable<Integer> {
   }
 
   /** The file's extension, which must be one of {@code accepted}. */
+  /** For dpm-solver-v3: which statistics it runs with (and, without a file, how to make one). */
+  static void statsNote(java.io.PrintWriter w, org.diffusion4j.sampling.Sampler s) {
+    if (s instanceof org.diffusion4j.sampling.ode.DpmSolverV3 v3) {
+      w.printf(Locale.ROOT, "stats     %s%s%n", v3.stats().source(), v3.stats().isConstant()
+          ? " (no statistics file given; estimate the model's with d4j stats and pass --param stats=FILE)"
+          : " (" + v3.statsName() + ")");
+    }
+  }
+
   static String kind(Path file, String option, String... accepted) {
     String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
     for (String a : accepted) {

@@ -124,6 +124,11 @@ public final class SamplerParams {
     return i;
   }
 
+  /** A parameter as given (a file name, a word), trimmed. */
+  public String getString(String name) {
+    return raw(name).trim();
+  }
+
   /** A boolean parameter ({@code true|false}). */
   public boolean getBoolean(String name) {
     String v = raw(name).toLowerCase(Locale.ROOT);

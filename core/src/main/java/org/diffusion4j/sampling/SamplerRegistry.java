@@ -53,6 +53,10 @@ public final class SamplerRegistry {
 
     // -- end block --
 
+    // -- block: DPM-Solver-v3 (empirical model statistics) --
+    ALL.add(org.diffusion4j.sampling.ode.DpmSolverV3.INFO);
+    // -- end block --
+
     // -- block: SDE samplers --
     // k-diffusion / EDM stochastic samplers
     ALL.add(org.diffusion4j.sampling.sde.EulerAncestral.INFO);
