@@ -38,6 +38,7 @@ public final class SamplerRegistry {
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverFast.INFO);
     ALL.add(org.diffusion4j.sampling.ode.DpmSolverAdaptive.INFO);
     ALL.add(org.diffusion4j.sampling.ode.ExponentialHeun.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.Pndm.INFO);
 
     // -- end block --
 
