@@ -7,7 +7,7 @@ from fixed float64 initial latents x_T = init_noise_sigma * z. The model is the 
 D(x^; sigma) of a 2-D Gaussian mixture (written below in torch, float64), converted to the scheduler's
 prediction_type (epsilon / v_prediction / sample) at the noise level the scheduler itself uses for that call
 (sigmas[step_index], or sigmas_interpol for KDPM2's second stage, or the alphas_cumprod table at integer t
-for DDIM/DDPM, which keep no sigmas). Outputs: <name>.npy (float64 [n, 2]) and index.json
+for DDIM/DDPM/PNDM, which keep no sigmas). Outputs: <name>.npy (float64 [n, 2]) and index.json
 (configs, steps, initial latents file, mixture, the timesteps and sigmas diffusers used).
 
 Run with Debian's /usr/bin/python3 (python3-torch 1.13 on OpenBLAS) and diffusers v0.25.0's src
@@ -129,6 +129,8 @@ def run(name, cls, cfg, steps, eta=None):
         cfg = dict(cfg, eta=eta)
     if cls in FLOAT64_TABLES and not cfg.get("use_karras_sigmas") and cfg.get("beta_schedule") == "linear":
         extra["output_f64_tables"] = run_f64_tables(name, cls, cfg, steps)
+    if cls == "PNDMScheduler" and cfg.get("beta_schedule") == "linear":
+        extra["output_f64_tables"] = run_pndm_f64_tables(name, cfg, steps)
     return {**extra, "name": name, "steps": steps, "config": dict(cfg, _class_name=cls), "timesteps": ts,
             "sigmas": sig, "model_sigmas": used, "dtype": str(dtype).replace("torch.", ""), "output": name + ".npy"}
 
@@ -152,6 +154,21 @@ def run_f64_tables(name, cls, cfg, steps):
     for t in sch.timesteps:
         inp = sch.scale_model_input(x, t)
         x = sch.step(model(sch, inp, t), t, x).prev_sample
+    np.save(os.path.join(OUT, name + ".f64.npy"), x.numpy())
+    return name + ".f64.npy"
+
+
+def run_pndm_f64_tables(name, cfg, steps):
+    """PNDM with float64 alphas_cumprod (and final_alpha_cumprod): the method alone, no table round-off."""
+    sch = diffusers.PNDMScheduler.from_config(dict(cfg))
+    b = np.linspace(cfg["beta_start"], cfg["beta_end"], cfg["num_train_timesteps"])
+    ac = torch.from_numpy(np.cumprod(1 - b))
+    sch.alphas_cumprod = ac
+    sch.final_alpha_cumprod = torch.tensor(1.0, dtype=torch.float64) if sch.config.set_alpha_to_one else ac[0]
+    sch.set_timesteps(steps)
+    x = torch.from_numpy(np.load(os.path.join(OUT, "initial.npy")))
+    for t in sch.timesteps:
+        x = sch.step(model(sch, sch.scale_model_input(x, t), t), t, x).prev_sample
     np.save(os.path.join(OUT, name + ".f64.npy"), x.numpy())
     return name + ".f64.npy"
 
@@ -221,6 +238,26 @@ def main():
     R("kdpm2-10", "KDPM2DiscreteScheduler", 10)
     R("lms-10", "LMSDiscreteScheduler", 10)
     R("lms-25", "LMSDiscreteScheduler", 25)
+    # PNDM: PLMS only (skip_prk_steps, as Stable Diffusion's configs) and the Runge-Kutta (PRK) warm-up; leading
+    # (default), trailing and linspace spacings, where linspace (and trailing at 30 steps, and PRK's half step of an
+    # odd step ratio) makes diffusers' "previous timestep" t - N//steps differ from the next timestep
+    P = lambda name, steps, **kw: R(name, "PNDMScheduler", steps, **kw)
+    P("pndm-plms-leading-10", 10, skip_prk_steps=True)
+    P("pndm-plms-leading-1", 1, skip_prk_steps=True)
+    P("pndm-plms-leading-2", 2, skip_prk_steps=True, set_alpha_to_one=True)
+    P("pndm-plms-trailing-20", 20, skip_prk_steps=True, timestep_spacing="trailing", set_alpha_to_one=True)
+    P("pndm-plms-trailing-30", 30, skip_prk_steps=True, timestep_spacing="trailing")
+    P("pndm-plms-linspace-15", 15, skip_prk_steps=True, timestep_spacing="linspace")
+    P("pndm-plms-v-25", 25, skip_prk_steps=True, prediction_type="v_prediction", steps_offset=1)
+    runs.append(run("pndm-plms-sd-50", "PNDMScheduler", dict(sd, skip_prk_steps=True, steps_offset=1,
+                                                                 set_alpha_to_one=False, clip_sample=False), 50))
+    P("pndm-prk-leading-10", 10)
+    P("pndm-prk-leading-4", 4)
+    P("pndm-prk-leading-30", 30, steps_offset=1)
+    P("pndm-prk-trailing-25", 25, timestep_spacing="trailing", set_alpha_to_one=True)
+    P("pndm-prk-linspace-12", 12, timestep_spacing="linspace")
+    P("pndm-prk-v-20", 20, prediction_type="v_prediction")
+    P("pndm-prk-leading-50", 50, steps_offset=1)
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump({"diffusers": diffusers.__version__, "torch": torch.__version__, "mixture": MIX,
                    "initial": "initial.npy", "runs": runs}, f, indent=1)

@@ -59,8 +59,49 @@ public final class ProcessGridOptions {
       description = "Forward process: edm, ve, vp, vp-cosine, subvp, flow, trig, ddpm (default: ${DEFAULT-VALUE}).")
   String process;
 
+  @Option(names = "--grids-dir", paramLabel = "DIR",
+      description = "Where saved grids are looked up and saved (default: $D4J_GRIDS, else ~/.d4j/grids).")
+  java.nio.file.Path gridsDir;
+
+  private org.diffusion4j.sampling.SavedGrid saved;
+
+  /** The saved grid named by {@code --grid NAME} or {@code --grid file:PATH}, or null for a grid family. */
+  public org.diffusion4j.sampling.SavedGrid savedGrid() {
+    String g = grid.toLowerCase(Locale.ROOT);
+    if (GridSpec.IDS.contains(g) || scheduler() != null) {
+      return null;
+    }
+    if (saved == null) {
+      try {
+        saved = org.diffusion4j.sampling.SavedGrid.resolve(grid, gridsDirectory());
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("--grid " + grid + ": cannot read: " + e.getMessage());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--grid " + grid + " is neither a grid (" + String.join(", ", GridSpec.IDS)
+            + ") nor a saved grid: " + e.getMessage());
+      }
+      for (String o : new String[] {"--sigma-min", "--sigma-max", "--rho", "--drop-last", "--fractional",
+          "--steps-offset"}) {
+        if (mixee != null && mixee.commandLine().getParseResult().hasMatchedOption(o)) {
+          throw new IllegalArgumentException(o + " does not combine with the saved grid " + saved.name());
+        }
+      }
+      if (mixee != null && mixee.commandLine().getParseResult().hasMatchedOption("--steps")
+          && steps != saved.sigmas().length - 1) {
+        throw new IllegalArgumentException("--steps " + steps + " differs from the saved grid " + saved.name() + "'s "
+            + (saved.sigmas().length - 1) + " steps (omit --steps)");
+      }
+    }
+    return saved;
+  }
+
+  /** The grids directory: {@code --grids-dir}, else {@code $D4J_GRIDS}, else {@code ~/.d4j/grids}. */
+  public java.nio.file.Path gridsDirectory() {
+    return org.diffusion4j.sampling.SavedGrid.directory(gridsDir);
+  }
+
   @Option(names = "--grid", paramLabel = "ID", defaultValue = "karras",
-      description = "Grid: karras, exponential, polyexponential, vp, lambda (σ-grids), vp-uniform, vp-quadratic "
+      description = "Grid: a saved grid's NAME (in --grids-dir) or file:PATH, or karras, exponential, polyexponential, vp, lambda (σ-grids), vp-uniform, vp-quadratic "
           + "(uniform in t or √t from t_max to the process's t_min, no final zero: DPM-Solver's time_uniform and "
           + "time_quadratic) or leading, trailing, linspace (discrete timesteps, --process ddpm) "
           + "(default: ${DEFAULT-VALUE}).")
@@ -168,6 +209,10 @@ public final class ProcessGridOptions {
 
   /** The grid options, checked for options the grid does not use. */
   public GridOptions gridOptions() {
+    if (savedGrid() != null) {
+      return new GridOptions("saved " + savedGrid().name(), Double.NaN, Double.NaN, Double.NaN, 0.1, 20, 1e-3, 0,
+          false);
+    }
     if (scheduler() != null) {
       return new GridOptions(scheduler().className(), Double.NaN, Double.NaN, Double.NaN, 0.1, 20, 1e-3, 0, false);
     }
@@ -216,6 +261,9 @@ public final class ProcessGridOptions {
   public Grid buildGrid(NoiseProcess p) {
     if (scheduler() != null) {
       return scheduler().grid();
+    }
+    if (savedGrid() != null) {
+      return savedGrid().grid(p);
     }
     if (steps < 1) {
       throw new IllegalArgumentException("--steps must be >= 1, got " + steps);

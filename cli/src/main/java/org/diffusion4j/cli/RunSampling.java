@@ -70,7 +70,12 @@ final class RunSampling {
       // Without --sampler: few-step runs use their own sampler, others auto.
       String samplerId = ds != null ? ds.sampler().id() + " (" + ds.className() + ")"
           : c.sampler == null ? (flowMap ? "flowmap" : "auto") : c.sampler;
+      org.diffusion4j.sampling.SavedGrid saved = c.grid.savedGrid();
+      if (saved != null && c.sampler == null && !flowMap && c.params.isEmpty()) {
+        samplerId = saved.sampler(); // a saved grid brings the sampler it was fitted for
+      }
       Sampler sampler = ds != null ? ds.sampler() : c.sampler == null && flowMap ? FlowMapRuns.sampler(rc)
+          : saved != null && c.sampler == null && c.params.isEmpty() ? saved.createSampler()
           : SamplerRegistry.get(samplerId).create(SamplerParams.parseAssignments(c.params));
       long[] shape = rc.sampleShape();
       boolean images = shape.length == 3;

@@ -201,7 +201,9 @@ public final class SampleCommand implements Callable<Integer> {
           + "-D; use .npy");
     }
     org.diffusion4j.schedule.DiffusersScheduler ds = grid.scheduler();
-    Sampler s = ds != null ? ds.sampler()
+    // A saved grid brings the sampler it was fitted for (unless --sampler is given).
+    org.diffusion4j.sampling.SavedGrid saved = grid.savedGrid();
+    Sampler s = ds != null ? ds.sampler() : sampler == null && saved != null && params.isEmpty() ? saved.createSampler()
         : SamplerRegistry.create(sampler == null ? "auto" : sampler, SamplerParams.parseAssignments(params));
     SamplerInfo info = SamplerRegistry.get(s.id());
     NoiseProcess process = grid.process();

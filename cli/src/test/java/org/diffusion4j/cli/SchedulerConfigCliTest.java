@@ -58,6 +58,39 @@ class SchedulerConfigCliTest {
   }
 
   @Test
+  void pndmSamplesAsDiffusersAndGridPrintsTheTimestepsOfItsModelCalls(@TempDir Path dir) throws Exception {
+    JsonObject index = JsonText.readObject(REF.resolve("index.json"));
+    Path mix = Files.writeString(dir.resolve("mix.json"), index.get("mixture").toString());
+    JsonObject r = run("pndm-prk-leading-10");
+    Path cfg = Files.writeString(dir.resolve("scheduler_config.json"), r.getAsJsonObject("config").toString());
+    Path out = dir.resolve("x.npy");
+    Cli.Run s = Cli.run("sample", "--model", mix.toString(), "--scheduler-config", cfg.toString(), "--steps", "10",
+        "--noise", REF.resolve("initial.npy").toString(), "--out", out.toString(), "--no-check");
+    assertEquals(0, s.code(), s.err());
+    assertTrue(s.out().contains("pndm"), s.out());
+    Cli.Run g = Cli.run("grid", "--scheduler-config", cfg.toString(), "--steps", "10", "--json");
+    assertEquals(0, g.code(), g.err());
+    JsonObject grid = JsonText.parse(g.out(), "out").getAsJsonObject();
+    JsonArray calls = grid.getAsJsonArray("model_timesteps");
+    JsonArray ts = r.getAsJsonArray("timesteps");
+    assertEquals(ts.size(), calls.size(), g.out());
+    for (int i = 0; i < ts.size(); i++) {
+      assertEquals(ts.get(i).getAsDouble(), calls.get(i).getAsDouble(), 0, "call " + i);
+    }
+    // the final no-op call (timestep 0 to ᾱ_0) is left out: the grid ends at σ(t = 0); --out holds x/s there
+    JsonArray sg = grid.getAsJsonArray("sigmas");
+    double last = sg.get(sg.size() - 1).getAsDouble();
+    double sLast = 1 / Math.sqrt(1 + last * last);
+    double[] got = Npy.read(out).data();
+    double[] want = Npy.read(REF.resolve("pndm-prk-leading-10.npy")).data();
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i] * sLast, 1e-5, "element " + i);
+    }
+    Cli.Run t = Cli.run("grid", "--scheduler-config", cfg.toString(), "--steps", "10");
+    assertTrue(t.out().contains("PNDMScheduler timesteps (one per model call, 19 calls): 900, 850, 850, 800"), t.out());
+  }
+
+  @Test
   void conflictingOptionsAndUnsupportedConfigsAreOneLineErrors(@TempDir Path dir) throws Exception {
     Path cfg = Files.writeString(dir.resolve("c.json"), "{\"_class_name\":\"EulerDiscreteScheduler\"}");
     Cli.Run a = Cli.run("grid", "--scheduler-config", cfg.toString(), "--process", "vp");

@@ -40,6 +40,7 @@ public final class SamplerRegistry {
     ALL.add(org.diffusion4j.sampling.ode.ExponentialHeun.INFO);
     // Parallel in time: Picard iterations, a window of grid points per batched call.
     ALL.add(org.diffusion4j.sampling.ode.ParaDigms.INFO);
+    ALL.add(org.diffusion4j.sampling.ode.Pndm.INFO);
 
     // -- end block --
 

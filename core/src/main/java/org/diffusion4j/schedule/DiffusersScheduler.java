@@ -24,6 +24,7 @@ import org.diffusion4j.sampling.ode.DpmSolverSinglestep;
 import org.diffusion4j.sampling.ode.Euler;
 import org.diffusion4j.sampling.ode.Heun;
 import org.diffusion4j.sampling.ode.Lms;
+import org.diffusion4j.sampling.ode.Pndm;
 import org.diffusion4j.sampling.ode.UniPc;
 import org.diffusion4j.sampling.sde.DdpmAncestral;
 import org.diffusion4j.sampling.sde.EulerAncestral;
@@ -46,6 +47,8 @@ import org.diffusion4j.sampling.sde.EulerAncestral;
  * @param process the process of its β's
  * @param grid the noise levels its steps visit
  * @param timesteps diffusers' {@code timesteps} (one per model evaluation of a first-order step)
+ * @param modelTimesteps the timesteps of the model calls as diffusers lists them ({@code scheduler.timesteps}):
+ *     for PNDM with its repeated entries and the Runge–Kutta half steps; for the other classes {@code timesteps}
  * @param sampler the sampler of its {@code step}
  * @param initialScale the factor of N(0, I) giving the initial state in process coordinates
  * @param predictionType the config's {@code prediction_type}
@@ -54,7 +57,7 @@ import org.diffusion4j.sampling.sde.EulerAncestral;
  * @param sampleMaxValue {@code sample_max_value} of the thresholding
  */
 public record DiffusersScheduler(String className, DiscreteDdpm process, Grid grid, double[] timesteps,
-    Sampler sampler, double initialScale, String predictionType, double clipRange, double thresholdRatio,
+    double[] modelTimesteps, Sampler sampler, double initialScale, String predictionType, double clipRange, double thresholdRatio,
     double sampleMaxValue) {
 
   /**
@@ -76,7 +79,8 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
   /** The scheduler classes read. */
   public static final List<String> CLASSES = List.of("DDPMScheduler", "DDIMScheduler", "DPMSolverMultistepScheduler",
       "DPMSolverSinglestepScheduler", "DEISMultistepScheduler", "UniPCMultistepScheduler", "EulerDiscreteScheduler",
-      "EulerAncestralDiscreteScheduler", "HeunDiscreteScheduler", "KDPM2DiscreteScheduler", "LMSDiscreteScheduler");
+      "EulerAncestralDiscreteScheduler", "HeunDiscreteScheduler", "KDPM2DiscreteScheduler", "LMSDiscreteScheduler",
+      "PNDMScheduler");
 
   /** The classes whose {@code step} thresholds the x0-prediction when {@code thresholding} is on. */
   private static final Set<String> THRESHOLDING = Set.of("DDPMScheduler", "DPMSolverMultistepScheduler",
@@ -117,6 +121,10 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
           + "last training timestep)");
     }
     String prediction = o.choice("prediction_type", "epsilon", "epsilon", "v_prediction", "sample");
+    if (cls.equals("PNDMScheduler") && prediction.equals("sample")) {
+      throw new IllegalArgumentException(source + ": prediction_type=\"sample\" is not supported for " + cls
+          + " (its step takes epsilon or v_prediction)");
+    }
     // Thresholding and clipping act on the x0-prediction; a Thresholding decorator of the denoiser reproduces
     // them where the step uses only that x0 (or the ε recomputed from it). DDIM keeps the unclipped ε.
     boolean thresholds = THRESHOLDING.contains(cls);
@@ -143,7 +151,7 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
           + sampleMax + " and " + clipRange);
     }
     String spacing = o.choice("timestep_spacing", cls.equals("DDIMScheduler") || cls.equals("DDPMScheduler")
-        ? "leading" : "linspace", "linspace", "leading", "trailing");
+        || cls.equals("PNDMScheduler") ? "leading" : "linspace", "linspace", "leading", "trailing");
     int offset = o.integer("steps_offset", 0);
     o.refuseUnless("use_lu_lambdas", false);
     o.refuseUnless("use_exponential_sigmas", false);
@@ -151,6 +159,7 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
     double[] table = process.sigmas();
     Result r = switch (cls) {
       case "DDIMScheduler", "DDPMScheduler" -> ddim(o, cls, process, table, steps, spacing, offset);
+      case "PNDMScheduler" -> pndm(o, process, table, steps, spacing, offset, prediction.equals("v_prediction"));
       case "DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler", "DEISMultistepScheduler",
           "UniPCMultistepScheduler" ->
           multistep(o, cls, process, table, steps, spacing, offset);
@@ -163,7 +172,7 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
       double init = spacing.equals("leading") ? Math.sqrt(smax * smax + 1) : smax;
       scale = r.grid.s(0) * init;
     }
-    return new DiffusersScheduler(cls, process, r.grid, r.timesteps, r.sampler, scale, prediction,
+    return new DiffusersScheduler(cls, process, r.grid, r.timesteps, r.modelTimesteps, r.sampler, scale, prediction,
         clip && !thresholding ? clipRange : Double.NaN, thresholding ? ratio : Double.NaN, sampleMax);
   }
 
@@ -179,7 +188,11 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
     }
   }
 
-  private record Result(Grid grid, double[] timesteps, Sampler sampler) {}
+  private record Result(Grid grid, double[] timesteps, double[] modelTimesteps, Sampler sampler) {
+    Result(Grid grid, double[] timesteps, Sampler sampler) {
+      this(grid, timesteps, timesteps, sampler);
+    }
+  }
 
   private static DiscreteDdpm betas(Options o, int n, double start, double end) {
     double bs = o.number("beta_start", start);
@@ -482,6 +495,158 @@ public record DiffusersScheduler(String className, DiscreteDdpm process, Grid gr
       default -> new Lms(4);
     };
     return new Result(Grid.ofSigmas(process, sg), ts, s);
+  }
+
+  /**
+   * diffusers' {@code PNDMScheduler} (Liu et al. 2022): its {@code set_timesteps} and the (label, timestep,
+   * prev_timestep) of each {@code step_prk}/{@code step_plms} call, as a {@link Pndm} plan. Its "previous
+   * timestep" is always t − N/steps (and t − N/steps/2 for the Runge–Kutta half steps); where that is not the
+   * next timestep (linspace, trailing at step counts not dividing N) diffusers reads the state as x at the next
+   * timestep, and so does the plan. A last step from timestep 0 to ᾱ_0 ({@code set_alpha_to_one} false) leaves
+   * x unchanged and is left out of grid and plan. With {@code prediction_type="v_prediction"} diffusers combines
+   * the network's v outputs across calls and converts the combination to ε with the transferred state (see
+   * {@link Pndm#run(Denoiser, Grid, NDArray, StepListener, List, boolean)}); the plan does the same.
+   */
+  private static Result pndm(Options o, DiscreteDdpm process, double[] table, int steps, String spacing,
+      int offset, boolean velocity) {
+    String cls = "PNDMScheduler";
+    int n = table.length;
+    if (steps > n) {
+      throw new IllegalArgumentException(cls + ": steps (" + steps + ") must not exceed num_train_timesteps (" + n
+          + ")");
+    }
+    boolean skipPrk = o.bool("skip_prk_steps", false);
+    boolean alphaToOne = o.bool("set_alpha_to_one", false);
+    if (!skipPrk && steps < 4) {
+      throw new IllegalArgumentException(cls + ": skip_prk_steps=false needs at least 4 steps (its Runge-Kutta "
+          + "warm-up takes the last 4 timesteps), got " + steps);
+    }
+    int ratio = n / steps;
+    int half = ratio / 2;
+    long[] asc = new long[steps]; // diffusers' _timesteps, ascending
+    switch (spacing) {
+      case "linspace" -> {
+        double[] v = linspace(0, n - 1, steps);
+        for (int i = 0; i < steps; i++) {
+          asc[i] = (long) Math.rint(v[i]);
+        }
+      }
+      case "leading" -> {
+        for (int i = 0; i < steps; i++) {
+          asc[i] = (long) i * ratio + offset;
+        }
+      }
+      default -> {
+        double[] v = arangeDown(n, (double) n / steps);
+        for (int i = 0; i < steps; i++) {
+          asc[i] = (long) Math.rint(v[steps - 1 - i]) - 1;
+        }
+      }
+    }
+    if (asc[0] < 0 || asc[steps - 1] > n - 1) {
+      throw new IllegalArgumentException(cls + ": steps_offset=" + offset + " puts timesteps outside [0, " + (n - 1)
+          + "] (" + asc[0] + " .. " + asc[steps - 1] + ")");
+    }
+    Pndm.Point last = alphaToOne ? new Pndm.Point(0, 1) : point(table, 0);
+    java.util.function.LongFunction<Pndm.Point> at = t -> {
+      if (t > n - 1) {
+        throw new IllegalArgumentException(cls + " with timestep_spacing=" + spacing + " and " + steps + " steps is "
+            + "not supported: its step reaches timestep " + t + " > " + (n - 1));
+      }
+      return t >= 0 ? point(table, (int) t) : last;
+    };
+    List<Pndm.Call> plan = new ArrayList<>();
+    List<Long> model = new ArrayList<>();
+    if (skipPrk) {
+      // plms_timesteps = [t_{S-1}, t_{S-2}, t_{S-2}, t_{S-3}, …, t_0]
+      List<Long> plms = new ArrayList<>();
+      for (int i = steps - 1; i >= 0; i--) {
+        plms.add(asc[i]);
+        if (i == steps - 2) {
+          plms.add(asc[i]);
+        }
+      }
+      for (int k = 0; k < plms.size(); k++) {
+        long t = plms.get(k);
+        model.add(t);
+        if (k == 0) {
+          plan.add(new Pndm.Call(Pndm.Kind.START, at.apply(t), at.apply(t), at.apply(t - ratio), steps == 1 ? 0 : -1));
+        } else if (k == 1) {
+          plan.add(new Pndm.Call(Pndm.Kind.HEUN, at.apply(t), at.apply(t + ratio), at.apply(t), 0));
+        } else {
+          plan.add(new Pndm.Call(Pndm.Kind.PLMS, at.apply(t), at.apply(t), at.apply(t - ratio), k - 1));
+        }
+      }
+    } else {
+      // prk_timesteps = [d, c+h, c+h, c, c, b+h, b+h, b, b, a+h, a+h, a] for the last four timesteps a < b < c < d
+      long[] prk = new long[12];
+      int j = 0;
+      for (int i = steps - 1; i >= steps - 3; i--) {
+        prk[j++] = asc[i];
+        prk[j++] = asc[i - 1] + half;
+        prk[j++] = asc[i - 1] + half;
+        prk[j++] = asc[i - 1];
+      }
+      Pndm.Kind[] kinds = {Pndm.Kind.RK1, Pndm.Kind.RK2, Pndm.Kind.RK3, Pndm.Kind.RK4};
+      for (int k = 0; k < 12; k++) {
+        long t = prk[k];
+        model.add(t);
+        long prev = t - (k % 2 == 1 ? 0 : half);
+        plan.add(new Pndm.Call(kinds[k % 4], at.apply(t), at.apply(prk[k / 4 * 4]), at.apply(prev),
+            k % 4 == 3 ? k / 4 : -1));
+      }
+      for (int i = steps - 4; i >= 0; i--) {
+        long t = asc[i];
+        model.add(t);
+        plan.add(new Pndm.Call(Pndm.Kind.PLMS, at.apply(t), at.apply(t), at.apply(t - ratio), steps - 1 - i));
+      }
+    }
+    double[] sg = new double[steps + 1];
+    double[] ts = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      ts[i] = asc[steps - 1 - i];
+      sg[i] = table[(int) ts[i]];
+    }
+    sg[steps] = last.sigma();
+    Pndm.Call end = plan.get(plan.size() - 1);
+    if (end.from().sigma() == end.to().sigma()) {
+      // from timestep 0 to ᾱ_0: x is unchanged
+      if (steps == 1) {
+        throw new IllegalArgumentException(cls + ": 1 step from timestep 0 with set_alpha_to_one=false leaves the "
+            + "state unchanged (it ends at ᾱ_0 = ᾱ(t = 0)); take more steps, a steps_offset or set_alpha_to_one=true");
+      }
+      plan.remove(plan.size() - 1);
+      sg = Arrays.copyOf(sg, steps);
+      ts = Arrays.copyOf(ts, steps - 1);
+    }
+    double[] calls = new double[model.size()];
+    for (int i = 0; i < calls.length; i++) {
+      calls[i] = model.get(i);
+    }
+    Grid grid = Grid.ofSigmas(process, sg);
+    return new Result(grid, ts, calls, new Planned(new Pndm(!skipPrk), List.copyOf(plan), velocity, grid.sigmas()));
+  }
+
+  private static Pndm.Point point(double[] table, int t) {
+    double sg = table[t];
+    return new Pndm.Point(sg, 1 / Math.sqrt(1 + sg * sg));
+  }
+
+  /** A PNDM run with diffusers' own plan on the scheduler's grid. */
+  private record Planned(Pndm solver, List<Pndm.Call> plan, boolean velocity, double[] sigmas) implements Sampler {
+    @Override
+    public String id() {
+      return solver.id();
+    }
+
+    @Override
+    public NDArray run(Denoiser model, Grid grid, NDArray x, NoiseSource noise, StepListener listener) {
+      if (!Arrays.equals(grid.sigmas(), sigmas)) {
+        throw new IllegalArgumentException("this PNDMScheduler run follows its config's own timesteps; it was given "
+            + "another grid " + grid);
+      }
+      return Pndm.run(model, grid, x, listener, plan, velocity);
+    }
   }
 
   /** A multistep DPM-Solver run with the order schedule of a longer diffusers schedule. */

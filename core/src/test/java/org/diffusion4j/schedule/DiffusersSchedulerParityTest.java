@@ -41,9 +41,9 @@ class DiffusersSchedulerParityTest {
 
   /**
    * Configs refused with an error: DDIM's linspace spacing at 12 steps (its previous timestep is not the
-   * next one).
+   * next one); PNDM's single step from timestep 0 to ᾱ_0 (the identity).
    */
-  static final java.util.Set<String> REFUSED = java.util.Set.of("ddim-linspace-v-12");
+  static final java.util.Set<String> REFUSED = java.util.Set.of("ddim-linspace-v-12", "pndm-plms-leading-1");
 
   record Case(String name, double error, double errorF64Tables) {}
 
@@ -121,7 +121,15 @@ class DiffusersSchedulerParityTest {
   @Test
   void unsupportedOptionsAndClassesAreRefusedByName() {
     assertTrue(refusal("{\"_class_name\":\"EulerDiscreteScheduler\",\"foo_bar\":1}", 10).contains("foo_bar"));
-    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\"}", 10).contains("PNDMScheduler"));
+    assertTrue(refusal("{\"_class_name\":\"LCMScheduler\"}", 10).contains("LCMScheduler"));
+    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\",\"solver_order\":2}", 10).contains("solver_order"));
+    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\",\"prediction_type\":\"sample\"}", 10)
+        .contains("prediction_type"));
+    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\"}", 3).contains("at least 4 steps"));
+    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\",\"skip_prk_steps\":true}", 1).contains("unchanged"));
+    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\",\"steps_offset\":200}", 10).contains("steps_offset"));
+    assertTrue(refusal("{\"_class_name\":\"PNDMScheduler\",\"skip_prk_steps\":\"yes\"}", 10)
+        .contains("skip_prk_steps"));
     assertTrue(refusal("{\"_class_name\":\"DDIMScheduler\"}", 10).contains("clip_sample"));
     assertTrue(refusal("{\"_class_name\":\"DDIMScheduler\",\"clip_sample\":false,\"thresholding\":true}", 10)
         .contains("unthresholded"));
@@ -188,5 +196,56 @@ class DiffusersSchedulerParityTest {
         assertEquals(want, s.grid().sigma(i), 1e-4 * Math.max(want, 1e-3), name + " sigma " + i);
       }
     }
+  }
+
+  /**
+   * PNDM: the model is called at exactly diffusers' timesteps (repeats and Runge–Kutta half steps included); where
+   * diffusers' previous timestep is the next one, the registry's {@code pndm} on the scheduler's grid is the same
+   * run (its half steps halve the process time, here the timestep) for ε-prediction; with 4 steps diffusers' last
+   * step is a no-op, and {@code pndm} on the remaining 3 takes 2 Runge–Kutta steps, not 3.
+   */
+  @Test
+  void pndmCallsTheModelAtDiffusersTimestepsAndItsRegistrySamplerAgrees() throws Exception {
+    JsonObject index = JsonText.readObject(DIR.resolve("index.json"));
+    GaussianMixture mix = GaussianMixture.fromJson(index.get("mixture").toString());
+    NpyArray z = Npy.read(DIR.resolve(index.get("initial").getAsString()));
+    int checked = 0;
+    try (NDManager m = NDManager.newBaseManager()) {
+      for (JsonElement e : index.getAsJsonArray("runs")) {
+        JsonObject run = e.getAsJsonObject();
+        String name = run.get("name").getAsString();
+        if (!name.startsWith("pndm") || REFUSED.contains(name)) {
+          continue;
+        }
+        int steps = run.get("steps").getAsInt();
+        DiffusersScheduler s = DiffusersScheduler.of(run.getAsJsonObject("config"), name, steps);
+        com.google.gson.JsonArray ts = run.getAsJsonArray("timesteps");
+        double[] want = new double[ts.size()];
+        for (int i = 0; i < want.length; i++) {
+          want[i] = ts.get(i).getAsDouble();
+        }
+        assertArrayEquals(want, s.modelTimesteps(), 0, name);
+        int[] calls = {0};
+        org.diffusion4j.denoiser.Denoiser counted = (x, sigma, c) -> {
+          calls[0]++;
+          return mix.denoiser().denoise(x, sigma, c);
+        };
+        NDArray x = m.create(z.data(), new Shape(z.shape())).toType(DataType.FLOAT64, false);
+        double[] got = s.sample(counted, x, NoiseSource.NONE).toDoubleArray();
+        boolean dropped = s.grid().steps() < steps; // the final no-op step from timestep 0 to ᾱ_0
+        assertEquals(want.length - (dropped ? 1 : 0), calls[0], name + " NFE");
+        if (name.matches("pndm-(plms|prk)-leading-(10|50)|pndm-plms-(sd-50|leading-2)")) {
+          boolean prk = !run.getAsJsonObject("config").has("skip_prk_steps");
+          org.diffusion4j.sampling.Sampler registry = org.diffusion4j.sampling.SamplerRegistry.create("pndm",
+              java.util.Map.of("warmup", prk ? "prk" : "heun"));
+          double[] generic = registry.run(mix.denoiser(), s.grid(), x, NoiseSource.NONE,
+              org.diffusion4j.sampling.StepListener.NONE).toDoubleArray();
+          assertTrue(relError(generic, got) < 1e-12, name + ": registry pndm off by " + relError(generic, got));
+          checked++;
+        }
+        x.close();
+      }
+    }
+    assertEquals(5, checked);
   }
 }
