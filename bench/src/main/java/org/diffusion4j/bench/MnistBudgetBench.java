@@ -148,6 +148,7 @@ public final class MnistBudgetBench {
     }
     Path out = Path.of(o.getOrDefault("out", "bench-mnist"));
     Files.createDirectories(out);
+    ai.djl.engine.Engine.getInstance(); // loads the native library before the thread count is set
     JniUtils.setNumThreads(threads);
     Grid grid = GridSpec.karras().build(Processes.byId("edm"), steps);
     double[] sigmas = new double[grid.steps() + 1];
