@@ -189,7 +189,7 @@ public final class MnistBudgetBench {
       Files.createDirectories(dir);
       Training t = Training.on("mnist:" + data).objective("edm").network(k.network()).sigmaData(sigmaData)
           .steps(100_000_000L).batch(k.batch()).lr(k.lr()).warmup(k.warmup()).lrSchedule("constant").clip(k.clip())
-          .ema(k.ema()).seed(0).logEvery(50).checkpointEvery(Integer.MAX_VALUE)
+          .ema(k.ema()).seed(0).logEvery(10).checkpointEvery(Integer.MAX_VALUE)
           .timeBudget(Duration.ofNanos((long) (minutes * 60e9)));
       long[] reached = new long[1];
       t.listener(new org.diffusion4j.train.loop.Trainer.Listener() {
