@@ -67,6 +67,7 @@ public final class Training {
   private Double labelDropout;
   private Trainer.Listener listener;
   private ai.djl.Device device;
+  private java.time.Duration budget;
   private boolean modified;
   private org.diffusion4j.train.transport.FlowSpec flow;
 
@@ -245,6 +246,19 @@ public final class Training {
    */
   public Training device(ai.djl.Device device) {
     this.device = device;
+    return this;
+  }
+
+  /**
+   * A wall-clock budget: the run stops at the last step that started within it and checkpoints there
+   * ({@link Trainer#budget}); the step count ({@link #steps}) stays an upper bound. Not part of the run's
+   * stored configuration.
+   */
+  public Training timeBudget(java.time.Duration budget) {
+    if (budget == null || budget.isNegative() || budget.isZero()) {
+      throw new IllegalArgumentException("a training time budget must be > 0, got " + budget);
+    }
+    this.budget = budget;
     return this;
   }
 
@@ -443,6 +457,9 @@ public final class Training {
         t = new Trainer(Map.of(Trainer.MODEL, new NetworkDenoiser(network, objective.preconditioning())),
             Map.of(), Map.of(), loss,
             Trainer.Batches.of(plan.data(), c.classes() > 0), c.training().options(), runDir, c.toJson(), listener);
+      }
+      if (budget != null) {
+        t.budget(budget);
       }
       started.accept(t);
       t.run(plan.resume());

@@ -141,6 +141,9 @@ public final class Trainer {
   private final Listener listener;
   private final List<Slot> slots = new ArrayList<>();
   private volatile boolean stopRequested;
+  private volatile long budgetNanos = Long.MAX_VALUE;
+  private boolean budgetSpent;
+  private long loopNanos;
   private long lastCheckpoint = -1;
 
   /**
@@ -259,6 +262,36 @@ public final class Trainer {
     stopRequested = true;
   }
 
+  /**
+   * A wall-clock budget for {@link #run}: a step starts only while less than {@code budget} has passed
+   * since the loop began (setup and a resumed checkpoint's loading are not counted), so the run ends at
+   * the last full step, writes its checkpoint (weights, optimiser and EMA of that step) and returns, as on
+   * {@link #requestStop}. The run's step count stays an upper bound.
+   *
+   * @param budget the wall time, &gt; 0
+   * @return this trainer
+   */
+  public Trainer budget(java.time.Duration budget) {
+    if (budget == null || budget.isNegative() || budget.isZero()) {
+      throw new IllegalArgumentException("a training time budget must be > 0, got " + budget);
+    }
+    budgetNanos = budget.toNanos();
+    return this;
+  }
+
+  /** Whether the last {@link #run} ended because its {@link #budget} was spent. */
+  public boolean budgetSpent() {
+    return budgetSpent;
+  }
+
+  /**
+   * The wall time of the last {@link #run}'s loop: from its first step's start to the end of its last
+   * full step (the final checkpoint's write not included).
+   */
+  public java.time.Duration lastRunTime() {
+    return java.time.Duration.ofNanos(loopNanos);
+  }
+
   /** The step of the last checkpoint this trainer wrote or resumed from, or −1 if none. */
   public long lastCheckpoint() {
     return lastCheckpoint;
@@ -311,9 +344,14 @@ public final class Trainer {
       long t0 = System.nanoTime();
       long windowStart = t0;
       long windowSteps = 0;
+      budgetSpent = false;
       for (long step = start; step < opt.steps(); step++) {
         boolean global = org.diffusion4j.lifecycle.StopRequest.requested();
-        if (stopRequested || global) {
+        if (!stopRequested && !global && System.nanoTime() - t0 >= budgetNanos) {
+          budgetSpent = true;
+        }
+        if (stopRequested || global || budgetSpent) {
+          loopNanos = System.nanoTime() - t0;
           if (lastCheckpoint < step) {
             save(step);
           }
@@ -403,6 +441,7 @@ public final class Trainer {
           windowStart = now;
           windowSteps = 0;
         }
+        loopNanos = System.nanoTime() - t0;
         if (done % opt.checkpointEvery() == 0 || done == opt.steps()) {
           save(done);
           try {

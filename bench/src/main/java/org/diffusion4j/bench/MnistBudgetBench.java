@@ -1,0 +1,458 @@
+package org.diffusion4j.bench;
+
+import ai.djl.pytorch.jni.JniUtils;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.diffusion4j.cli.plot.DensityPlot;
+import org.diffusion4j.cli.plot.ImageGrid;
+import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.io.Npy;
+import org.diffusion4j.process.Processes;
+import org.diffusion4j.sampling.SamplerRegistry;
+import org.diffusion4j.sampling.Sampling;
+import org.diffusion4j.schedule.Grid;
+import org.diffusion4j.schedule.GridSpec;
+import org.diffusion4j.train.Training;
+import org.diffusion4j.train.data.DataSource;
+import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.eval.ClassBalance;
+import org.diffusion4j.train.eval.FeatureStatistics;
+import org.diffusion4j.train.eval.FrechetDistance;
+import org.diffusion4j.train.eval.MnistClassifier;
+import org.diffusion4j.train.loop.Checkpoint;
+import org.diffusion4j.train.loop.TrainedModel;
+import org.diffusion4j.train.nn.UNetConfig;
+
+/**
+ * The MNIST budget benchmark: the README's MNIST U-Net trained by the project's {@code Trainer} for a
+ * wall-clock budget (EDM objective, Karras et al. 2022), then N digits sampled with the EMA weights
+ * (Heun, EDM Algorithm 1, on the Karras grid) and scored in the shipped MNIST classifier's feature space:
+ * the Fréchet distance to the test set's features (Heusel et al. 2017's FID form with this project's
+ * classifier in place of Inception) and the fraction of samples classified with confidence ≥ 0.9. The
+ * PyTorch twin ({@code bench/src/main/python/mnist_budget.py}: the same network, objective, optimiser,
+ * schedule, clipping, EMA, batch and threads, trained for the same budget on the same IDX images, the
+ * same sampler on the same σ grid) runs after ours, never at the same time; its samples are scored by the
+ * same code. A side whose {@code samples.npy} exists is reused, so an interrupted run resumes where it
+ * stopped (an unfinished training restarts).
+ *
+ * <pre>
+ * bin/bench mnist [--minutes 20] [--threads 2] [--n 10000] [--sampler heun --steps 18]
+ *                 [--config key=v,…] [--data DIR] [--out DIR] [--only ours|twin]
+ * </pre>
+ *
+ * {@code --config} overrides the training knobs: {@code base} (32), {@code mult} (1-2-2), {@code blocks}
+ * (1), {@code attention} (7), {@code dropout} (0), {@code batch} (64), {@code lr} (1e-3), {@code warmup}
+ * (100), {@code ema} (0.995), {@code clip} (1); the learning rate is constant after warm-up (a budget has
+ * no known step count for a cosine schedule to end at).
+ */
+public final class MnistBudgetBench {
+  private static final int SHOWN = 64;
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+  /** The training knobs both sides share. */
+  record Knobs(int base, int[] mult, int blocks, int[] attention, double dropout, int batch, double lr, long warmup,
+      double ema, double clip) {
+    static final Map<String, String> DEFAULTS = Map.of("base", "32", "mult", "1-2-2", "blocks", "1", "attention",
+        "7", "dropout", "0", "batch", "64", "lr", "1e-3", "warmup", "100", "ema", "0.995", "clip", "1");
+
+    static Knobs parse(String spec) {
+      Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+      if (spec != null && !spec.isBlank()) {
+        for (String kv : spec.split(",")) {
+          String[] p = kv.split("=", 2);
+          if (p.length != 2 || !DEFAULTS.containsKey(p[0].trim())) {
+            throw new IllegalArgumentException("--config entry '" + kv + "' is not key=value with a key among "
+                + new java.util.TreeSet<>(DEFAULTS.keySet()));
+          }
+          v.put(p[0].trim(), p[1].trim());
+        }
+      }
+      return new Knobs(Integer.parseInt(v.get("base")), ints(v.get("mult")), Integer.parseInt(v.get("blocks")),
+          ints(v.get("attention")), Double.parseDouble(v.get("dropout")), Integer.parseInt(v.get("batch")),
+          Double.parseDouble(v.get("lr")), Long.parseLong(v.get("warmup")), Double.parseDouble(v.get("ema")),
+          Double.parseDouble(v.get("clip")));
+    }
+
+    private static int[] ints(String s) {
+      return s.isBlank() ? new int[0] : Arrays.stream(s.split("-")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private static String join(int[] a, String sep) {
+      return String.join(sep, Arrays.stream(a).mapToObj(Integer::toString).toArray(String[]::new));
+    }
+
+    UNetConfig network() {
+      return new UNetConfig(1, 28, base, mult, blocks, attention, dropout, 0);
+    }
+
+    /** The twin's command-line flags for the same knobs. */
+    List<String> twinFlags() {
+      return List.of("--base", "" + base, "--mult", join(mult, ","), "--blocks", "" + blocks, "--attention",
+          join(attention, ","), "--dropout", "" + dropout, "--batch", "" + batch, "--lr", "" + lr, "--warmup",
+          "" + warmup, "--ema", "" + ema, "--clip", "" + clip);
+    }
+
+    String describe() {
+      return String.format(Locale.ROOT, "U-Net base %d, multipliers %s, %d block(s)/level, attention at %s, dropout %s; "
+          + "batch %d, AdamW lr %s (warm-up %d, then constant), clip %s, EMA %s", base, join(mult, ","), blocks,
+          join(attention, ","), dropout, batch, lr, warmup, clip, ema);
+    }
+  }
+
+  /** One side's result. */
+  record Side(String name, long steps, double trainSeconds, double stepsPerSecond, double fd, double confident,
+      double meanConfidence, long[] histogram, double balance, long params, String note) {}
+
+  private MnistBudgetBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> o = options(args);
+    double minutes = Double.parseDouble(o.getOrDefault("minutes", "20"));
+    int threads = Integer.parseInt(o.getOrDefault("threads", "2"));
+    int n = Integer.parseInt(o.getOrDefault("n", "10000"));
+    String sampler = o.getOrDefault("sampler", "heun");
+    int steps = Integer.parseInt(o.getOrDefault("steps", "18"));
+    Path data = Path.of(o.getOrDefault("data", "../shared/data/mnist"));
+    Knobs k = Knobs.parse(o.get("config"));
+    String only = o.getOrDefault("only", "both");
+    if (!(minutes > 0) || Double.isInfinite(minutes)) {
+      throw new IllegalArgumentException("--minutes must be a finite number > 0, got " + minutes);
+    }
+    if (threads < 1 || n < 1 || steps < 1) {
+      throw new IllegalArgumentException("--threads, --n and --steps must be >= 1, got " + threads + ", " + n + ", "
+          + steps);
+    }
+    if (!sampler.equals("heun")) {
+      throw new IllegalArgumentException("--sampler " + sampler + ": the PyTorch twin implements heun only (EDM "
+          + "Algorithm 1 on the Karras grid); accepted: heun");
+    }
+    if (!List.of("both", "ours", "twin").contains(only)) {
+      throw new IllegalArgumentException("--only " + only + "; accepted: both, ours, twin");
+    }
+    Path out = Path.of(o.getOrDefault("out", "bench-mnist"));
+    Files.createDirectories(out);
+    ai.djl.engine.Engine.getInstance(); // loads the native library before the thread count is set
+    JniUtils.setNumThreads(threads);
+    Grid grid = GridSpec.karras().build(Processes.byId("edm"), steps);
+    double[] sigmas = new double[grid.steps() + 1];
+    for (int i = 0; i < sigmas.length; i++) {
+      sigmas[i] = grid.sigma(i);
+    }
+    DataSource train = DataSources.parse("mnist:" + data);
+    double sigmaData = Training.measureStd(train);
+    System.out.printf(Locale.ROOT, "MNIST budget: %.4g min per side on %d thread(s), %d samples, heun %d steps "
+        + "(NFE %d) on the Karras grid, σ_data %s%n%s%nout: %s%n", minutes, threads, n, steps, 2 * steps - 1,
+        sigmaData, k.describe(), out.toAbsolutePath());
+
+    long t0 = System.nanoTime();
+    if (!only.equals("twin")) {
+      ours(out.resolve("ours"), data, minutes, n, steps, grid, sigmaData, k);
+    }
+    if (!only.equals("ours")) {
+      twin(out.resolve("twin"), data, minutes, threads, n, sigmas, sigmaData, k);
+    }
+    report(out, minutes, threads, n, steps, k, data);
+    System.out.printf(Locale.ROOT, "total wall time of this invocation: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static void ours(Path dir, Path data, double minutes, int n, int steps, Grid grid, double sigmaData,
+      Knobs k) throws IOException {
+    Path samples = dir.resolve("samples.npy");
+    if (Files.exists(samples)) {
+      System.out.println("ours: reusing " + samples);
+      return;
+    }
+    Path run = dir.resolve("run");
+    Path trainJson = dir.resolve("train.json");
+    if (!Files.exists(trainJson)) {
+      if (Files.exists(run)) {
+        System.out.println("ours: an unfinished training in " + run + ": starting it again");
+        deleteTree(run);
+      }
+      Files.createDirectories(dir);
+      Training t = Training.on("mnist:" + data).objective("edm").network(k.network()).sigmaData(sigmaData)
+          .steps(100_000_000L).batch(k.batch()).lr(k.lr()).warmup(k.warmup()).lrSchedule("constant").clip(k.clip())
+          .ema(k.ema()).seed(0).logEvery(10).checkpointEvery(Integer.MAX_VALUE)
+          .timeBudget(Duration.ofNanos((long) (minutes * 60e9)));
+      long[] reached = new long[1];
+      t.listener(new org.diffusion4j.train.loop.Trainer.Listener() {
+        long nextPrint = System.nanoTime();
+
+        @Override
+        public void onLog(org.diffusion4j.train.loop.Trainer.StepLog log) {
+          if (System.nanoTime() >= nextPrint) {
+            System.out.printf(Locale.ROOT, "ours: step %d, %.0f s, loss %.4f%n", log.step(), log.seconds(), log.loss());
+            nextPrint = System.nanoTime() + 30_000_000_000L;
+          }
+        }
+      });
+      long start = System.nanoTime();
+      org.diffusion4j.train.loop.Trainer[] trainer = new org.diffusion4j.train.loop.Trainer[1];
+      t.run(t.plan(), run, tr -> trainer[0] = tr).close();
+      double wall = (System.nanoTime() - start) / 1e9;
+      reached[0] = Checkpoint.load(run).step();
+      JsonObject j = new JsonObject();
+      j.addProperty("steps", reached[0]);
+      // The loop's own clock where a log line gave it; the budget itself bounds it.
+      j.addProperty("train_seconds", trainer[0].lastRunTime().toNanos() / 1e9);
+      j.addProperty("budget_spent", trainer[0].budgetSpent());
+      j.addProperty("wall_seconds_with_setup", wall);
+      j.addProperty("params", params(run));
+      j.addProperty("final_loss", lastLoss(run));
+      AtomicFiles.write(trainJson, GSON.toJson(j).getBytes(StandardCharsets.UTF_8));
+      System.out.printf(Locale.ROOT, "ours: %d steps, budget spent: %s (%.1f s with setup)%n", reached[0],
+          trainer[0].budgetSpent(), wall);
+    }
+    try (TrainedModel m = TrainedModel.load(run, true)) {
+      long s0 = System.nanoTime();
+      Sampling.Result r = Sampling.of(m.denoiser(), m.config().sampleShape())
+          .sampler(SamplerRegistry.create("heun", Map.of())).grid(grid).seeds(1, n).batch(100)
+          .dtype(ai.djl.ndarray.types.DataType.FLOAT32).run();
+      double sec = (System.nanoTime() - s0) / 1e9;
+      System.out.printf(Locale.ROOT, "ours: %d samples in %.1f s (NFE %s)%n", n, sec, r.nfeText());
+      JsonObject j = JsonParser.parseString(Files.readString(trainJson)).getAsJsonObject();
+      j.addProperty("sample_seconds", sec);
+      AtomicFiles.write(trainJson, GSON.toJson(j).getBytes(StandardCharsets.UTF_8));
+      AtomicFiles.write(samples, Npy.encode(r.samples(), new long[] {n, 1, 28, 28}, true));
+    }
+  }
+
+  private static void twin(Path dir, Path data, double minutes, int threads, int n, double[] sigmas,
+      double sigmaData, Knobs k) throws IOException, InterruptedException {
+    Path samples = dir.resolve("samples.npy");
+    if (Files.exists(samples)) {
+      System.out.println("twin: reusing " + samples);
+      return;
+    }
+    if (!Files.isExecutable(Path.of(TorchTwin.PYTHON))) {
+      System.out.println("twin: no " + TorchTwin.PYTHON + " (install Debian's python3-torch): ours only");
+      return;
+    }
+    Files.createDirectories(dir);
+    List<String> cmd = new ArrayList<>(List.of(TorchTwin.PYTHON, script().toString(), "--idx", data.toString(),
+        "--minutes", "" + minutes, "--threads", "" + threads, "--n", "" + n, "--sigma-data", "" + sigmaData,
+        "--sigmas", String.join(",", Arrays.stream(sigmas).mapToObj(Double::toString).toArray(String[]::new)),
+        "--out", dir.toString()));
+    cmd.addAll(k.twinFlags());
+    System.out.println("twin: " + String.join(" ", cmd));
+    ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+    pb.environment().put("OMP_NUM_THREADS", "" + threads);
+    int code = pb.start().waitFor();
+    if (code != 0 || !Files.exists(samples)) {
+      throw new IllegalStateException("the PyTorch twin failed (exit code " + code + ", no " + samples + ")");
+    }
+  }
+
+  /** mnist_budget.py, next to torch_bench.py. */
+  static Path script() {
+    Path s = TorchTwin.script().resolveSibling("mnist_budget.py");
+    if (!Files.isRegularFile(s)) {
+      throw new IllegalStateException("mnist_budget.py not found at " + s);
+    }
+    return s;
+  }
+
+  private static long params(Path run) throws IOException {
+    long total = 0;
+    for (var t : Checkpoint.readWeights(run, false).values()) {
+      total += t.size();
+    }
+    return total;
+  }
+
+  private static double lastLoss(Path run) throws IOException {
+    Path m = run.resolve("metrics.jsonl");
+    if (!Files.exists(m)) {
+      return Double.NaN;
+    }
+    List<String> lines = Files.readAllLines(m, StandardCharsets.UTF_8);
+    return lines.isEmpty() ? Double.NaN
+        : JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject().get("loss").getAsDouble();
+  }
+
+  private static void report(Path out, double minutes, int threads, int n, int steps, Knobs k, Path data)
+      throws IOException {
+    List<Side> sides = new ArrayList<>();
+    List<double[]> shown = new ArrayList<>();
+    String blas = null;
+    try (MnistClassifier clf = MnistClassifier.shipped()) {
+      DataSource test = DataSources.parse("mnist:" + data + ":test");
+      float[] ref = test.first((int) test.size(), 0).x();
+      FeatureStatistics refStats = new FeatureStatistics(128).add(clf.apply(ref).features());
+      for (String name : new String[] {"ours", "twin"}) {
+        Path dir = out.resolve(name);
+        Path file = dir.resolve("samples.npy");
+        if (!Files.exists(file)) {
+          continue;
+        }
+        double[] x = Npy.read(file).data();
+        for (int i = 0; i < x.length; i++) {
+          x[i] = Math.max(-1, Math.min(1, x[i]));
+        }
+        int count = x.length / 784;
+        MnistClassifier.Output f = clf.apply(x);
+        double fd = FrechetDistance.of(new FeatureStatistics(128).add(f.features()), refStats);
+        ClassBalance cb = ClassBalance.of(f.probabilities(), 10);
+        long sure = 0;
+        for (int i = 0; i < count; i++) {
+          double best = 0;
+          for (int c = 0; c < 10; c++) {
+            best = Math.max(best, f.probabilities()[i * 10 + c]);
+          }
+          sure += best >= 0.9 ? 1 : 0;
+        }
+        JsonObject j = JsonParser.parseString(Files.readString(dir.resolve(name.equals("ours") ? "train.json"
+            : "twin.json"))).getAsJsonObject();
+        long st = j.get("steps").getAsLong();
+        double sec = j.get("train_seconds").getAsDouble();
+        String note = name.equals("ours") ? "Diffusion4J (DJL, PyTorch 2.7.1 natives)"
+            : "PyTorch " + j.get("torch").getAsString() + ", BLAS " + j.get("blas").getAsString();
+        if (name.equals("twin")) {
+          blas = j.get("blas").getAsString();
+        }
+        sides.add(new Side(name, st, sec, st / sec, fd, sure / (double) count, cb.confidence(), cb.histogram(),
+            cb.balance(), j.get("params").getAsLong(), note));
+        shown.add(Arrays.copyOf(x, Math.min(count, SHOWN) * 784));
+      }
+    }
+    if (sides.isEmpty()) {
+      System.out.println("nothing to report yet");
+      return;
+    }
+    StringBuilder md = new StringBuilder();
+    md.append(String.format(Locale.ROOT, "MNIST budget: %.4g min of training per side on %d thread(s), then %d samples, "
+        + "heun %d steps (NFE %d) on the Karras grid, EMA weights; FD in the shipped MNIST classifier's features vs "
+        + "the %s test images; confident = max class probability ≥ 0.9.%n%s.%n%n", minutes, threads, n, steps,
+        2 * steps - 1, "10 000", k.describe()));
+    md.append("| side | parameters | steps | steps/s | FD | confident ≥ 0.9 | mean confidence | class balance | "
+        + "histogram 0–9 |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (Side s : sides) {
+      md.append(String.format(Locale.ROOT, "| %s | %,d | %d | %.3f | %.2f | %.1f %% | %.3f | %.3f | %s |%n",
+          s.name().equals("ours") ? "Diffusion4J" : "PyTorch twin", s.params(), s.steps(), s.stepsPerSecond(), s.fd(),
+          100 * s.confident(), s.meanConfidence(), s.balance(), Arrays.toString(s.histogram())));
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("minutes", minutes);
+    json.put("threads", threads);
+    json.put("n", n);
+    json.put("sampler", "heun");
+    json.put("steps", steps);
+    json.put("config", k.describe());
+    json.put("sides", sides);
+    if (sides.size() == 2) {
+      Side a = sides.get(0);
+      Side b = sides.get(1);
+      md.append(String.format(Locale.ROOT, "| ours/PyTorch | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | |%n",
+          a.params() / (double) b.params(), a.steps() / (double) b.steps(), a.stepsPerSecond() / b.stepsPerSecond(),
+          a.fd() / b.fd(), a.confident() / b.confident(), a.meanConfidence() / b.meanConfidence(),
+          a.balance() / b.balance()));
+      json.put("ratios", Map.of("steps", a.steps() / (double) b.steps(), "steps_per_s",
+          a.stepsPerSecond() / b.stepsPerSecond(), "fd", a.fd() / b.fd(), "confident", a.confident() / b.confident()));
+    }
+    Side ours = sides.get(0).name().equals("ours") ? sides.get(0) : null;
+    Side twin = sides.get(sides.size() - 1).name().equals("twin") ? sides.get(sides.size() - 1) : null;
+    md.append('\n');
+    if (ours != null) {
+      md.append(String.format(Locale.ROOT, "Goal ≥ 90 %% of our samples confident: %.1f %% — %s.%n", 100 * ours.confident(),
+          ours.confident() >= 0.9 ? "met" : "NOT met"));
+      json.put("goal_confident_met", ours.confident() >= 0.9);
+    }
+    if (ours != null && twin != null) {
+      md.append(String.format(Locale.ROOT, "Goal FD ≤ the twin's: %.2f vs %.2f — %s.%n", ours.fd(), twin.fd(),
+          ours.fd() <= twin.fd() ? "met" : "NOT met"));
+      json.put("goal_fd_met", ours.fd() <= twin.fd());
+    }
+    if (blas != null) {
+      md.append("PyTorch twin BLAS: ").append(blas).append('\n');
+      json.put("twin_blas", blas);
+      if (blas.contains("reference")) {
+        md.append("WARNING: the twin's PyTorch uses netlib's reference BLAS, several times slower than OpenBLAS: "
+            + "its steps/s flatter us (sudo update-alternatives --config libblas.so.3-x86_64-linux-gnu).\n");
+      }
+    }
+    Path png = out.resolve("mnist-budget.png");
+    AtomicFiles.write(png, DensityPlot.png(picture(sides, shown)));
+    md.append("\n![samples](mnist-budget.png)\n");
+    AtomicFiles.write(out.resolve("mnist-budget.md"), md.toString().getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(out.resolve("mnist-budget.json"), GSON.toJson(json).getBytes(StandardCharsets.UTF_8));
+    System.out.println();
+    System.out.print(md);
+    System.out.println("wrote " + out.resolve("mnist-budget.md") + ", mnist-budget.json, " + png);
+  }
+
+  /** The first 64 samples of each side, 8×8, side by side under their names. */
+  private static BufferedImage picture(List<Side> sides, List<double[]> shown) {
+    List<BufferedImage> grids = new ArrayList<>();
+    for (double[] x : shown) {
+      grids.add(ImageGrid.grid(x, x.length / 784, 1, 28, 28, 2, 8));
+    }
+    int head = 22;
+    int w = 0;
+    int h = 0;
+    for (BufferedImage g : grids) {
+      w += g.getWidth() + 10;
+      h = Math.max(h, g.getHeight());
+    }
+    BufferedImage img = new BufferedImage(w + 10, h + head + 10, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g2 = img.createGraphics();
+    g2.setColor(Color.WHITE);
+    g2.fillRect(0, 0, img.getWidth(), img.getHeight());
+    g2.setColor(Color.BLACK);
+    g2.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+    int x = 10;
+    for (int i = 0; i < grids.size(); i++) {
+      Side s = sides.get(i);
+      g2.drawString(String.format(Locale.ROOT, "%s: %d steps, FD %.1f, %.0f%% ≥0.9",
+          s.name().equals("ours") ? "Diffusion4J" : "PyTorch twin", s.steps(), s.fd(), 100 * s.confident()), x, 16);
+      g2.drawImage(grids.get(i), x, head, null);
+      x += grids.get(i).getWidth() + 10;
+    }
+    g2.dispose();
+    return img;
+  }
+
+  private static final List<String> KEYS = List.of("minutes", "threads", "n", "sampler", "steps", "data", "config",
+      "only", "out");
+
+  /** {@code --key value} pairs; an unknown key or a missing value is an error naming it. */
+  static Map<String, String> options(String[] args) {
+    Map<String, String> o = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i += 2) {
+      String key = args[i].startsWith("--") ? args[i].substring(2) : null;
+      if (key == null || !KEYS.contains(key)) {
+        throw new IllegalArgumentException("bin/bench mnist: unknown option '" + args[i] + "'; accepted: --"
+            + String.join(", --", KEYS));
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("bin/bench mnist: " + args[i] + " needs a value");
+      }
+      o.put(key, args[i + 1]);
+    }
+    return o;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (var s = Files.walk(p)) {
+      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+}

@@ -1,0 +1,177 @@
+"""PyTorch twin of the MNIST budget benchmark (org.diffusion4j.bench.MnistBudgetBench).
+
+Trains the U-Net of torch_bench.py (the same layers as org.diffusion4j.train.nn.UNet) with the same EDM
+objective (Karras et al. 2022: preconditioning with the given sigma_data, sigma ~ logN(-1.2, 1.2^2), the
+effective-target loss), AdamW (beta 0.9/0.999, eps 1e-8, no weight decay), a linear warm-up then a
+constant learning rate, global gradient-norm clipping and the warm-up EMA
+beta_t = min(decay, (1 + t)/(10 + t)), on the MNIST training images read from the IDX files (x/127.5 - 1),
+for a wall-clock budget: a step starts only while the budget is not spent, as the Java Trainer does. Then
+it samples N images with the EMA weights by Heun's method on the PF-ODE in sigma (EDM Algorithm 1, no
+churn, Euler on the last step to sigma = 0) on the sigma grid given by the Java side (the Karras grid),
+x_0 = sigma_0 * eps, and writes them as samples.npy (float32 [N, 1, 28, 28]) plus twin.json.
+
+Run with Debian's /usr/bin/python3 (python3-torch). Usage:
+  mnist_budget.py --idx DIR --minutes M --threads T --n N --sigmas s0,...,0 --sigma-data S --out DIR [net/opt flags]
+  mnist_budget.py --params-only [net flags]      (prints {"params": count} and exits)
+"""
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_bench as tb  # noqa: E402  (the twin's layers)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def read_idx_images(path):
+    """IDX3 (plain or .gz) -> float32 [n, 1, rows, cols] on [-1, 1]."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, n, rows, cols = (int.from_bytes(data[i:i + 4], "big") for i in range(0, 16, 4))
+    if magic != 2051:
+        raise SystemExit("%s: not an IDX image file (magic %d, expected 2051)" % (path, magic))
+    x = np.frombuffer(data, dtype=np.uint8, offset=16, count=n * rows * cols).reshape(n, 1, rows, cols)
+    return torch.from_numpy(x.astype(np.float32) / 127.5 - 1.0)
+
+
+def find_images(directory):
+    for name in ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte"):
+        p = os.path.join(directory, name)
+        if os.path.exists(p):
+            return p
+    raise SystemExit("no MNIST training images (train-images-idx3-ubyte[.gz]) in " + directory)
+
+
+def network(a):
+    return tb.UNet(channels=1, resolution=28, base=a.base, mult=tuple(int(v) for v in a.mult.split(",")),
+                   blocks=a.blocks, attention=tuple(int(v) for v in a.attention.split(",") if v),
+                   dropout=a.dropout, heads=1)
+
+
+def heun(net, sigmas, n, batch, seed):
+    """EDM Algorithm 1 without churn on the given decreasing grid ending in 0."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    net.eval()
+    for start in range(0, n, batch):
+        k = min(batch, n - start)
+        x = torch.randn((k, 1, 28, 28), generator=gen) * sigmas[0]
+        for i in range(len(sigmas) - 1):
+            s, s_next = sigmas[i], sigmas[i + 1]
+            d = (x - tb.sample_step(net, x, s)) / s
+            x_next = x + d * (s_next - s)
+            if s_next > 0:
+                d2 = (x_next - tb.sample_step(net, x_next, s_next)) / s_next
+                x_next = x + 0.5 * (d + d2) * (s_next - s)
+            x = x_next
+        out.append(x)
+    return torch.cat(out).numpy().astype(np.float32)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--idx")
+    p.add_argument("--minutes", type=float, default=20)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--n", type=int, default=10000)
+    p.add_argument("--sigmas", help="the sampling grid, comma-separated, decreasing, ending in 0")
+    p.add_argument("--sigma-data", type=float, default=0.5)
+    p.add_argument("--base", type=int, default=32)
+    p.add_argument("--mult", default="1,2,2")
+    p.add_argument("--blocks", type=int, default=1)
+    p.add_argument("--attention", default="7")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--ema", type=float, default=0.995)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sample-batch", type=int, default=100)
+    p.add_argument("--out")
+    p.add_argument("--params-only", action="store_true")
+    a = p.parse_args()
+
+    torch.manual_seed(a.seed)
+    if a.params_only:
+        print(json.dumps({"params": sum(q.numel() for q in network(a).parameters())}))
+        return
+    if not (a.idx and a.out and a.sigmas):
+        raise SystemExit("--idx, --sigmas and --out are required")
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
+    tb.set_blas_threads(a.threads)
+    tb.SIGMA_DATA = a.sigma_data  # read by edm_scalings and edm_loss
+    sigmas = [float(v) for v in a.sigmas.split(",")]
+    images = read_idx_images(find_images(a.idx))
+    net = network(a)
+    params = list(net.parameters())
+    ema = [q.detach().clone() for q in params]
+    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    info = {"torch": torch.__version__, "blas": tb.blas(), "threads": torch.get_num_threads(),
+            "params": sum(q.numel() for q in params)}
+    print("twin: torch %s, BLAS %s, %d threads, %d parameters, %d training images" % (
+        info["torch"], info["blas"], info["threads"], info["params"], images.shape[0]), flush=True)
+
+    budget = a.minutes * 60
+    gen = torch.Generator().manual_seed(a.seed)
+    net.train()
+    step, loss_value = 0, float("nan")
+    t0 = time.perf_counter()
+    next_report = t0 + 30
+    while time.perf_counter() - t0 < budget:
+        idx = torch.randint(0, images.shape[0], (a.batch,), generator=gen)
+        x0 = images[idx]
+        sigma, eps = tb.draw(x0)
+        loss = tb.edm_loss(net, x0, sigma, eps)
+        loss.backward()
+        loss_value = loss.item()
+        if not np.isfinite(loss_value):
+            raise SystemExit("twin: the loss became %s at step %d" % (loss_value, step))
+        if a.clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, a.clip)
+        lr = a.lr * step / a.warmup if step < a.warmup else a.lr
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+        beta = min(a.ema, (1.0 + step) / (10.0 + step))
+        with torch.no_grad():
+            for e, q in zip(ema, params):
+                e.mul_(beta).add_(q, alpha=1 - beta)
+        step += 1
+        now = time.perf_counter()
+        if now >= next_report:
+            print("twin: step %d, %.0f s, loss %.4f" % (step, now - t0, loss_value), flush=True)
+            next_report = now + 30
+    seconds = time.perf_counter() - t0
+
+    with torch.no_grad():
+        for e, q in zip(ema, params):
+            q.copy_(e)
+    os.makedirs(a.out, exist_ok=True)
+    torch.save(net.state_dict(), os.path.join(a.out, "twin-ema.pt"))
+    t1 = time.perf_counter()
+    samples = heun(net, sigmas, a.n, a.sample_batch, a.seed + 1)
+    sample_seconds = time.perf_counter() - t1
+    tmp = os.path.join(a.out, "samples.tmp.npy")
+    np.save(tmp, samples.reshape(a.n, 1, 28, 28))
+    info.update({"steps": step, "train_seconds": seconds, "steps_per_s": step / seconds, "final_loss": loss_value,
+                 "sample_seconds": sample_seconds, "n": a.n, "nfe": 2 * (len(sigmas) - 1) - 1,
+                 "sampler": "heun (EDM Algorithm 1, no churn) on the given grid"})
+    with open(os.path.join(a.out, "twin.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    os.replace(tmp, os.path.join(a.out, "samples.npy"))  # last: its presence marks the side finished
+    print("twin: %d steps in %.1f s (%.3f steps/s), final loss %.4f; %d samples in %.1f s" % (
+        step, seconds, step / seconds, loss_value, a.n, sample_seconds), flush=True)
+
+
+if __name__ == "__main__":
+    main()
