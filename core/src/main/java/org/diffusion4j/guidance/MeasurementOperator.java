@@ -56,7 +56,7 @@ public interface MeasurementOperator {
           throw new IllegalArgumentException("the mask has " + m.length + " values but the samples have " + per
               + " (shape " + x.getShape() + ")");
         }
-        long[] s = x.getShape().getShape();
+        long[] s = x.getShape().getShape().clone();
         s[0] = 1;
         return x.mul(x.getManager().create(m, new Shape(s)).toType(x.getDataType(), false));
       }

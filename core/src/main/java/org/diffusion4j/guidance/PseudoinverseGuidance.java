@@ -148,7 +148,7 @@ public final class PseudoinverseGuidance implements Denoiser {
   /** {@code y − A(x)} for a batch of data-scale samples, in x's dtype. */
   private NDArray residualArray(NDArray x) {
     NDArray a = operator.apply(x);
-    long[] s = a.getShape().getShape();
+    long[] s = a.getShape().getShape().clone();
     long per = a.size() / Math.max(1, s[0]);
     if (per != measurement.length) {
       throw new IllegalArgumentException(operator.describe() + " gives " + per + " values per sample but the "
@@ -189,7 +189,9 @@ public final class PseudoinverseGuidance implements Denoiser {
     }
     long[] full = x.getShape().getShape();
     long[] sampleShape = Arrays.copyOfRange(full, 1, full.length);
-    NDArray xg = x.toType(options.gradientType(), true);
+    // A fresh leaf: DJL's toType(t, true) hands back the same tensor when x already is t, which would then
+    // collect gradients across calls.
+    NDArray xg = x.getDataType() == options.gradientType() ? x.duplicate() : x.toType(options.gradientType(), false);
     xg.setRequiresGradient(true);
     NDArray d;
     try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {
@@ -217,7 +219,7 @@ public final class PseudoinverseGuidance implements Denoiser {
   /** {@code y − A x̂0} in float64, from the (recorded) measurement prediction, detached. */
   private NDArray yMinus(NDArray ad) {
     NDArray a = ad.stopGradient().toType(DataType.FLOAT64, false);
-    long[] s = a.getShape().getShape();
+    long[] s = a.getShape().getShape().clone();
     long per = a.size() / Math.max(1, s[0]);
     if (per != measurement.length) {
       throw new IllegalArgumentException(operator.describe() + " gives " + per + " values per sample but the "
