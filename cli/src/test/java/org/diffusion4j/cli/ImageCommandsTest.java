@@ -108,7 +108,7 @@ class ImageCommandsTest {
     r = Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
         "--method", "pigdm", "--steps", "4", "--seeds", "0", "--out", dir.resolve("pigdm.png").toString());
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("ΠGDM (mask, σ_y = 0, r² with σ_data = 0.5, w = 1)"), r.out());
+    assertTrue(r.out().contains("ΠGDM (mask, σ_y = 0, r² with σ_data = ") && r.out().contains("w = 1)"), r.out());
     assertTrue(Files.isRegularFile(dir.resolve("pigdm-compare.png")));
     fails(Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
         "--method", "repaint", "--jump", "6", "--resample", "2", "--steps", "6", "--out", dir.resolve("x.png").toString()),

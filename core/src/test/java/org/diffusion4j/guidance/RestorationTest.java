@@ -153,7 +153,7 @@ class RestorationTest {
     double replacement = rightFraction(1, 1, n);
     double repaint = rightFraction(10, 1, n);
     double jumps = rightFraction(10, 4, n);
-    // Measured: replacement 0.79, RePaint r = 10 1.00, with jumps j = 4 JUMPS.
+    // Measured: replacement 0.79, RePaint r = 10 1.00 (191 evaluations), with jumps j = 4 1.00 (164).
     assertTrue(replacement < 0.9, "replacement alone: " + replacement);
     assertTrue(repaint > 0.97 && repaint > replacement + 0.05, "RePaint r = 10: " + repaint + " vs " + replacement);
     assertTrue(jumps > 0.97, "RePaint r = 10, j = 4: " + jumps);
