@@ -17,6 +17,7 @@ import org.diffusion4j.guidance.ClassifierFreeGuidance;
 import org.diffusion4j.guidance.Inpainting;
 import org.diffusion4j.guidance.MeasurementOperator;
 import org.diffusion4j.guidance.PosteriorSampling;
+import org.diffusion4j.guidance.PseudoinverseGuidance;
 import org.diffusion4j.guidance.RePaint;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerRegistry;
@@ -40,12 +41,12 @@ import org.diffusion4j.train.loop.TrainedModel;
  *       classifier labels as the requested class, and the Fréchet distance of the samples' classifier
  *       features to the test set's — the guidance trade-off, one plot ({@code guidance.png});</li>
  *   <li>inpainting of test digits with the lower half masked (generated from the upper half), by
- *       replacement, RePaint and DPS: the PSNR of the masked region against the original and the
+ *       replacement, RePaint, DPS and ΠGDM: the PSNR of the masked region against the original and the
  *       classifier's agreement with the original digit's label.</li>
  * </ol>
  *
  * <p>Usage: {@code bin/bench guidance --model RUN [--data mnist:DIR] [--per-class N] [--scales 0,1,2,4,8]
- * [--sampler dpmpp-2m] [--steps 12] [--inpaint N] [--inpaint-steps 18] [--resample 4] [--dps-scale 20]
+ * [--sampler dpmpp-2m] [--steps 12] [--inpaint N] [--inpaint-steps 18] [--resample 4] [--jump 1] [--dps-scale 20] [--pigdm-scale 1]
  * [--out DIR]}. Without --model it first trains a run ({@code d4j train … --class-conditional}).
  */
 public final class GuidanceBench {
@@ -62,6 +63,8 @@ public final class GuidanceBench {
     int inpaint = Integer.parseInt(Bench.option(args, "--inpaint", "64"));
     int inpaintSteps = Integer.parseInt(Bench.option(args, "--inpaint-steps", "18"));
     int resample = Integer.parseInt(Bench.option(args, "--resample", "4"));
+    int jump = Integer.parseInt(Bench.option(args, "--jump", "1"));
+    double pigdmScale = Double.parseDouble(Bench.option(args, "--pigdm-scale", "1"));
     double zeta = Double.parseDouble(Bench.option(args, "--dps-scale", "20"));
     Path out = Path.of(Bench.option(args, "--out", "bench-guidance"));
     Files.createDirectories(out);
@@ -133,13 +136,13 @@ public final class GuidanceBench {
       }
 
       if (inpaint > 0) {
-        inpainting(o, tm, clf, t, inpaint, inpaintSteps, resample, zeta, out);
+        inpainting(o, tm, clf, t, inpaint, inpaintSteps, resample, jump, zeta, pigdmScale, out);
       }
     }
   }
 
   private static void inpainting(PrintStream o, TrainedModel tm, MnistClassifier clf, DataSource.HostBatch t, int n,
-      int steps, int resample, double zeta, Path out) throws Exception {
+      int steps, int resample, int jump, double zeta, double pigdmScale, Path out) throws Exception {
     int per = 784;
     double[] truth = new double[n * per];
     for (int i = 0; i < n * per; i++) {
@@ -168,20 +171,24 @@ public final class GuidanceBench {
     shown.add(truth);
     shown.add(measured);
     StringBuilder json = new StringBuilder();
-    for (String method : new String[] {"replace", "repaint", "dps"}) {
+    for (String method : new String[] {"replace", "repaint", "dps", "pigdm"}) {
       long start = System.nanoTime();
       Sampling.Result r;
       String label;
-      if (method.equals("dps")) {
-        // DPS guides each digit towards its own upper half: one measurement per run, so one run per digit.
+      if (method.equals("dps") || method.equals("pigdm")) {
+        // DPS and ΠGDM guide each digit towards its own upper half: one measurement per run, so one run per digit.
+        boolean pi = method.equals("pigdm");
         double[] x = new double[n * per];
         int nfe = 0;
         int diverged = 0;
         for (int i = 0; i < n; i++) {
           double[] y = java.util.Arrays.copyOfRange(measured, i * per, (i + 1) * per);
           try {
-            Sampling.Result one = Sampling.of(new PosteriorSampling(tm.denoiser(), MeasurementOperator.mask(keep), y,
-                zeta), shape).sampler(SamplerRegistry.create("euler", Map.of())).grid(grid).seeds(i)
+            Denoiser guided = pi
+                ? new PseudoinverseGuidance(tm.denoiser(), MeasurementOperator.mask(keep), y,
+                    PseudoinverseGuidance.Options.of(0, tm.config().sigmaData()).withScale(pigdmScale))
+                : new PosteriorSampling(tm.denoiser(), MeasurementOperator.mask(keep), y, zeta);
+            Sampling.Result one = Sampling.of(guided, shape).sampler(SamplerRegistry.create("euler", Map.of())).grid(grid).seeds(i)
                 .dtype(DataType.FLOAT32).conditioning(Conditioning.label(Conditioning.NULL_LABEL, 1)).run();
             System.arraycopy(one.samples(), 0, x, i * per, per);
             nfe = one.nfeMax();
@@ -192,19 +199,19 @@ public final class GuidanceBench {
           }
         }
         if (diverged > 0) {
-          o.printf(Locale.ROOT, "DPS: %d of %d digits diverged (non-finite state); scored with the masked half at 0%n",
-              diverged, n);
+          o.printf(Locale.ROOT, "%s: %d of %d digits diverged (non-finite state); scored with the masked half at 0%n",
+              pi ? "ΠGDM" : "DPS", diverged, n);
         }
         r = new Sampling.Result(null, x, null, nfe, nfe, System.nanoTime() - start, 0);
-        label = "DPS ζ=" + zeta + " (euler)";
+        label = pi ? "ΠGDM w=" + pigdmScale + " (euler)" : "DPS ζ=" + zeta + " (euler)";
       } else {
         Sampler s = SamplerRegistry.create("euler-ancestral", Map.of());
         if (method.equals("repaint")) {
-          s = new RePaint(s, resample);
+          s = new RePaint(s, resample, jump);
         }
         r = Sampling.of(new Inpainting(tm.denoiser()), shape).sampler(s).grid(grid).seeds(Sampling.seedRange(0, n - 1))
             .batch(32).dtype(DataType.FLOAT32).conditioning(masked).run();
-        label = method.equals("repaint") ? "RePaint U=" + resample : "replacement";
+        label = method.equals("repaint") ? "RePaint r=" + resample + (jump > 1 ? " j=" + jump : "") : "replacement";
       }
       double mse = 0;
       int count = 0;
@@ -237,6 +244,6 @@ public final class GuidanceBench {
     ImageIO.write(ImageGrid.grid(grid2, shown.size() * cols, 1, 28, 28, 2, cols), "png",
         out.resolve("inpainting.png").toFile());
     Files.writeString(out.resolve("inpainting.jsonl"), json.toString());
-    o.printf("wrote %s (rows: original, upper half, replacement, RePaint, DPS)%n", out.resolve("inpainting.png"));
+    o.printf("wrote %s (rows: original, upper half, replacement, RePaint, DPS, ΠGDM)%n", out.resolve("inpainting.png"));
   }
 }

@@ -24,8 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "inpaint", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Inpaint an image with a trained image run: the mask's white pixels are generated, black ones kept.",
         "replace: the known pixels replace the x0-prediction (Song et al. 2021); repaint: the same with RePaint's "
-            + "resampling, each step taken --resample times (Lugmayr et al. 2022); dps: diffusion posterior sampling "
-            + "towards the masked image (Chung et al. 2023). Writes the results (one per seed) and FILE-compare.png "
+            + "resampling, each step taken --resample times, going back --jump steps at a time (Lugmayr et al. 2022); "
+            + "dps: diffusion posterior sampling towards the masked image (Chung et al. 2023); pigdm: pseudoinverse-"
+            + "guided diffusion (ΠGDM, Song et al. 2023), the mask's closed-form inverse. Writes the results (one per seed) and FILE-compare.png "
             + "(input, measurement, results)."},
     footer = {"", "Example:",
         "  d4j inpaint --model runs/mnist --image digit.png --mask lower-half.png --method repaint --out filled.png"})
@@ -41,12 +42,20 @@ public final class InpaintCommand implements Callable<Integer> {
   Path mask;
 
   @Option(names = "--method", paramLabel = "M", defaultValue = "repaint",
-      description = "replace | repaint | dps (default: ${DEFAULT-VALUE}).")
+      description = "replace | repaint | dps | pigdm (default: ${DEFAULT-VALUE}).")
   String method;
 
-  @Option(names = "--resample", paramLabel = "U", defaultValue = "5",
-      description = "repaint: takes per step (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--resample", paramLabel = "R", defaultValue = "5",
+      description = "repaint: takes per step, r (default: ${DEFAULT-VALUE}).")
   int resample;
+
+  @Option(names = "--jump", paramLabel = "J", defaultValue = "1",
+      description = "repaint: the jump length j, steps gone back at a time (default: ${DEFAULT-VALUE}; "
+          + "Lugmayr et al. use 10 on 250 steps).")
+  int jump;
+
+  @Mixin
+  PigdmOptions pigdm;
 
   @Option(names = "--dps-scale", paramLabel = "Z", defaultValue = "20",
       description = "dps: the step ζ (default: ${DEFAULT-VALUE}).")
@@ -56,12 +65,21 @@ public final class InpaintCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
     String m = method.toLowerCase(Locale.ROOT);
-    if (!List.of("replace", "repaint", "dps").contains(m)) {
-      throw new IllegalArgumentException("unknown --method '" + method + "'; accepted: replace, repaint, dps");
+    if (!List.of("replace", "repaint", "dps", "pigdm").contains(m)) {
+      throw new IllegalArgumentException("unknown --method '" + method + "'; accepted: replace, repaint, dps, pigdm");
     }
-    if (!m.equals("repaint") && spec.commandLine().getParseResult().hasMatchedOption("--resample")) {
-      throw new IllegalArgumentException("--resample applies to --method repaint only");
+    var parsed = spec.commandLine().getParseResult();
+    for (String o : new String[] {"--resample", "--jump"}) {
+      if (!m.equals("repaint") && parsed.hasMatchedOption(o)) {
+        throw new IllegalArgumentException(o + " applies to --method repaint only");
+      }
     }
+    for (String o : PigdmOptions.NAMES) {
+      if (!m.equals("pigdm") && parsed.hasMatchedOption(o)) {
+        throw new IllegalArgumentException(o + " applies to --method pigdm only");
+      }
+    }
+
     try (ImageTaskOptions.Task t = task.open()) {
       double[] generate = readMask(mask, t.shape());
       int n = t.seeds().length;
@@ -78,6 +96,10 @@ public final class InpaintCommand implements Callable<Integer> {
       if (m.equals("dps")) {
         model = new PosteriorSampling(t.model(), MeasurementOperator.mask(keep), measured, dpsScale);
         sampler = task.sampler("euler");
+      } else if (m.equals("pigdm")) {
+        model = pigdm.build(t.model(), MeasurementOperator.mask(keep), measured, 0, t.config().sigmaData());
+        w.println(pigdm.describe(MeasurementOperator.mask(keep), 0, t.config().sigmaData()));
+        sampler = task.sampler("euler");
       } else {
         double[] mk = new double[n * per];
         double[] known = new double[n * per];
@@ -89,7 +111,8 @@ public final class InpaintCommand implements Callable<Integer> {
         model = new Inpainting(t.model());
         sampler = task.sampler("euler-ancestral");
         if (m.equals("repaint")) {
-          sampler = new RePaint(sampler, resample);
+          sampler = new RePaint(sampler, resample, jump);
+          RePaint.schedule(t.grid().steps(), resample, jump);
         }
       }
       Sampling.Result r = Sampling.of(model, t.shape()).sampler(sampler).grid(t.grid()).seeds(t.seeds())

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.guidance.MeasurementOperator;
 import org.diffusion4j.guidance.PosteriorSampling;
 import org.diffusion4j.sampling.Sampling;
@@ -21,8 +22,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code d4j restore}: solve an inverse problem y = A(x) + noise with a trained run as the prior. */
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Restore an image from a measurement y = A(x) + n with diffusion posterior sampling (DPS, Chung et "
-        + "al. 2023): A is --operator (sr2, sr4: box super-resolution; blur, blur:S: Gaussian blur of S pixels; "
+    description = {"Restore an image from a measurement y = A(x) + n with diffusion posterior sampling (dps: DPS, Chung et "
+        + "al. 2023) or pseudoinverse guidance (pigdm: ΠGDM, Song et al. 2023; closed-form inverse for srN and identity, "
+        + "conjugate gradients for blur): A is --operator (sr2, sr4: box super-resolution; blur, blur:S: Gaussian blur of S pixels; "
         + "identity: denoising). By default --image is the clean image and the measurement is made from it (with "
         + "--noise-std of Gaussian noise, in the data's stored units, [-1, 1] for images); with --measured it is y "
         + "itself (for srN: the small image). Writes the results and FILE-compare.png (input, measurement, results)."},
@@ -38,8 +40,12 @@ public final class RestoreCommand implements Callable<Integer> {
   @Option(names = "--operator", required = true, paramLabel = "A", description = "sr2 | sr4 | srN | blur | blur:S | identity.")
   String operator;
 
-  @Option(names = "--method", paramLabel = "M", defaultValue = "dps", description = "dps (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--method", paramLabel = "M", defaultValue = "dps",
+      description = "dps | pigdm (default: ${DEFAULT-VALUE}).")
   String method;
+
+  @Mixin
+  PigdmOptions pigdm;
 
   @Option(names = "--measured", description = "--image is the measurement y itself, not the clean image.")
   boolean measured;
@@ -57,8 +63,15 @@ public final class RestoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
-    if (!method.equalsIgnoreCase("dps")) {
-      throw new IllegalArgumentException("unknown --method '" + method + "'; accepted: dps");
+    String m0 = method.toLowerCase(Locale.ROOT);
+    if (!m0.equals("dps") && !m0.equals("pigdm")) {
+      throw new IllegalArgumentException("unknown --method '" + method + "'; accepted: dps, pigdm");
+    }
+    boolean pi = m0.equals("pigdm");
+    for (String o : PigdmOptions.NAMES) {
+      if (!pi && spec.commandLine().getParseResult().hasMatchedOption(o)) {
+        throw new IllegalArgumentException(o + " applies to --method pigdm only");
+      }
     }
     if (!(noiseStd >= 0) || Double.isInfinite(noiseStd)) {
       throw new IllegalArgumentException("--noise-std must be finite and >= 0, got " + noiseStd);
@@ -96,20 +109,23 @@ public final class RestoreCommand implements Callable<Integer> {
       }
       probe = t;
       long[] ms = a.measurementShape(shape);
-      PosteriorSampling dps = new PosteriorSampling(t.model(), a, y, dpsScale);
+      Denoiser guided = pi ? pigdm.build(t.model(), a, y, noiseStd, t.config().sigmaData())
+          : new PosteriorSampling(t.model(), a, y, dpsScale);
       int n = t.seeds().length;
       var sampler = task.sampler("euler");
-      Sampling.Result r = Sampling.of(dps, shape).sampler(sampler).grid(t.grid()).seeds(t.seeds()).batch(Math.min(n, 16))
+      Sampling.Result r = Sampling.of(guided, shape).sampler(sampler).grid(t.grid()).seeds(t.seeds()).batch(Math.min(n, 16))
           .dtype(ai.djl.ndarray.types.DataType.FLOAT32).conditioning(t.conditioning()).run();
       double[] res;
       try (NDManager m = NDManager.newBaseManager()) {
         long[] full = new long[shape.length + 1];
         full[0] = n;
         System.arraycopy(shape, 0, full, 1, shape.length);
-        res = dps.residual(m.create(r.samples(), new Shape(full)));
+        res = residual(a, y, m.create(r.samples(), new Shape(full)));
       }
-      w.printf(Locale.ROOT, "DPS (%s, ζ = %s) with %s on %d steps, %d seeds, NFE %s, %.1f s%n", a.describe(),
-          Format.num(dpsScale), sampler.id(), t.grid().steps(), n, r.nfeText(), r.nanos() / 1e9);
+      String what = pi ? pigdm.describe(a, noiseStd, t.config().sigmaData())
+          : String.format(Locale.ROOT, "DPS (%s, ζ = %s)", a.describe(), Format.num(dpsScale));
+      w.printf(Locale.ROOT, "%s with %s on %d steps, %d seeds, NFE %s, %.1f s%n", what, sampler.id(),
+          t.grid().steps(), n, r.nfeText(), r.nanos() / 1e9);
       w.printf(Locale.ROOT, "residual  ‖y − A(x)‖ mean %.4f over the seeds (measurement noise norm ≈ %.4f)%n",
           Arrays.stream(res).average().orElse(Double.NaN), noiseStd * Math.sqrt(y.length));
       int per = t.per();
@@ -144,6 +160,22 @@ public final class RestoreCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** Per-sample {@code ‖y − A(x)‖} of a batch of samples. */
+  static double[] residual(MeasurementOperator a, double[] y, NDArray x) {
+    double[] ax = a.apply(x).toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
+    int n = (int) x.getShape().get(0);
+    double[] res = new double[n];
+    for (int k = 0; k < n; k++) {
+      double s = 0;
+      for (int j = 0; j < y.length; j++) {
+        double d = y[j] - ax[k * y.length + j];
+        s += d * d;
+      }
+      res[k] = Math.sqrt(s);
+    }
+    return res;
   }
 
   /** A measurement as an image of the sample's size: nearest-neighbour upsampling of srN, as is otherwise. */

@@ -76,10 +76,15 @@ class ImageCommandsTest {
     }
     png(mask, m);
     int[][] in = halves(true, 3);
-    for (String method : new String[] {"replace", "repaint"}) {
+    for (String method : new String[] {"replace", "repaint", "repaint-jumps"}) {
       Path out = dir.resolve("inpaint-" + method + ".npy");
-      Cli.Run r = Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
-          "--method", method, "--steps", "6", "--seeds", "0-1", "--class", "0", "--out", out.toString());
+      String[] extra = method.equals("repaint-jumps") ? new String[] {"--method", "repaint", "--jump", "2", "--resample", "2"}
+          : new String[] {"--method", method};
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("inpaint", "--model", run.toString(),
+          "--image", digit.toString(), "--mask", mask.toString(), "--steps", "6", "--seeds", "0-1", "--class", "0",
+          "--out", out.toString()));
+      args.addAll(java.util.List.of(extra));
+      Cli.Run r = Cli.run(args.toArray(new String[0]));
       assertEquals(0, r.code(), r.err());
       assertTrue(r.out().contains("known     96 of 192 values"), r.out());
       NpyArray a = Npy.read(out);
@@ -100,6 +105,19 @@ class ImageCommandsTest {
         "--method", "dps", "--steps", "4", "--seeds", "0", "--out", dir.resolve("dps.png").toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(Files.isRegularFile(dir.resolve("dps-compare.png")));
+    r = Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
+        "--method", "pigdm", "--steps", "4", "--seeds", "0", "--out", dir.resolve("pigdm.png").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("ΠGDM (mask, σ_y = 0, r² with σ_data = ") && r.out().contains("w = 1)"), r.out());
+    assertTrue(Files.isRegularFile(dir.resolve("pigdm-compare.png")));
+    fails(Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
+        "--method", "repaint", "--jump", "6", "--resample", "2", "--steps", "6", "--out", dir.resolve("x.png").toString()),
+        "jump length j = 6", "got 6 steps");
+    fails(Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
+        "--method", "dps", "--jump", "2", "--out", dir.resolve("x.png").toString()), "--jump applies to --method repaint");
+    fails(Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
+        "--method", "repaint", "--sigma-y", "0.1", "--out", dir.resolve("x.png").toString()),
+        "--sigma-y applies to --method pigdm");
     fails(Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
         "--method", "paint", "--out", dir.resolve("x.png").toString()), "unknown --method 'paint'", "replace, repaint, dps");
     fails(Cli.run("inpaint", "--model", run.toString(), "--image", digit.toString(), "--mask", mask.toString(),
@@ -129,6 +147,16 @@ class ImageCommandsTest {
     r = Cli.run("restore", "--model", run.toString(), "--image", digit.toString(), "--operator", "blur:0.7",
         "--steps", "4", "--seeds", "0", "--out", dir.resolve("blur.npy").toString());
     assertEquals(0, r.code(), r.err());
+    for (String op : new String[] {"sr2", "blur:0.7"}) {
+      r = Cli.run("restore", "--model", run.toString(), "--image", digit.toString(), "--operator", op, "--method", "pigdm",
+          "--noise-std", "0.05", "--steps", "4", "--seeds", "0", "--out", dir.resolve("pigdm-" + op + ".png").toString());
+      assertEquals(0, r.code(), r.err());
+      assertTrue(r.out().contains("ΠGDM (") && r.out().contains("σ_y = 0.05") && r.out().contains("PSNR"), r.out());
+    }
+    fails(Cli.run("restore", "--model", run.toString(), "--image", digit.toString(), "--operator", "sr2", "--method", "red",
+        "--out", dir.resolve("x.png").toString()), "unknown --method 'red'", "dps, pigdm");
+    fails(Cli.run("restore", "--model", run.toString(), "--image", digit.toString(), "--operator", "sr2", "--method", "pigdm",
+        "--sigma-y", "-1", "--out", dir.resolve("x.png").toString()), "--sigma-y must be finite and >= 0");
     fails(Cli.run("restore", "--model", run.toString(), "--image", digit.toString(), "--operator", "jpeg",
         "--out", dir.resolve("x.png").toString()), "unknown measurement operator 'jpeg'", "blur:S");
     fails(Cli.run("restore", "--model", run.toString(), "--image", digit.toString(), "--measured", "--operator", "sr2",

@@ -4,11 +4,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The forward operator A of an inverse problem {@code y = A(x0) + noise} (Chung et al. 2023, eq. 1),
  * applied to a batch {@code [n, …]}; it must be built from differentiable NDArray operations, as
  * {@link PosteriorSampling} back-propagates through it.
+ *
+ * <p>{@link PseudoinverseGuidance} (ΠGDM) also needs, for a linear A, the adjoint {@code Aᵀ} and —
+ * where {@code A Aᵀ} is diagonal — that diagonal, to invert {@code r² A Aᵀ + σ_y² I} in closed form;
+ * all the built-in operators give both (the blur's Gram matrix is not diagonal: ΠGDM solves it by
+ * conjugate gradients).
  */
 public interface MeasurementOperator {
 
@@ -21,6 +27,24 @@ public interface MeasurementOperator {
   /** A name for messages. */
   String describe();
 
+  /**
+   * {@code Aᵀ v} for a batch of measurements {@code v [n, measurement shape]}, giving {@code [n,
+   * sampleShape…]}; linear operators only. The default refuses: operators used with conjugate gradients
+   * in {@link PseudoinverseGuidance} must override it.
+   */
+  default NDArray adjoint(NDArray v, long[] sampleShape) {
+    throw new UnsupportedOperationException("the operator " + describe() + " has no adjoint Aᵀ (needed by ΠGDM's "
+        + "conjugate gradients); implement MeasurementOperator.adjoint");
+  }
+
+  /**
+   * The diagonal of {@code A Aᵀ} (one value per measurement value, row-major) when {@code A Aᵀ} is
+   * diagonal, for samples of {@code sampleShape}; empty when it is not (or not known to be).
+   */
+  default Optional<double[]> gramDiagonal(long[] sampleShape) {
+    return Optional.empty();
+  }
+
   /** Inpainting: keeps the values where {@code mask} (one sample's values, 0/1) is 1 and zeroes the rest. */
   static MeasurementOperator mask(double[] mask) {
     double[] m = mask.clone();
@@ -32,7 +56,7 @@ public interface MeasurementOperator {
           throw new IllegalArgumentException("the mask has " + m.length + " values but the samples have " + per
               + " (shape " + x.getShape() + ")");
         }
-        long[] s = x.getShape().getShape();
+        long[] s = x.getShape().getShape().clone();
         s[0] = 1;
         return x.mul(x.getManager().create(m, new Shape(s)).toType(x.getDataType(), false));
       }
@@ -40,6 +64,21 @@ public interface MeasurementOperator {
       @Override
       public long[] measurementShape(long[] sampleShape) {
         return sampleShape.clone();
+      }
+
+      @Override
+      public NDArray adjoint(NDArray v, long[] sampleShape) {
+        return apply(v);
+      }
+
+      @Override
+      public Optional<double[]> gramDiagonal(long[] sampleShape) {
+        // A = diag(m) with m ∈ {0, 1}: A Aᵀ = diag(m²).
+        double[] g = new double[m.length];
+        for (int i = 0; i < m.length; i++) {
+          g[i] = m[i] * m[i];
+        }
+        return Optional.of(g);
       }
 
       @Override
@@ -69,6 +108,27 @@ public interface MeasurementOperator {
               + ", got " + Arrays.toString(sampleShape));
         }
         return new long[] {sampleShape[0], sampleShape[1] / f, sampleShape[2] / f};
+      }
+
+      @Override
+      public NDArray adjoint(NDArray v, long[] sampleShape) {
+        long[] ms = measurementShape(sampleShape);
+        long n = v.getShape().get(0);
+        // Each measured mean spreads back over its f × f block with weight 1/f².
+        try (NDArray ones = v.getManager().ones(new Shape(1, 1, 1, f, 1, f), v.getDataType())) {
+          NDArray spread = v.reshape(n, ms[0], ms[1], 1, ms[2], 1).mul(ones);
+          return org.diffusion4j.tensor.Scalars.div(spread, f * f).reshape(n, sampleShape[0], sampleShape[1],
+              sampleShape[2]);
+        }
+      }
+
+      @Override
+      public Optional<double[]> gramDiagonal(long[] sampleShape) {
+        long[] ms = measurementShape(sampleShape);
+        double[] g = new double[Math.toIntExact(ms[0] * ms[1] * ms[2])];
+        // Disjoint blocks: A Aᵀ = (f² · 1/f⁴) I = I/f².
+        Arrays.fill(g, 1.0 / (f * f));
+        return Optional.of(g);
       }
 
       @Override
@@ -107,6 +167,35 @@ public interface MeasurementOperator {
       @Override
       public long[] measurementShape(long[] sampleShape) {
         return new long[] {m};
+      }
+
+      @Override
+      public NDArray adjoint(NDArray v, long[] sampleShape) {
+        long n = v.getShape().get(0);
+        NDArray am = v.getManager().create(flat, new Shape(m, d)).toType(v.getDataType(), false);
+        long[] out = new long[sampleShape.length + 1];
+        out[0] = n;
+        System.arraycopy(sampleShape, 0, out, 1, sampleShape.length);
+        return v.reshape(n, m).matMul(am).reshape(new Shape(out));
+      }
+
+      @Override
+      public Optional<double[]> gramDiagonal(long[] sampleShape) {
+        double[] g = new double[m];
+        for (int i = 0; i < m; i++) {
+          for (int j = 0; j < m; j++) {
+            double dot = 0;
+            for (int k = 0; k < d; k++) {
+              dot += flat[i * d + k] * flat[j * d + k];
+            }
+            if (i == j) {
+              g[i] = dot;
+            } else if (dot != 0) {
+              return Optional.empty();
+            }
+          }
+        }
+        return Optional.of(g);
       }
 
       @Override
@@ -167,6 +256,18 @@ public interface MeasurementOperator {
       }
 
       @Override
+      public NDArray adjoint(NDArray v, long[] sampleShape) {
+        // (B_H · x · B_Wᵀ)ᵀ = B_Hᵀ · v · B_W.
+        Shape s = v.getShape();
+        measurementShape(sampleShape);
+        int h = (int) s.get(2);
+        int w = (int) s.get(3);
+        NDArray bhT = v.getManager().create(band(h), new Shape(h, h)).toType(v.getDataType(), false).transpose();
+        NDArray bw = v.getManager().create(band(w), new Shape(w, w)).toType(v.getDataType(), false);
+        return bhT.matMul(v.reshape(s.get(0) * s.get(1), h, w)).matMul(bw).reshape(s);
+      }
+
+      @Override
       public String describe() {
         return "Gaussian blur σ = " + std + " px";
       }
@@ -184,6 +285,22 @@ public interface MeasurementOperator {
       @Override
       public long[] measurementShape(long[] sampleShape) {
         return sampleShape.clone();
+      }
+
+      @Override
+      public NDArray adjoint(NDArray v, long[] sampleShape) {
+        return v;
+      }
+
+      @Override
+      public Optional<double[]> gramDiagonal(long[] sampleShape) {
+        long per = 1;
+        for (long k : sampleShape) {
+          per *= k;
+        }
+        double[] g = new double[Math.toIntExact(per)];
+        Arrays.fill(g, 1);
+        return Optional.of(g);
       }
 
       @Override

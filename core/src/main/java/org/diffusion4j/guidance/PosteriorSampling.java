@@ -80,7 +80,7 @@ public final class PosteriorSampling implements Denoiser {
 
   private NDArray residualArray(NDArray x0) {
     NDArray a = operator.apply(x0);
-    long[] s = a.getShape().getShape();
+    long[] s = a.getShape().getShape().clone();
     long per = a.size() / Math.max(1, s[0]);
     if (per != measurement.length) {
       throw new IllegalArgumentException(operator.describe() + " gives " + per + " values per sample but the "
@@ -109,7 +109,9 @@ public final class PosteriorSampling implements Denoiser {
     if (!any) {
       return model.denoise(x, sigma, c);
     }
-    NDArray xg = x.toType(gradientType, true);
+    // A fresh leaf: DJL's toType(t, true) hands back the same tensor when x already is t, which would then
+    // collect gradients across calls.
+    NDArray xg = x.getDataType() == gradientType ? x.duplicate() : x.toType(gradientType, false);
     xg.setRequiresGradient(true);
     NDArray d;
     try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {

@@ -50,7 +50,9 @@ public final class RewardGuidance implements Denoiser {
     if (!any) {
       return model.denoise(x, sigma, c);
     }
-    NDArray xg = x.toType(DataType.FLOAT32, true);
+    // A fresh leaf: DJL's toType(t, true) hands back the same tensor when x already is t, which would then
+    // collect gradients across calls.
+    NDArray xg = x.getDataType() == DataType.FLOAT32 ? x.duplicate() : x.toType(DataType.FLOAT32, false);
     xg.setRequiresGradient(true);
     NDArray d;
     try (GradientCollector gc = x.getManager().getEngine().newGradientCollector()) {

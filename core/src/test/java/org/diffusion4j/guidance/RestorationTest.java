@@ -123,7 +123,7 @@ class RestorationTest {
   }
 
   /** Two far-apart components on the diagonal, the light one at +2; x0 known at +2, so x1 ~ N(2, 0.3²) exactly. */
-  private static double rightFraction(int resamplings, int n) {
+  private static double rightFraction(int resamplings, int jump, int n) {
     GaussianMixture g = new GaussianMixture(new double[] {9, 1}, new double[][] {{-2, -2}, {2, 2}},
         new double[] {0.3, 0.3});
     double[] mask = new double[2 * n];
@@ -135,7 +135,7 @@ class RestorationTest {
     Conditioning c = new Conditioning(null, null, new Conditioning.Mask(mask, known, 2), null);
     Grid grid = GridSpec.karras().build(Processes.byId("edm"), 20);
     double[] s = Sampling.of(new Inpainting(g.denoiser()), 2)
-        .sampler(new RePaint(SamplerRegistry.create("euler-ancestral", Map.of()), resamplings))
+        .sampler(new RePaint(SamplerRegistry.create("euler-ancestral", Map.of()), resamplings, jump))
         .grid(grid).seeds(0, n - 1).batch(100).conditioning(c).run().samples();
     int right = 0;
     for (int i = 0; i < n; i++) {
@@ -150,14 +150,66 @@ class RestorationTest {
     // Exact: every sample has x1 > 0. Replacement alone commits at high σ, when the noisy known value
     // says little, and leaves a fraction on the wrong component; resampling re-harmonises.
     int n = 240;
-    double replacement = rightFraction(1, n);
-    double repaint = rightFraction(10, n);
-    // Measured: replacement 0.79, RePaint U = 10 1.00.
+    double replacement = rightFraction(1, 1, n);
+    double repaint = rightFraction(10, 1, n);
+    double jumps = rightFraction(10, 4, n);
+    // Measured: replacement 0.79, RePaint r = 10 1.00 (191 evaluations), with jumps j = 4 1.00 (164).
     assertTrue(replacement < 0.9, "replacement alone: " + replacement);
-    assertTrue(repaint > 0.97 && repaint > replacement + 0.05, "RePaint U = 10: " + repaint + " vs " + replacement);
+    assertTrue(repaint > 0.97 && repaint > replacement + 0.05, "RePaint r = 10: " + repaint + " vs " + replacement);
+    assertTrue(jumps > 0.97, "RePaint r = 10, j = 4: " + jumps);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new RePaint(SamplerRegistry.create("euler", Map.of()), 0));
     assertTrue(e.getMessage().contains("got 0"), e.getMessage());
+  }
+
+  @Test
+  void rePaintWithJumpOneIsTheSessionThreeAlgorithmBitForBit() {
+    // Reference: RePaint(euler-ancestral, U = 3) as it was before jumps existed (commit 86cc80b), VP grid of
+    // 10 steps (s(t) ≠ 1), 6 seeds in batches of 4, coordinate 0 known at 1.5.
+    double[] reference = {1.5, -1.3306921325872223, 1.5, -1.2592346018890497, 1.5, -1.1988761516732436, 1.5,
+        1.5211065342455397, 1.5, 1.2113097574927354, 1.5, -1.2015507862748950};
+    GaussianMixture g = GaussianMixture.demo2d();
+    int n = 6;
+    double[] mask = new double[2 * n];
+    double[] known = new double[2 * n];
+    for (int i = 0; i < n; i++) {
+      mask[2 * i] = 1;
+      known[2 * i] = 1.5;
+    }
+    Conditioning c = new Conditioning(null, null, new Conditioning.Mask(mask, known, 2), null);
+    Grid grid = GridSpec.karras().build(Processes.byId("vp"), 10);
+    double[] s = Sampling.of(new Inpainting(g.denoiser()), 2)
+        .sampler(new RePaint(SamplerRegistry.create("euler-ancestral", Map.of()), 3, 1))
+        .grid(grid).seeds(0, n - 1).batch(4).conditioning(c).run().samples();
+    for (int i = 0; i < s.length; i++) {
+      assertEquals(reference[i], s[i], 0, "value " + i);
+    }
+  }
+
+  @Test
+  void rePaintJumpSchedule() {
+    // N = 6, r = 3, j = 2: jump points 5 and 3 (≥ j), each revisited r − 1 = 2 times.
+    assertEquals(java.util.Arrays.toString(new int[] {0, 1, 2, 3, 1, 2, 3, 1, 2, 3, 4, 5, 3, 4, 5, 3, 4, 5, 6}),
+        java.util.Arrays.toString(RePaint.schedule(6, 3, 2)));
+    // j = 1: every step but the last taken r times in a row.
+    assertEquals(java.util.Arrays.toString(new int[] {0, 1, 0, 1, 2, 1, 2, 3}),
+        java.util.Arrays.toString(RePaint.schedule(3, 2, 1)));
+    assertEquals(java.util.Arrays.toString(new int[] {0, 1, 2, 3}), java.util.Arrays.toString(RePaint.schedule(3, 1, 5)));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RePaint.schedule(6, 3, 6));
+    assertTrue(e.getMessage().contains("j = 6") && e.getMessage().contains("got 6 steps"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new RePaint(SamplerRegistry.create("euler-ancestral", Map.of()), 2, 0));
+    assertTrue(e.getMessage().contains("jump length j must be in 1..10000, got 0"), e.getMessage());
+    // The evaluations: one per step taken (euler-ancestral: 1 per step), and the known value kept.
+    GaussianMixture g = GaussianMixture.demo2d();
+    Conditioning c = new Conditioning(null, null, new Conditioning.Mask(new double[] {0, 1, 0, 1}, new double[] {0,
+        -0.7, 0, -0.7}, 2), null);
+    Sampling.Result r = Sampling.of(new Inpainting(g.denoiser()), 2)
+        .sampler(new RePaint(SamplerRegistry.create("euler-ancestral", Map.of()), 3, 2))
+        .grid(GridSpec.karras().build(Processes.byId("edm"), 6)).seeds(0, 1).conditioning(c).run();
+    assertEquals(14, r.nfeMax(), "down-steps of the schedule");
+    assertEquals(-0.7, r.samples()[1], 1e-12);
+    assertEquals(-0.7, r.samples()[3], 1e-12);
   }
 
   @Test
