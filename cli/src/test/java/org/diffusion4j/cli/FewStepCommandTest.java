@@ -72,7 +72,7 @@ class FewStepCommandTest {
     assertTrue(r.out().contains("auto on run") && r.out().contains("NFE       2"), r.out());
     r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "xyz", "--out", dir.resolve("x").toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("accepted: cd, pd, kd"), r.err());
+    assertTrue(r.err().contains("accepted: cd, pd, guided-pd, kd"), r.err());
   }
 
   @Test

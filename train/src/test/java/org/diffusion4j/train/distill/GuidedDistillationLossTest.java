@@ -181,10 +181,11 @@ class GuidedDistillationLossTest {
       }
       System.out.println("guided student per-seed RMS vs the guided teacher at w = " + Arrays.toString(ws) + ": "
           + Arrays.toString(err) + " (guidance moves the teacher's samples by " + Arrays.toString(moved) + ")");
-      // w = 1 is the conditional model; at w = 2.5 and 4 guidance moves samples by far more than the error.
-      assertTrue(err[0] < 0.1, "w = 1 ≈ conditional: " + err[0]);
-      assertTrue(err[1] < 0.12 && err[1] < moved[1] / 3, "w = 2.5: " + err[1] + " vs moved " + moved[1]);
-      assertTrue(err[2] < 0.15 && err[2] < moved[2] / 3, "w = 4: " + err[2] + " vs moved " + moved[2]);
+      // Measured 0.012, 0.012, 0.024 (guidance moves the samples by 0.24 at w = 2.5, 0.37 at w = 4); class-0
+      // data std ≈ 0.6. w = 1 is the conditional model.
+      assertTrue(err[0] < 0.04, "w = 1 ≈ conditional: " + err[0]);
+      assertTrue(err[1] < 0.05 && err[1] < moved[1] / 5, "w = 2.5: " + err[1] + " vs moved " + moved[1]);
+      assertTrue(err[2] < 0.08 && err[2] < moved[2] / 5, "w = 4: " + err[2] + " vs moved " + moved[2]);
     }
   }
 }
