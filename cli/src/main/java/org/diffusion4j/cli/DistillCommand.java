@@ -154,8 +154,13 @@ final class DistillCommand implements Callable<Integer> {
       }
     });
     try (TrainedModel s = d.run(out)) {
-      w.printf(Locale.ROOT, "wrote %s (step %d); sample with: d4j sample --model %s --steps 1|2|4 --out x.png%n", out,
-          s.step(), out);
+      String m = method.toLowerCase(Locale.ROOT);
+      String hint = m.equals("guided-pd") ? "--sampler heun --steps 18 --guidance W --class K"
+          : m.equals("pd") ? "--sampler ddim --grid karras --steps " + levels
+          + (org.diffusion4j.train.nn.NetworkDenoiser.guided(s.network()) ? " --guidance W --class K" : "")
+          : "--steps 1|2|4";
+      w.printf(Locale.ROOT, "wrote %s (step %d); sample with: d4j sample --model %s %s --out x.png%n", out,
+          s.step(), out, hint);
     }
     return 0;
   }
