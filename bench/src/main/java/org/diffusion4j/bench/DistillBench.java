@@ -45,6 +45,7 @@ import org.diffusion4j.train.nn.MlpConfig;
  * <pre>
  *   bin/bench distill [--data two-moons,checkerboard] [--teacher-steps 3000] [--steps 1500] [--batch 256]
  *                     [--hidden 128] [--blocks 3] [--samples 2000] [--methods cd,scd,...] [--out bench-out/distill]
+ *                     [--fake-updates 2] [--dmd-regression 0.25] [--dmd-generator-lr 1] [--mf-unequal 0.25] [--lr X]
  * </pre>
  */
 public final class DistillBench {
@@ -67,6 +68,11 @@ public final class DistillBench {
     int blocks = Integer.parseInt(o.getOrDefault("blocks", "3"));
     int samples = Integer.parseInt(o.getOrDefault("samples", "2000"));
     List<String> methods = List.of(o.getOrDefault("methods", String.join(",", ALL)).split(","));
+    fakeUpdates = Integer.parseInt(o.getOrDefault("fake-updates", "2"));
+    regression = Double.parseDouble(o.getOrDefault("dmd-regression", "0.25"));
+    generatorLr = Double.parseDouble(o.getOrDefault("dmd-generator-lr", "1"));
+    unequal = Double.parseDouble(o.getOrDefault("mf-unequal", "0.25"));
+    lr = o.containsKey("lr") ? Double.valueOf(o.get("lr")) : null;
     for (String m : methods) {
       if (!ALL.contains(m)) {
         throw new IllegalArgumentException("unknown method '" + m + "'; accepted: " + String.join(", ", ALL));
@@ -85,6 +91,12 @@ public final class DistillBench {
     }
     System.out.println(md);
   }
+
+  private static int fakeUpdates;
+  private static double regression;
+  private static double generatorLr;
+  private static double unequal;
+  private static Double lr;
 
   private record Row(String method, double[] swd, double seconds, String note) {}
 
@@ -166,8 +178,15 @@ public final class DistillBench {
         if (m.equals("ct") || m.equals("sct")) {
           Training.on(data).objective(m).network(net).steps(teacherSteps).batch(batch).train(run).close();
         } else {
-          Distillation.from(teacher).method(m).steps(steps).batch(batch).fakeUpdates(m.equals("dmd") ? 2 : 1)
-              .run(run).close();
+          Distillation d = Distillation.from(teacher).method(m).steps(steps).batch(batch)
+              .fakeUpdates(m.equals("dmd") ? fakeUpdates : 1).generatorLrScale(generatorLr).meanFlowUnequal(unequal);
+          if (m.equals("dmd")) {
+            d.regression(regression, 1000);
+          }
+          if (lr != null) {
+            d.lr(lr);
+          }
+          d.run(run).close();
         }
       });
       try (TrainedModel tm = TrainedModel.load(run, true)) {
@@ -180,7 +199,8 @@ public final class DistillBench {
           swd[k] = SlicedWasserstein.distance(pics[k], fresh, 2, 512, 5);
         }
         String note = m.equals("ct") || m.equals("sct") ? "from scratch, " + teacherSteps + " steps"
-            : m.equals("dmd") ? "fake score 2 updates per generator update" : "";
+            : m.equals("dmd") ? String.format(Locale.ROOT, "fake score %d updates per generator update, generator lr × %s, "
+            + "regression λ %s", fakeUpdates, generatorLr, regression) : "";
         rows.add(new Row(m, swd, seconds, note));
         shown.put(m, pics);
       }

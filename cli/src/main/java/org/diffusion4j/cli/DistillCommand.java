@@ -22,14 +22,19 @@ import picocli.CommandLine.Spec;
         + "(Luhman & Luhman 2021) of the teacher's --levels-step Heun solve into a one-step model (--steps 1); scd = "
         + "continuous-time consistency distillation sCM (Lu & Song 2024; EDM teacher); ctm = consistency trajectory "
         + "model (Kim et al. 2024, two-time MLP or U-Net, no GAN term); dmd = distribution matching distillation (Yin et al. "
-        + "2024) with a fake-score network; mf = Mean Flow distillation (Geng et al. 2025, two-time MLP or U-Net). Every "
-        + "student except pd is sampled with its own sampler: d4j sample --model OUT --steps 1|2|4."},
+        + "2024) with a fake-score network; mf = Mean Flow distillation (Geng et al. 2025, two-time MLP or U-Net); "
+        + "guided-pd = stage 1 of guided distillation (Meng et al. 2023): a class-conditional teacher's "
+        + "classifier-free guidance into a student taking w as an input (--guidance-range), sampled with "
+        + "--guidance W --class K; then --method pd on that student halves its steps at every w (stage 2). Every "
+        + "student except pd and guided-pd is sampled with its own sampler: d4j sample --model OUT --steps 1|2|4."},
     footer = {"", "Examples:", "  d4j train --data two-moons --steps 3000 --out runs/moons",
         "  d4j distill --teacher runs/moons --method cd --steps 2000 --out runs/moons-cd",
         "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png",
         "  d4j distill --teacher runs/moons --method pd --levels 8 --steps 2000 --out runs/moons-pd8",
         "  d4j distill --teacher runs/moons --method scd --steps 2000 --out runs/moons-scd",
-        "  d4j distill --teacher runs/moons --method dmd --fake-updates 5 --steps 2000 --out runs/moons-dmd"})
+        "  d4j distill --teacher runs/moons --method dmd --fake-updates 5 --steps 2000 --out runs/moons-dmd",
+        "  d4j distill --teacher runs/gmm-c --method guided-pd --guidance-range 0,4 --steps 2000 --out runs/gmm-g",
+        "  d4j distill --teacher runs/gmm-g --method pd --levels 8 --steps 2000 --out runs/gmm-g8"})
 final class DistillCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   DeviceOptions deviceOptions;
@@ -43,7 +48,7 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--method", defaultValue = "cd", paramLabel = "ID",
       description = "Method: cd (consistency distillation, default), pd (one round of progressive distillation: "
           + "the student's DDIM on --levels Karras steps copies the teacher's DDIM on twice as many), kd "
-          + "(one-step knowledge distillation of the teacher's Heun solve), scd (sCM), ctm, dmd or mf.")
+          + "(one-step knowledge distillation of the teacher's Heun solve), scd (sCM), ctm, dmd, mf or guided-pd.")
   String method;
 
   @Option(names = "--steps", defaultValue = "2000", paramLabel = "N", description = "Optimiser steps (default 2000).")
@@ -72,9 +77,27 @@ final class DistillCommand implements Callable<Integer> {
       description = "dmd: fake-score updates per generator update (default 1 as DMD; DMD2 uses 5).")
   int fakeUpdates;
 
+  @Option(names = "--regression-weight", paramLabel = "X",
+      description = "dmd: weight of DMD's regression loss on teacher ODE solutions (default 0.25 for unconditional "
+          + "teachers as Yin et al. 2024, 0 for class-conditional ones; 0 turns it off).")
+  Double regressionWeight;
+
+  @Option(names = "--regression-pairs", defaultValue = "1000", paramLabel = "N",
+      description = "dmd: teacher Heun solutions (on --levels Karras steps) the regression loss uses (default 1000).")
+  int regressionPairs;
+
+  @Option(names = "--generator-lr-scale", defaultValue = "1", paramLabel = "X",
+      description = "dmd: the generator's learning rate as a multiple of --lr (the fake score's; default 1).")
+  double generatorLrScale;
+
   @Option(names = "--dsm-weight", defaultValue = "1", paramLabel = "X",
       description = "ctm: weight of the denoising score-matching regulariser (default 1).")
   double dsmWeight;
+
+  @Option(names = "--guidance-range", split = ",", paramLabel = "LO,HI",
+      description = "guided-pd: the guidance scales w the student learns, drawn uniformly (default 0,4; w = 1 is "
+          + "the conditional model, 0 the unconditional one).")
+  double[] guidanceRange;
 
   @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Seed (default 0).")
   long seed;
@@ -92,6 +115,22 @@ final class DistillCommand implements Callable<Integer> {
     Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps)
         .teacherStep(teacherStep.toLowerCase(Locale.ROOT)).levels(levels).seed(seed)
         .fakeUpdates(fakeUpdates).dsmWeight(dsmWeight);
+    if (guidanceRange != null) {
+      if (!method.equalsIgnoreCase("guided-pd")) {
+        throw new IllegalArgumentException("--guidance-range applies to --method guided-pd only (a pd round of a "
+            + "guided student reuses its range)");
+      }
+      if (guidanceRange.length != 2) {
+        throw new IllegalArgumentException("--guidance-range takes LO,HI, got " + guidanceRange.length + " values");
+      }
+      d.guidanceRange(guidanceRange[0], guidanceRange[1]);
+    }
+    if (regressionWeight != null) {
+      d.regression(regressionWeight, regressionPairs);
+    } else if (regressionPairs != 1000) {
+      d.regressionPairs(regressionPairs);
+    }
+    d.generatorLrScale(generatorLrScale);
     if (batch != null) {
       d.batch(batch);
     }
@@ -115,8 +154,13 @@ final class DistillCommand implements Callable<Integer> {
       }
     });
     try (TrainedModel s = d.run(out)) {
-      w.printf(Locale.ROOT, "wrote %s (step %d); sample with: d4j sample --model %s --steps 1|2|4 --out x.png%n", out,
-          s.step(), out);
+      String m = method.toLowerCase(Locale.ROOT);
+      String hint = m.equals("guided-pd") ? "--sampler heun --steps 18 --guidance W --class K"
+          : m.equals("pd") ? "--sampler ddim --grid karras --steps " + levels
+          + (org.diffusion4j.train.nn.NetworkDenoiser.guided(s.network()) ? " --guidance W --class K" : "")
+          : "--steps 1|2|4";
+      w.printf(Locale.ROOT, "wrote %s (step %d); sample with: d4j sample --model %s %s --out x.png%n", out,
+          s.step(), out, hint);
     }
     return 0;
   }

@@ -143,7 +143,28 @@ final class SteeringOptions {
       throw new IllegalArgumentException("--class " + classLabel + ": the run has " + classes + " classes"
           + (classes == 0 ? " (it is unconditional; guide it with --classifier)" : "; accepted 0.." + (classes - 1)));
     }
-    if (guidance != null || guidanceInterval != null || guidanceRescale != 0) {
+    boolean student = base instanceof org.diffusion4j.train.nn.NetworkDenoiser nd
+        && org.diffusion4j.train.nn.NetworkDenoiser.guided(nd.network());
+    if (student) {
+      // A guided-distillation student takes w as an input: one forward per step, no CFG decorator.
+      org.diffusion4j.train.nn.MlpConfig mc = ((org.diffusion4j.train.nn.Mlp)
+          ((org.diffusion4j.train.nn.NetworkDenoiser) base).network()).config();
+      String range = "[" + Format.num(mc.guidanceLo()) + ", " + Format.num(mc.guidanceHi()) + "]";
+      if (guidance == null || classLabel == null) {
+        throw new IllegalArgumentException("this run is a guided-distillation student (w trained on " + range
+            + "): give --guidance W and --class K");
+      }
+      if (guidanceInterval != null || guidanceRescale != 0) {
+        throw new IllegalArgumentException("--guidance-interval and --guidance-rescale do not apply to a "
+            + "guided-distillation student (w is an input of its network)");
+      }
+      double[] ws = new double[n];
+      Arrays.fill(ws, guidance);
+      c = c.withGuidance(ws);
+      notes.add(String.format(Locale.ROOT, "guided student at w = %s towards class %d (trained on w in %s)%s",
+          Format.num(guidance), classLabel, range, guidance < mc.guidanceLo() || guidance > mc.guidanceHi()
+          ? "; w lies outside the trained range" : ""));
+    } else if (guidance != null || guidanceInterval != null || guidanceRescale != 0) {
       if (guidance == null) {
         throw new IllegalArgumentException("--guidance-interval and --guidance-rescale need --guidance W");
       }

@@ -72,7 +72,7 @@ class FewStepCommandTest {
     assertTrue(r.out().contains("auto on run") && r.out().contains("NFE       2"), r.out());
     r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "xyz", "--out", dir.resolve("x").toString());
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("accepted: cd, pd, kd"), r.err());
+    assertTrue(r.err().contains("accepted: cd, pd, guided-pd, kd"), r.err());
   }
 
   @Test
@@ -108,5 +108,62 @@ class FewStepCommandTest {
     r = Cli.run("sample", "--model", dir.resolve("ctm").toString(), "--sampler", "heun", "--steps", "4", "--seeds", "0-9",
         "--out", dir.resolve("h2.npy").toString());
     assertEquals(0, r.code(), r.err());
+  }
+
+  @Test
+  void guidedDistillationTakesWAsAnInputAndItsPdRoundKeepsTheRange() throws Exception {
+    Path json = dir.resolve("lr.json");
+    Files.writeString(json, "{\"type\":\"gaussian-mixture\",\"weights\":[1,1,1],"
+        + "\"means\":[[-1,0],[0,1],[1,0]],\"stds\":[0.3,0.3,0.3],\"labels\":[0,0,1]}");
+    Path teacher = dir.resolve("cond");
+    Cli.Run r = Cli.run("train", "--data", "gmm:" + json, "--out", teacher.toString(), "--quiet", "--hidden", "16",
+        "--blocks", "1", "--batch", "32", "--steps", "6", "--class-conditional");
+    assertEquals(0, r.code(), r.err());
+    Path g = dir.resolve("g");
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "guided-pd", "--guidance-range", "0.5,3",
+        "--steps", "4", "--batch", "16", "--out", g.toString());
+    assertEquals(0, r.code(), r.err());
+    String config = Files.readString(g.resolve("config.json")).replace(" ", "");
+    assertTrue(config.contains("\"guidanceLo\":0.5") && config.contains("\"guidanceHi\":3.0"), config);
+    r = Cli.run("sample", "--model", g.toString(), "--sampler", "heun", "--steps", "4", "--guidance", "2", "--class",
+        "0", "--seeds", "0-9", "--out", dir.resolve("g.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("guided student at w = 2"), r.out());
+    // The student needs w and a class; CFG's interval options do not apply to it.
+    r = Cli.run("sample", "--model", g.toString(), "--sampler", "heun", "--steps", "4", "--out",
+        dir.resolve("x.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("guided-distillation student") && r.err().contains("--guidance W"), r.err());
+    r = Cli.run("sample", "--model", g.toString(), "--sampler", "heun", "--steps", "4", "--guidance", "2", "--class",
+        "0", "--guidance-rescale", "0.5", "--out", dir.resolve("x.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("do not apply"), r.err());
+    // Stage two: a pd round of the student, still w-conditioned.
+    Path g2 = dir.resolve("g2");
+    r = Cli.run("distill", "--teacher", g.toString(), "--method", "pd", "--levels", "2", "--steps", "4", "--batch", "16",
+        "--out", g2.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.readString(g2.resolve("config.json")).replace(" ", "").contains("\"guidanceHi\":3.0"));
+    r = Cli.run("sample", "--model", g2.toString(), "--sampler", "ddim", "--grid", "karras", "--steps", "2",
+        "--guidance", "3", "--class", "1", "--seeds", "0-9", "--out", dir.resolve("g2.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    // Refusals name the problem: an unconditional teacher, a bad range, the range on another method.
+    r = Cli.run("distill", "--teacher", dir.resolve("g").toString(), "--method", "guided-pd", "--steps", "2", "--out",
+        dir.resolve("no1").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("already a guided student"), r.err());
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "guided-pd", "--guidance-range", "3,1",
+        "--out", dir.resolve("no2").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("lo < hi"), r.err());
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "cd", "--guidance-range", "0,4",
+        "--out", dir.resolve("no3").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("guided-pd only"), r.err());
+    Path plain = dir.resolve("plain");
+    assertEquals(0, train(plain).code());
+    r = Cli.run("distill", "--teacher", plain.toString(), "--method", "guided-pd", "--out", dir.resolve("no4").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("class-conditional"), r.err());
   }
 }

@@ -53,7 +53,8 @@ public final class Distillation {
   }
 
   /** Every method {@link #method} accepts. */
-  public static final java.util.List<String> METHODS = java.util.List.of("cd", "pd", "kd", "scd", "ctm", "dmd", "mf");
+  public static final java.util.List<String> METHODS = java.util.List.of("cd", "pd", "guided-pd", "kd", "scd", "ctm",
+      "dmd", "mf");
 
   /**
    * The method: {@code cd} (consistency distillation), {@code pd} (one progressive-distillation round),
@@ -72,6 +73,16 @@ public final class Distillation {
 
   private int fakeUpdates = 1;
   private double dsmWeight = 1;
+  private double guidanceLo = 0;
+  private double guidanceHi = 4;
+
+  /** guided-pd: the range of guidance scales w the student learns (0, 4; w = 1 is the conditional model). */
+  public Distillation guidanceRange(double lo, double hi) {
+    GuidedDistillationLoss.checkRange(lo, hi);
+    this.guidanceLo = lo;
+    this.guidanceHi = hi;
+    return this;
+  }
 
   /** dmd: fake-score updates per generator update K (1: DMD; 5: DMD2's two time-scale rule). */
   public Distillation fakeUpdates(int k) {
@@ -79,6 +90,56 @@ public final class Distillation {
       throw new IllegalArgumentException("--fake-updates must be >= 1, got " + k);
     }
     this.fakeUpdates = k;
+    return this;
+  }
+
+  private double generatorLr = 1;
+  private double meanFlowUnequal = 0.25;
+
+  /** dmd: the generator's learning rate as a multiple of the fake score's (the run's) (1). */
+  public Distillation generatorLrScale(double scale) {
+    if (!(scale > 0) || Double.isInfinite(scale)) {
+      throw new IllegalArgumentException("--generator-lr-scale must be finite and > 0, got " + scale);
+    }
+    this.generatorLr = scale;
+    return this;
+  }
+
+  /** mf: the share of examples with r &lt; t (0.25, Geng et al. 2025). */
+  public Distillation meanFlowUnequal(double fraction) {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("--unequal-fraction must lie in [0, 1], got " + fraction);
+    }
+    this.meanFlowUnequal = fraction;
+    return this;
+  }
+
+  private Double regressionWeight;
+  private int regressionPairs = 1000;
+
+  /**
+   * dmd: the weight λ_reg of DMD's regression loss (0: none; default 0.25 as DMD for unconditional
+   * teachers, 0 for class-conditional ones) and the number of teacher ODE solutions it regresses (1000;
+   * solved once, Heun on {@code --levels} Karras steps, before training).
+   */
+  public Distillation regression(double weight, int pairs) {
+    if (!(weight >= 0) || Double.isInfinite(weight)) {
+      throw new IllegalArgumentException("--regression-weight must be finite and >= 0, got " + weight);
+    }
+    if (pairs < 1) {
+      throw new IllegalArgumentException("--regression-pairs must be >= 1, got " + pairs);
+    }
+    this.regressionWeight = weight;
+    this.regressionPairs = pairs;
+    return this;
+  }
+
+  /** dmd: the number of teacher solutions of the regression loss, at its default weight (1000). */
+  public Distillation regressionPairs(int pairs) {
+    if (pairs < 1) {
+      throw new IllegalArgumentException("--regression-pairs must be >= 1, got " + pairs);
+    }
+    this.regressionPairs = pairs;
     return this;
   }
 
@@ -158,13 +219,29 @@ public final class Distillation {
     // A pd student is an ordinary denoiser of the teacher's kind; cd and kd students are consistency models;
     // the others are runs of their own objective (mf on the rectified flow, whose path it learns).
     String objective = switch (method) {
-      case "pd" -> tc.objective();
+      case "pd", "guided-pd" -> tc.objective();
       case "cd", "kd" -> "cd";
       default -> method;
     };
     org.diffusion4j.process.NoiseProcess process = method.equals("mf")
         ? org.diffusion4j.process.Processes.byId("flow") : tc.process();
-    return new RunConfig(tc.network(), process, objective, tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
+    org.diffusion4j.train.nn.NetworkConfig network = tc.network();
+    if (method.equals("guided-pd")) {
+      if (tc.classes() == 0) {
+        throw new IllegalArgumentException("--method guided-pd distils classifier-free guidance: the teacher must be "
+            + "class-conditional (trained with --class-conditional), " + teacher + " is not");
+      }
+      if (!(network instanceof org.diffusion4j.train.nn.MlpConfig mlp)) {
+        throw new IllegalArgumentException("--method guided-pd needs an MLP teacher (the w embedding is built for the "
+            + "MLP only), got network type " + network.type());
+      }
+      if (mlp.guided()) {
+        throw new IllegalArgumentException("the teacher " + teacher + " is already a guided student; run stage two "
+            + "with --method pd");
+      }
+      network = mlp.withGuidance(guidanceLo, guidanceHi);
+    }
+    return new RunConfig(network, process, objective, tc.sigmaData(), tc.data(), tc.sampleShape(), tc.scaling(),
         tc.classes(), tc.resolution(), tc.flip(), st);
   }
 
@@ -191,7 +268,10 @@ public final class Distillation {
         throw new IllegalArgumentException("--method scd starts the student from an EDM teacher (objective edm); the "
             + "teacher's objective is " + tm.config().objective());
       }
-      if (fromTeacher) {
+      if (method.equals("guided-pd")) {
+        loadGuided(student, Checkpoint.readWeightsWithStep(teacher, true).getValue(),
+            teacher.resolve(Checkpoint.EMA).toString());
+      } else if (fromTeacher) {
         Trainer.loadInto(Trainer.parameters(student), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
             teacher.resolve(Checkpoint.EMA).toString());
       } else if (method.equals("ctm") && tm.denoiser().preconditioning().equals(sc.objectiveValue().preconditioning())) {
@@ -207,8 +287,15 @@ public final class Distillation {
       Map<String, java.util.function.Function<NDManager, Block>> twins = Map.of();
       org.diffusion4j.train.loop.TrainingLoss loss;
       switch (method) {
-        case "pd":
-          loss = new ProgressiveDistillationLoss(Trainer.MODEL, "teacher", pdGrid(sc));
+        case "pd": {
+          ProgressiveDistillationLoss pd = new ProgressiveDistillationLoss(Trainer.MODEL, "teacher", pdGrid(sc));
+          loss = sc.network() instanceof org.diffusion4j.train.nn.MlpConfig mlp && mlp.guided()
+              ? pd.withGuidance(mlp.guidanceLo(), mlp.guidanceHi()) : pd;
+          break;
+        }
+        case "guided-pd":
+          loss = new GuidedDistillationLoss(Trainer.MODEL, "teacher", tm.config().objectiveValue(), guidanceLo,
+              guidanceHi);
           break;
         case "kd":
           loss = new KnowledgeDistillationLoss(Trainer.MODEL, "teacher", new org.diffusion4j.sampling.ode.Heun(),
@@ -229,12 +316,19 @@ public final class Distillation {
           Trainer.loadInto(Trainer.parameters(fake), Checkpoint.readWeightsWithStep(teacher, true).getValue(),
               teacher.resolve(Checkpoint.EMA).toString());
           nets.put(FlowMapRuns.FAKE, new NetworkDenoiser(fake, tm.denoiser().preconditioning()));
-          loss = new DistributionMatchingLoss(Trainer.MODEL, FlowMapRuns.FAKE, "teacher", sigmaMin, sigmaMax,
-              tm.config().objectiveValue(), fakeUpdates);
+          DistributionMatchingLoss dmd = new DistributionMatchingLoss(Trainer.MODEL, FlowMapRuns.FAKE, "teacher",
+              sigmaMin, sigmaMax, tm.config().objectiveValue(), fakeUpdates).generatorLrScale(generatorLr);
+          double reg = regressionWeight != null ? regressionWeight : sc.classes() > 0 ? 0 : 0.25;
+          if (reg > 0 && sc.classes() > 0) {
+            throw new IllegalArgumentException("--regression-weight " + reg + ": DMD's regression loss is built for "
+                + "unconditional teachers; this teacher is class-conditional (use --regression-weight 0)");
+          }
+          loss = reg > 0 ? dmd.withRegression(regressionPairs(tm.denoiser(), tm.config(), regressionPairs, levels, reg,
+              sc.training().batch(), seed)) : dmd;
           break;
         }
         case "mf":
-          loss = new MeanFlowLoss(Trainer.MODEL, "teacher", 0.25);
+          loss = new MeanFlowLoss(Trainer.MODEL, "teacher", meanFlowUnequal);
           break;
         default:
           twins = Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm));
@@ -246,6 +340,47 @@ public final class Distillation {
       t.run(false);
     }
     return TrainedModel.load(out, true);
+  }
+
+  /**
+   * DMD's regression pairs: {@code pairs} prior draws z = σ_max ε (seeds 7 000 000 + 1000·seed + i) and the
+   * teacher's Heun solutions from them on the {@code levels}-step Karras grid.
+   */
+  public static DistributionMatchingLoss.Regression regressionPairs(org.diffusion4j.denoiser.Denoiser teacherModel,
+      RunConfig tc, int pairs, int levels, double weight, int batch, long seed) {
+    org.diffusion4j.schedule.Grid g = org.diffusion4j.schedule.GridSpec.karras().build(tc.process(), levels);
+    long[] seeds = new long[pairs];
+    for (int i = 0; i < pairs; i++) {
+      seeds[i] = 7_000_000L + 1000L * seed + i;
+    }
+    int d = Math.toIntExact(java.util.Arrays.stream(tc.sampleShape()).reduce(1, (a, b) -> a * b));
+    double[] z = org.diffusion4j.sampling.Sampling.prior(g, seeds, d);
+    for (int i = 0; i < z.length; i++) {
+      z[i] /= g.s(0);
+    }
+    double[] y = org.diffusion4j.sampling.Sampling.of(teacherModel, tc.sampleShape())
+        .sampler(new org.diffusion4j.sampling.ode.Heun()).grid(g).seeds(seeds).batch(Math.min(pairs, 500)).run()
+        .samples();
+    return new DistributionMatchingLoss.Regression(z, y, tc.sampleShape(), weight, batch);
+  }
+
+  /**
+   * Loads an unguided teacher's tensors into its guided twin: every tensor by name, the w embedding's
+   * (absent from the teacher) left at their initial values, whose zero last layer makes the student the
+   * teacher at every w.
+   */
+  static void loadGuided(Block student, Map<String, org.diffusion4j.train.loop.Tensor> teacherTensors, String what) {
+    Map<String, ai.djl.ndarray.NDArray> all = Trainer.parameters(student);
+    Map<String, ai.djl.ndarray.NDArray> shared = new java.util.LinkedHashMap<>();
+    all.forEach((name, a) -> {
+      if (teacherTensors.containsKey(name)) {
+        shared.put(name, a);
+      } else if (!name.contains("guidance")) {
+        throw new IllegalArgumentException(what + " has no tensor '" + name + "'; the teacher must have the student's "
+            + "network shape");
+      }
+    });
+    Trainer.loadInto(shared, teacherTensors, what);
   }
 
   /** The pd student's grid: the Karras grid of N steps on the run's process (what {@code --grid karras --steps N} builds). */

@@ -34,7 +34,13 @@ import org.diffusion4j.tensor.Scalars;
  * <p>Phases: every step updates the fake score; every K-th step ({@code fakeUpdates} = K) also the
  * generator ({@link #updates}), the rest leave it untouched. K = 1 is DMD's Algorithm 1 (generator and
  * fake score one update each per iteration, the fake-score update on the pre-update generator's samples,
- * as here), K = 5 DMD2's. The regression loss of DMD and the GAN term of DMD2 are not built.
+ * as here), K = 5 DMD2's.
+ *
+ * <p>Regression loss (DMD §3.3, eq. 9): with {@link #withRegression} the generator also regresses a
+ * fixed set of the teacher's deterministic ODE solutions, {@code λ_reg·E‖G_θ(z_ref) − y_ref‖²} (mean
+ * square in place of their LPIPS), {@code y_ref} the teacher's many-step solve from {@code z_ref}: it
+ * anchors the generator to the teacher's noise-to-data coupling and so keeps every mode it covers
+ * (DMD's remedy for mode collapse). The GAN term of DMD2 is not built.
  */
 public final class DistributionMatchingLoss implements TrainingLoss {
   private final String generator;
@@ -44,6 +50,46 @@ public final class DistributionMatchingLoss implements TrainingLoss {
   private final double sigmaMax;
   private final Objective fakeObjective;
   private final int fakeUpdates;
+  private final Regression regression;
+  private double generatorLr = 1;
+
+  /**
+   * The regression pairs of DMD: prior draws z (generator inputs, {@code [m, …]} flattened row-major) and
+   * the teacher's ODE solutions y from them, with the weight λ_reg.
+   *
+   * @param z generator inputs, m·D values
+   * @param y the teacher's solutions, m·D values
+   * @param shape one sample's shape (D values)
+   * @param weight λ_reg &gt; 0 (DMD: 0.25)
+   * @param batch pairs per generator step
+   */
+  public record Regression(double[] z, double[] y, long[] shape, double weight, int batch) {
+    public Regression {
+      long d = 1;
+      for (long v : shape) {
+        d *= v;
+      }
+      if (z.length != y.length || z.length == 0 || z.length % d != 0) {
+        throw new IllegalArgumentException("DMD regression: " + z.length + " inputs and " + y.length
+            + " solutions do not form pairs of " + d + " values");
+      }
+      if (!(weight > 0) || Double.isInfinite(weight)) {
+        throw new IllegalArgumentException("DMD regression weight must be finite and > 0, got " + weight);
+      }
+      if (batch < 1) {
+        throw new IllegalArgumentException("DMD regression batch must be >= 1, got " + batch);
+      }
+    }
+
+    /** Number of pairs. */
+    public int pairs() {
+      long d = 1;
+      for (long v : shape) {
+        d *= v;
+      }
+      return Math.toIntExact(z.length / d);
+    }
+  }
 
   /**
    * @param generator the generator's name (consistency-preconditioned, evaluated at σ_max)
@@ -69,6 +115,41 @@ public final class DistributionMatchingLoss implements TrainingLoss {
     this.sigmaMax = sigmaMax;
     this.fakeObjective = Objects.requireNonNull(fakeObjective, "fakeObjective");
     this.fakeUpdates = fakeUpdates;
+    this.regression = null;
+  }
+
+  private DistributionMatchingLoss(DistributionMatchingLoss o, Regression r) {
+    this.generator = o.generator;
+    this.fake = o.fake;
+    this.teacher = o.teacher;
+    this.sigmaMin = o.sigmaMin;
+    this.sigmaMax = o.sigmaMax;
+    this.fakeObjective = o.fakeObjective;
+    this.fakeUpdates = o.fakeUpdates;
+    this.regression = Objects.requireNonNull(r, "regression");
+    this.generatorLr = o.generatorLr;
+  }
+
+  /**
+   * The generator's learning rate as a multiple of the run's (the fake score's), e.g. 0.2: the generator
+   * then moves slower than the fake score can follow it.
+   */
+  public DistributionMatchingLoss generatorLrScale(double scale) {
+    if (!(scale > 0) || Double.isInfinite(scale)) {
+      throw new IllegalArgumentException("DMD generator learning-rate scale must be finite and > 0, got " + scale);
+    }
+    this.generatorLr = scale;
+    return this;
+  }
+
+  @Override
+  public double lrScale(String network) {
+    return network.equals(generator) ? generatorLr : 1;
+  }
+
+  /** This loss plus DMD's regression loss on the given pairs. */
+  public DistributionMatchingLoss withRegression(Regression r) {
+    return new DistributionMatchingLoss(this, r);
   }
 
   /** Whether step k updates the generator. */
@@ -114,6 +195,33 @@ public final class DistributionMatchingLoss implements TrainingLoss {
     return dFake.sub(dReal).div(w).toType(x.getDataType(), false).stopGradient();
   }
 
+  /** Mean square of the generator on a batch of regression pairs against the teacher's solutions. */
+  private NDArray regressionLoss(StepContext ctx, NetworkDenoiser gen, Conditioning c) {
+    int b = regression.batch();
+    int m = regression.pairs();
+    int d = regression.z().length / m;
+    double[] z = new double[b * d];
+    double[] y = new double[b * d];
+    for (int i = 0; i < b; i++) {
+      int k = ctx.rng().nextInt(m);
+      System.arraycopy(regression.z(), k * d, z, i * d, d);
+      System.arraycopy(regression.y(), k * d, y, i * d, d);
+    }
+    long[] shape = new long[regression.shape().length + 1];
+    shape[0] = b;
+    System.arraycopy(regression.shape(), 0, shape, 1, regression.shape().length);
+    ai.djl.ndarray.types.Shape sh = new ai.djl.ndarray.types.Shape(shape);
+    NDArray zs = ctx.manager().create(z, sh).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+    NDArray ys = ctx.manager().create(y, sh).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+    // Unconditional pairs: the regression batch has no labels of its own.
+    if (c.labels() != null) {
+      throw new IllegalArgumentException("DMD's regression loss is built for unconditional teachers; this batch has "
+          + "labels");
+    }
+    NDArray x = gen.forward(ctx.parameters(), true, zs, Denoiser.constant(b, sigmaMax), Conditioning.NONE).denoised();
+    return x.sub(ys).square().mean();
+  }
+
   @Override
   public Value compute(StepContext ctx) {
     NDArray like = ctx.batch().x();
@@ -142,6 +250,11 @@ public final class DistributionMatchingLoss implements TrainingLoss {
       NDArray genLoss = Scalars.mul(x.sub(xs.sub(grad).stopGradient()).square().mean(), 0.5);
       metrics.put("dm", genLoss.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble());
       loss = loss.add(genLoss);
+      if (regression != null) {
+        NDArray reg = regressionLoss(ctx, gen, c);
+        metrics.put("reg", reg.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble());
+        loss = loss.add(Scalars.mul(reg, regression.weight()));
+      }
     }
     return new Value(loss, metrics);
   }

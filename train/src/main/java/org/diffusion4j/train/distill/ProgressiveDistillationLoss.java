@@ -19,16 +19,27 @@ import org.diffusion4j.train.nn.NetworkDenoiser;
  * </pre>
  * (their eq. 8 target in EDM coordinates; w the "truncated SNR" weighting, SNR = 1/σ²). The student
  * starts from the teacher; the next round makes it the teacher and halves N.
+ *
+ * <p>With a guidance range ({@link #withGuidance}) this is stage two of guided distillation (Meng et al.
+ * 2023, "On Distillation of Guided Diffusion Models", §3.1): teacher and student take a guidance scale
+ * w, drawn per sample uniformly from the range, and the student learns the teacher's two steps at the
+ * same w.
  */
 public final class ProgressiveDistillationLoss implements TrainingLoss {
   private final String student;
   private final String teacher;
   private final double[] grid;
+  private final double guidanceLo;
+  private final double guidanceHi;
 
   /**
    * @param grid the student's sampling grid, strictly decreasing, last point ≥ 0 (e.g. the Karras grid)
    */
   public ProgressiveDistillationLoss(String student, String teacher, double[] grid) {
+    this(student, teacher, grid, 0, 0);
+  }
+
+  private ProgressiveDistillationLoss(String student, String teacher, double[] grid, double lo, double hi) {
     if (grid.length < 2) {
       throw new IllegalArgumentException("progressive distillation needs a grid of >= 2 points, got " + grid.length);
     }
@@ -41,6 +52,14 @@ public final class ProgressiveDistillationLoss implements TrainingLoss {
     this.student = student;
     this.teacher = teacher;
     this.grid = grid.clone();
+    this.guidanceLo = lo;
+    this.guidanceHi = hi;
+  }
+
+  /** This round for guidance-conditioned teacher and student, w uniform in [lo, hi] per sample. */
+  public ProgressiveDistillationLoss withGuidance(double lo, double hi) {
+    GuidedDistillationLoss.checkRange(lo, hi);
+    return new ProgressiveDistillationLoss(student, teacher, grid, lo, hi);
   }
 
   /** The midpoint of s and t in σ^{1/7}. */
@@ -81,6 +100,9 @@ public final class ProgressiveDistillationLoss implements TrainingLoss {
     NDArray eps = ctx.normals(x0);
     NDArray xs = x0.add(eps.mul(TeacherStep.column(x0, s)));
     Conditioning c = ctx.conditioning();
+    if (guidanceHi > guidanceLo) {
+      c = c.withGuidance(GuidedDistillationLoss.drawScales(n, guidanceLo, guidanceHi, ctx.rng()));
+    }
     NDArray want = target(ctx.frozen(teacher), xs, s, u, t, c).stopGradient();
     NetworkDenoiser net = ctx.trainable(student);
     NDArray got = net.forward(ctx.parameters(), true, xs, s, c).denoised();

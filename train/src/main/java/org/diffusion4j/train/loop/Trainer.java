@@ -424,7 +424,7 @@ public final class Trainer {
             } else {
               metrics.put("grad_norm/" + s.name, norm);
             }
-            s.adam.update(s.params, lr);
+            s.adam.update(s.params, lr * loss.lrScale(s.name));
             AdamW.zeroGradients(s.params);
             s.ema.update(s.params);
           }

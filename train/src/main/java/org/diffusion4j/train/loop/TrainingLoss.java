@@ -41,4 +41,13 @@ public interface TrainingLoss {
   default java.util.Set<String> updates(long step) {
     return null;
   }
+
+  /**
+   * The factor on the run's learning rate for the trainable network {@code network} (1, the default):
+   * a loss can give its networks different rates, as DMD gives its generator a smaller one than its
+   * fake score. Constant over the run (resume is exact).
+   */
+  default double lrScale(String network) {
+    return 1;
+  }
 }

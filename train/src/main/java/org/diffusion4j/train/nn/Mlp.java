@@ -25,6 +25,12 @@ import java.util.List;
  *
  * The last layer of every residual branch starts near zero (gain 1e-5, as EDM's DDPM++), so each
  * block starts as the identity.
+ *
+ * <p>A {@link MlpConfig#guided() guided} network also takes a guidance scale w per sample as the last
+ * input (FLOAT {@code [n]}, after the labels) and adds {@code W_w2 SiLU(W_w1 emb(w))} to e before its
+ * SiLU — the w embedding of the students of guided distillation (Meng et al. 2023, "On Distillation of
+ * Guided Diffusion Models", §3.1: w enters like the time). W_w2 starts at zero, so a guided network
+ * loaded with an unguided network's weights is that network at every w.
  */
 public final class Mlp extends FixedBlock {
   private final MlpConfig config;
@@ -34,6 +40,8 @@ public final class Mlp extends FixedBlock {
   private final Dense in;
   private final List<Residual> residuals = new ArrayList<>();
   private final Dense out;
+  private final Dense guidance1;
+  private final Dense guidance2;
 
   /** A network of the given shape; call {@code initialize(manager, FLOAT32, new Shape(n, dim))}. */
   public Mlp(MlpConfig config) {
@@ -48,6 +56,9 @@ public final class Mlp extends FixedBlock {
       residuals.add(addChildBlock("block" + b, new Residual(h, config.layerNorm())));
     }
     out = addChildBlock("out", new Dense(h, config.dim()));
+    // Added last, so an unguided network's parameter names are those of its guided twin.
+    guidance1 = config.guided() ? addChildBlock("guidance1", new Dense(config.embedDim(), h)) : null;
+    guidance2 = config.guided() ? addChildBlock("guidance2", new Dense(h, h, 0)) : null;
   }
 
   /** The shape this network was built from. */
@@ -60,6 +71,16 @@ public final class Mlp extends FixedBlock {
       PairList<String, Object> params) {
     NDArray x = inputs.get(0);
     NDArray cNoise = inputs.get(1);
+    NDArray w = null;
+    if (guidance1 != null) {
+      if (inputs.size() < 3 || !inputs.get(inputs.size() - 1).getDataType().isFloating()) {
+        throw new IllegalArgumentException("a guided Mlp (guidance range [" + config.guidanceLo() + ", "
+            + config.guidanceHi() + "]) needs a guidance scale per sample as its last input, got " + inputs.size()
+            + " inputs");
+      }
+      w = inputs.get(inputs.size() - 1);
+      inputs = new NDList(inputs.subList(0, inputs.size() - 1).toArray(new NDArray[0]));
+    }
     NDArray labels = ClassEmbedding.labels(inputs, classEmbedding);
     Shape shape = x.getShape();
     long n = shape.get(0);
@@ -73,6 +94,13 @@ public final class Mlp extends FixedBlock {
     e = embed2.apply(ps, e, training);
     if (classEmbedding != null) {
       e = e.add(classEmbedding.apply(ps, labels, x, training));
+    }
+    if (w != null) {
+      if (w.getShape().size() != n) {
+        throw new IllegalArgumentException("guidance scale must have shape [" + n + "], got " + w.getShape());
+      }
+      NDArray ew = NoiseEmbedding.embed(config.embedding(), w.reshape(n), config.embedDim());
+      e = e.add(guidance2.apply(ps, Silu.apply(guidance1.apply(ps, ew, training)), training));
     }
     e = Silu.apply(e);
     // Residual trunk.

@@ -51,7 +51,7 @@ public sealed interface NetworkConfig permits MlpConfig, UNetConfig, DiffusersUN
     String type = o.remove("type").getAsString();
     switch (type) {
       case "mlp":
-        Json.fillDefaults(o, MlpConfig.toy(2), "layerNorm", "embedding");
+        Json.fillDefaults(o, MlpConfig.toy(2), "layerNorm", "embedding", "guidanceLo", "guidanceHi");
         return Json.parse(o, MlpConfig.class);
       case "unet":
         Json.fillDefaults(o, UNetConfig.mnist(), "heads", "embedding", "downsample");

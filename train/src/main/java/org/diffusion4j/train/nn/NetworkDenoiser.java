@@ -108,6 +108,11 @@ public final class NetworkDenoiser implements Denoiser {
    */
   public Output forward(ParameterStore ps, boolean training, NDArray xHat, double[] sigma, Conditioning conditioning) {
     double[] target = network instanceof TwoTimeNetwork ? conditioning.sigmaTarget() : null;
+    double[] w = guided(network) ? conditioning.guidance() : null;
+    if (guided(network) && w == null) {
+      throw new IllegalArgumentException("this network is guidance-conditioned (a guided-distillation student): "
+          + "give a guidance scale w per sample (Conditioning.guidance; d4j sample --guidance W)");
+    }
     return precondition(preconditioning, xHat, sigma, conditioning, (in, cNoise, labels) -> {
       NDList list = new NDList(in.toType(DataType.FLOAT32, false), cNoise.toType(DataType.FLOAT32, false));
       if (target != null) {
@@ -116,8 +121,19 @@ public final class NetworkDenoiser implements Denoiser {
       if (labels != null) {
         list.add(labels);
       }
+      if (w != null) {
+        list.add(xHat.getManager().create(w).toType(DataType.FLOAT32, false));
+      }
       return network.forward(ps, list, training).singletonOrThrow();
     });
+  }
+
+  /**
+   * Whether {@code network} takes a guidance scale per sample ({@link Mlp} with a guidance range): the
+   * students of guided distillation (Meng et al. 2023).
+   */
+  public static boolean guided(ai.djl.nn.Block network) {
+    return network instanceof Mlp m && m.config().guided();
   }
 
   /**
