@@ -38,8 +38,8 @@ import org.diffusion4j.train.nn.MnistCnn;
  * the Fréchet distance of the samples' classifier features to the test set; the reward/fidelity
  * trade-off as one plot ({@code align.png}, the reference as β = ∞).
  *
- * <p>Usage: {@code bin/bench align [--model RUN] [--scorers ink,digit:7] [--betas 5000,1000] [--pairs 192]
- * [--steps 40] [--batch 16] [--lr 2e-4] [--eval 100] [--sample-steps 10] [--out DIR]}.
+ * <p>Usage: {@code bin/bench align [--model RUN] [--scorers ink,digit:7] [--betas 50000,5000,500] [--pairs 192]
+ * [--steps 100] [--batch 16] [--lr 5e-5] [--eval 200] [--sample-steps 10] [--out DIR]}.
  */
 public final class AlignBench {
   private AlignBench() {}
@@ -48,12 +48,12 @@ public final class AlignBench {
     Path model = Path.of(Bench.option(args, "--model", ""));
     String data = Bench.option(args, "--data", "mnist:../shared/data/mnist");
     String[] scorers = Bench.option(args, "--scorers", "ink,digit:7").split(",");
-    String[] betas = Bench.option(args, "--betas", "5000,1000").split(",");
+    String[] betas = Bench.option(args, "--betas", "50000,5000,500").split(",");
     int pairs = Integer.parseInt(Bench.option(args, "--pairs", "192"));
-    long steps = Long.parseLong(Bench.option(args, "--steps", "40"));
+    long steps = Long.parseLong(Bench.option(args, "--steps", "100"));
     int batch = Integer.parseInt(Bench.option(args, "--batch", "16"));
-    double lr = Double.parseDouble(Bench.option(args, "--lr", "2e-4"));
-    int eval = Integer.parseInt(Bench.option(args, "--eval", "100"));
+    double lr = Double.parseDouble(Bench.option(args, "--lr", "5e-5"));
+    int eval = Integer.parseInt(Bench.option(args, "--eval", "200"));
     int sampleSteps = Integer.parseInt(Bench.option(args, "--sample-steps", "10"));
     Path out = Path.of(Bench.option(args, "--out", "bench-align"));
     Files.createDirectories(out);
