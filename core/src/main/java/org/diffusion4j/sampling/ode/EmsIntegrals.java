@@ -11,34 +11,10 @@ package org.diffusion4j.sampling.ode;
 final class EmsIntegrals {
   /** Longest piece in λ. */
   static final double MAX_PIECE = 0.25;
-  private static final double[] NODES = new double[8];
-  private static final double[] WEIGHTS = new double[8];
-
-  static {
-    // 8-point Gauss–Legendre on [0, 1] from Newton's method on P_8.
-    int n = NODES.length;
-    for (int i = 0; i < n; i++) {
-      double x = Math.cos(Math.PI * (i + 0.75) / (n + 0.5));
-      double dp = 0;
-      for (int it = 0; it < 100; it++) {
-        double p0 = 1;
-        double p1 = x;
-        for (int k = 2; k <= n; k++) {
-          double p2 = ((2 * k - 1) * x * p1 - (k - 1) * p0) / k;
-          p0 = p1;
-          p1 = p2;
-        }
-        dp = n * (x * p1 - p0) / (x * x - 1);
-        double dx = p1 / dp;
-        x -= dx;
-        if (Math.abs(dx) < 1e-16) {
-          break;
-        }
-      }
-      NODES[i] = 0.5 * (x + 1);
-      WEIGHTS[i] = 1 / ((1 - x * x) * dp * dp);
-    }
-  }
+  /** 8-point Gauss–Legendre on [0, 1]. */
+  private static final double[][] RULE = GaussLegendre.unitRule(8);
+  private static final double[] NODES = RULE[0];
+  private static final double[] WEIGHTS = RULE[1];
 
   private EmsIntegrals() {}
 

@@ -2,11 +2,19 @@ package org.diffusion4j.sampling.ode;
 
 /** 16-point Gauss–Legendre nodes and weights on [−1, 1], computed once by Newton's method on P_16. */
 public final class GaussLegendre {
-  static final double[] NODES = new double[16];
-  static final double[] WEIGHTS = new double[16];
+  static final double[] NODES;
+  static final double[] WEIGHTS;
 
   static {
-    int n = NODES.length;
+    double[][] r = rule(16);
+    NODES = r[0];
+    WEIGHTS = r[1];
+  }
+
+  /** The n-point Gauss–Legendre rule on [−1, 1], {nodes, weights}, by Newton's method on P_n. */
+  static double[][] rule(int n) {
+    double[] nodes = new double[n];
+    double[] weights = new double[n];
     for (int i = 0; i < n; i++) {
       double x = Math.cos(Math.PI * (i + 0.75) / (n + 0.5));
       double dp = 0;
@@ -25,9 +33,20 @@ public final class GaussLegendre {
           break;
         }
       }
-      NODES[i] = x;
-      WEIGHTS[i] = 2 / ((1 - x * x) * dp * dp);
+      nodes[i] = x;
+      weights[i] = 2 / ((1 - x * x) * dp * dp);
     }
+    return new double[][] {nodes, weights};
+  }
+
+  /** The n-point rule mapped to [0, 1] (nodes (x + 1)/2, weights halved). */
+  static double[][] unitRule(int n) {
+    double[][] r = rule(n);
+    for (int i = 0; i < n; i++) {
+      r[0][i] = 0.5 * (r[0][i] + 1);
+      r[1][i] = 0.5 * r[1][i];
+    }
+    return r;
   }
 
   private GaussLegendre() {}
