@@ -69,7 +69,7 @@ public final class GuidanceBench {
     Path out = Path.of(Bench.option(args, "--out", "bench-guidance"));
     Files.createDirectories(out);
     if (model.toString().isEmpty()) {
-      model = Bench.trainMnist(out.resolve("model"), data, Integer.parseInt(Bench.option(args, "--train-steps", "1500")));
+      model = Bench.trainMnist(out.resolve("model"), data, Integer.parseInt(Bench.option(args, "--train-steps", "3500")));
     }
     PrintStream o = System.out;
     try (TrainedModel tm = TrainedModel.load(model, true); MnistClassifier clf = MnistClassifier.shipped()) {
