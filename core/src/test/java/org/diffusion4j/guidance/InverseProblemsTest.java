@@ -24,17 +24,7 @@ class InverseProblemsTest {
   private static final double ZETA = 20;
 
   private static Denoiser gaussian(double[] mu) {
-    return (x, sigma, c) -> {
-      NDArray m = x.getManager().create(mu, new Shape(1, 1, 4, 4)).toType(x.getDataType(), false);
-      double[] a = new double[sigma.length];
-      double[] b = new double[sigma.length];
-      for (int i = 0; i < sigma.length; i++) {
-        double v = S * S + sigma[i] * sigma[i];
-        a[i] = S * S / v;
-        b[i] = sigma[i] * sigma[i] / v;
-      }
-      return x.mul(Rows.column(x, a)).add(m.mul(Rows.column(x, b)));
-    };
+    return GaussianImages.denoiser(mu, S, 4);
   }
 
   private static double[] mu() {

@@ -25,17 +25,7 @@ class RestorationTest {
 
   /** N(μ, S² I) on [1, 6, 6] images as NDArray operations (differentiable). */
   private static Denoiser gaussian(double[] mu) {
-    return (x, sigma, c) -> {
-      NDArray m = x.getManager().create(mu, new Shape(1, 1, 6, 6)).toType(x.getDataType(), false);
-      double[] a = new double[sigma.length];
-      double[] b = new double[sigma.length];
-      for (int i = 0; i < sigma.length; i++) {
-        double v = S * S + sigma[i] * sigma[i];
-        a[i] = S * S / v;
-        b[i] = sigma[i] * sigma[i] / v;
-      }
-      return x.mul(Rows.column(x, a)).add(m.mul(Rows.column(x, b)));
-    };
+    return GaussianImages.denoiser(mu, S, 6);
   }
 
   private static double[] mu() {
