@@ -28,6 +28,22 @@ public interface MeasurementOperator {
   String describe();
 
   /**
+   * The measurement residual {@code y − A(x)} of a batch (one measurement {@code y} shared by every row), in
+   * A(x)'s dtype; an error naming the operator when y does not have A's number of values per sample.
+   */
+  default NDArray residual(double[] y, NDArray x) {
+    NDArray a = apply(x);
+    long[] s = a.getShape().getShape().clone();
+    long per = a.size() / Math.max(1, s[0]);
+    if (per != y.length) {
+      throw new IllegalArgumentException(describe() + " gives " + per + " values per sample but the measurement has "
+          + y.length);
+    }
+    s[0] = 1;
+    return a.getManager().create(y, new Shape(s)).toType(a.getDataType(), false).sub(a);
+  }
+
+  /**
    * {@code Aᵀ v} for a batch of measurements {@code v [n, measurement shape]}, giving {@code [n,
    * sampleShape…]}; linear operators only. The default refuses: operators used with conjugate gradients
    * in {@link PseudoinverseGuidance} must override it.

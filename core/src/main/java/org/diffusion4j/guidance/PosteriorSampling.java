@@ -2,7 +2,6 @@ package org.diffusion4j.guidance;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.Objects;
 import org.diffusion4j.denoiser.Conditioning;
@@ -79,16 +78,7 @@ public final class PosteriorSampling implements Denoiser {
   }
 
   private NDArray residualArray(NDArray x0) {
-    NDArray a = operator.apply(x0);
-    long[] s = a.getShape().getShape().clone();
-    long per = a.size() / Math.max(1, s[0]);
-    if (per != measurement.length) {
-      throw new IllegalArgumentException(operator.describe() + " gives " + per + " values per sample but the "
-          + "measurement has " + measurement.length);
-    }
-    s[0] = 1;
-    NDArray y = a.getManager().create(measurement, new Shape(s)).toType(a.getDataType(), false);
-    return y.sub(a);
+    return operator.residual(measurement, x0);
   }
 
   private static NDArray norms(NDArray r) {

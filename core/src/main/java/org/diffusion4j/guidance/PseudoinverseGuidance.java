@@ -147,16 +147,7 @@ public final class PseudoinverseGuidance implements Denoiser {
 
   /** {@code y − A(x)} for a batch of data-scale samples, in x's dtype. */
   private NDArray residualArray(NDArray x) {
-    NDArray a = operator.apply(x);
-    long[] s = a.getShape().getShape().clone();
-    long per = a.size() / Math.max(1, s[0]);
-    if (per != measurement.length) {
-      throw new IllegalArgumentException(operator.describe() + " gives " + per + " values per sample but the "
-          + "measurement has " + measurement.length);
-    }
-    s[0] = 1;
-    NDArray y = a.getManager().create(measurement, new Shape(s)).toType(a.getDataType(), false);
-    return y.sub(a);
+    return operator.residual(measurement, x);
   }
 
   private synchronized Optional<double[]> gram(long[] sampleShape) {
