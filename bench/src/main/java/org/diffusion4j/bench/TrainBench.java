@@ -49,7 +49,7 @@ import org.diffusion4j.train.nn.UNetConfig;
  * agree to 1%, or the benchmark stops. The BLAS PyTorch resolves is printed, with a warning for netlib's
  * reference BLAS.
  *
- * <p>{@code --profile} instead breaks one U-Net training step and one sampling step down by phase and op
+ * <p>{@code --profile} instead breaks one training step and one sampling step of each network down by phase and op
  * class, from PyTorch's own profiler on both sides (DJL's {@code JniUtils.startProfile}), averaged over
  * {@code --profile-steps} steps.
  *
@@ -390,24 +390,23 @@ public final class TrainBench {
       "forward + loss", "backward", "backward", "readback", "loss to host", "optimiser", "AdamW update", "zero",
       "zero gradients", "gradnorm", "gradient norm (Trainer)", "ema", "EMA update (Trainer)");
 
-  /** Phase walls and op classes of one U-Net training and one sampling step, DJL next to the twin. */
+  /** Phase walls and op classes of one training and one sampling step of the MLP and the U-Net, DJL next to the twin. */
   private static void profile(Cases cases, TorchTwin torch, int threads, int steps) throws IOException {
     JniUtils.setNumThreads(threads);
     if (torch != null) {
       torch.threads(threads);
     }
     Path dir = Files.createTempDirectory("d4j-profile");
-    Trainee t = cases.trainee("unet");
-    Sampler s = new Sampler(cases.unet, cases.unetShape);
-    // Warm up both sides (first calls pick kernels and allocate).
-    cases.time("unet-train", 2, 0);
-    cases.time("unet-sample", 2, 0);
-    if (torch != null) {
-      torch.time("unet-train", 2, 0);
-      torch.time("unet-sample", 2, 0);
-    }
-    for (String kase : List.of("unet-train", "unet-sample")) {
+    for (String kase : List.of("mlp-train", "mlp-sample", "unet-train", "unet-sample")) {
       boolean train = kase.endsWith("train");
+      boolean mlp = kase.startsWith("mlp");
+      Trainee t = train ? cases.trainee(mlp ? "mlp" : "unet") : null;
+      Sampler s = train ? null : mlp ? new Sampler(cases.mlp, cases.mlpShape) : new Sampler(cases.unet, cases.unetShape);
+      // Warm up both sides (first calls pick kernels and allocate).
+      cases.time(kase, mlp ? 10 : 2, 0);
+      if (torch != null) {
+        torch.time(kase, mlp ? 10 : 2, 0);
+      }
       Map<String, Double> djlPhase = new LinkedHashMap<>();
       Map<String, Double> djlOps = new LinkedHashMap<>();
       Map<String, Double> pyPhase = new LinkedHashMap<>();
@@ -430,8 +429,8 @@ public final class TrainBench {
         }
       }
       System.out.printf(Locale.ROOT, "%n%s, %d thread(s), mean of %d profiled step(s) (times under the profiler, "
-          + "which adds a few µs per op):%n", train ? "U-Net training step (batch 32)" : "U-Net sampling step "
-          + "(batch 32)", threads, steps);
+          + "which adds a few µs per op):%n", (mlp ? "MLP " : "U-Net ") + (train ? "training" : "sampling")
+          + " step (batch " + (mlp ? cases.mlpShape : cases.unetShape).get(0) + ")", threads, steps);
       table("phase", train ? TRAIN_PHASES : List.of("draw", "forward"), PHASE_NAMES, djlPhase, pyPhase,
           torch != null);
       table("op class (forward + backward)", OpProfile.CLASSES, null, djlOps, pyOps, torch != null);
