@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.diffusion4j.cli.plot.DensityPlot;
 import org.diffusion4j.likelihood.HostDenoiser;
 import org.diffusion4j.likelihood.ScorePathDensity;
@@ -120,8 +122,14 @@ public final class NllCommand implements Callable<Integer> {
       description = "Seed of probes, dequantisation, bound noise and generated data (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--per-sample", paramLabel = "FILE.npy", description = "Write the per-point NLL (nats) to a .npy.")
+  @Option(names = "--per-sample", paramLabel = "FILE.npy", description = "Write the per-point NLL (nats) to a .npy, "
+      + "rewritten after every batch with the points done so far (settings and progress in FILE.npy.progress.json).")
   Path perSample;
+
+  @Option(names = "--resume", description = "Continue the run saved in --per-sample FILE.npy (killed, or finished with "
+      + "a smaller --n) from its last finished batch; the settings must be the same. Gives the values an "
+      + "uninterrupted run gives.")
+  boolean resume;
 
   @Option(names = "--json", description = "Print one JSON object instead of the table.")
   boolean json;
@@ -201,12 +209,44 @@ public final class NllCommand implements Callable<Integer> {
             + m.process.id() + "; use --bound vdm");
       }
       TraceModel trace = m.trace(method, b);
-      double[] nll = new double[count];
+      if (resume && perSample == null) {
+        throw new IllegalArgumentException("--resume continues the run saved in --per-sample FILE.npy; give it");
+      }
+      if (resume && !bound.equals("none")) {
+        throw new IllegalArgumentException("--resume does not keep --bound values; run the bound separately");
+      }
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put("model", model.toAbsolutePath().normalize().toString());
+      settings.put("data", spec);
+      settings.put("divergence", describe(method));
+      settings.put("rtol", Double.toString(rtol));
+      settings.put("atol", Double.toString(atol));
+      settings.put("sigma_start", Double.toString(s0));
+      settings.put("prior", prior);
+      settings.put("weights", weights);
+      settings.put("batch", Integer.toString(b));
+      settings.put("seed", Long.toString(seed));
+      NllProgress progress = perSample != null && bound.equals("none")
+          ? NllProgress.open(perSample, settings, count, resume) : null;
+      double[] nll = progress != null ? progress.values() : new double[count];
       double[] boundValues = bound.equals("none") ? null : new double[count];
       long nfe = 0;
       int solves = 0;
+      double resumedSeconds = 0;
+      int start = 0;
+      if (progress != null) {
+        start = progress.done();
+        nfe = progress.nfe();
+        solves = progress.solves();
+        resumedSeconds = progress.seconds();
+        if (start > 0) {
+          this.spec.commandLine().getErr().println("nll: resuming at point " + start + " of " + count + " from "
+              + perSample);
+        }
+      }
+      ProgressLine line = new ProgressLine(this.spec.commandLine().getErr());
       long t0 = System.nanoTime();
-      for (int from = 0; from < count; from += b) {
+      for (int from = start; from < count; from += b) {
         int k = Math.min(b, count - from);
         long[] rows = new long[k];
         for (int i = 0; i < k; i++) {
@@ -214,12 +254,27 @@ public final class NllCommand implements Callable<Integer> {
         }
         double[] xb = Arrays.copyOfRange(x, from * d, (from + k) * d);
         double[] y = m.images() ? BitsPerDim.dequantize(xb, d, rows, seed) : xb;
+        long tb = System.nanoTime();
         PfOdeLikelihood.Result r = lik.logLikelihood(trace, y, rows);
+        double[] batchNll = new double[k];
         for (int i = 0; i < k; i++) {
-          nll[from + i] = -r.logLikelihood()[i];
+          batchNll[i] = -r.logLikelihood()[i];
         }
         nfe += r.nfe();
         solves++;
+        if (progress != null) {
+          progress.add(batchNll, r.nfe(), (System.nanoTime() - tb) / 1e9);
+        } else {
+          System.arraycopy(batchNll, 0, nll, from, k);
+        }
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        int doneNow = from + k;
+        double eta = elapsed / (doneNow - start) * (count - doneNow);
+        if (elapsed >= (line.tty() ? 2 : 10)) {
+          line.show(String.format(java.util.Locale.ROOT, "nll: %d/%d points, %d ODE evaluations in the last batch, "
+              + "%s elapsed, about %s left", doneNow, count, r.nfe(), ProgressLine.clock(elapsed),
+              ProgressLine.clock(eta)), (double) doneNow / count);
+        }
         if (boundValues != null) {
           Decoder dec = m.images() ? Decoder.DISCRETIZED_8BIT : Decoder.GAUSSIAN;
           VariationalBound.Terms t = bound.equals("ddpm")
@@ -228,7 +283,8 @@ public final class NllCommand implements Callable<Integer> {
           System.arraycopy(t.total(), 0, boundValues, from, k);
         }
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      line.done();
+      double seconds = resumedSeconds + (System.nanoTime() - t0) / 1e9;
       Estimate e = Estimate.of(nll);
       double bpd = m.images() ? BitsPerDim.eightBit(e.mean(), d) : BitsPerDim.continuous(e.mean(), d);
       double bpdErr = BitsPerDim.continuous(e.stderr(), d);
@@ -238,7 +294,7 @@ public final class NllCommand implements Callable<Integer> {
         exact = -Estimate.of(m.mixture.logDensity(x, 0)).mean();
       }
       Estimate be = boundValues == null ? null : Estimate.of(boundValues);
-      if (perSample != null) {
+      if (perSample != null && progress == null) {
         Npy.write(perSample, nll, new long[] {count}, false);
       }
       if (json) {

@@ -60,6 +60,43 @@ class NllCommandTest {
   }
 
   @Test
+  void aResumedOrExtendedRunGivesTheUninterruptedRunsValuesBitForBit() throws Exception {
+    String[] common = {"nll", "--model", MODEL, "--batch", "10", "--hutchinson", "2", "--rtol", "1e-4", "--atol",
+        "1e-4", "--json"};
+    Path full = dir.resolve("full.npy");
+    JsonObject a = json(concat(common, "--n", "40", "--per-sample", full.toString()));
+    // A run of 20 points, extended to 40.
+    Path part = dir.resolve("part.npy");
+    json(concat(common, "--n", "20", "--per-sample", part.toString()));
+    assertEquals(20, Npy.read(part).data().length);
+    Path side = NllProgress.sidecar(part);
+    assertTrue(Files.readString(side).contains("\"done\": 20"), Files.readString(side));
+    JsonObject b = json(concat(common, "--n", "40", "--per-sample", part.toString(), "--resume"));
+    assertEquals(a.get("nll_nats").getAsDouble(), b.get("nll_nats").getAsDouble(), 0);
+    assertEquals(40, b.get("n").getAsInt());
+    assertEquals(a.get("nfe").getAsDouble(), b.get("nfe").getAsDouble(), 0);
+    assertTrue(java.util.Arrays.equals(Npy.read(full).data(), Npy.read(part).data()));
+    // A kill between the two writes: the values file is ahead of the progress file, which wins.
+    Files.writeString(side, Files.readString(side).replace("\"done\": 40", "\"done\": 30"));
+    JsonObject c = json(concat(common, "--n", "40", "--per-sample", part.toString(), "--resume"));
+    assertEquals(a.get("nll_nats").getAsDouble(), c.get("nll_nats").getAsDouble(), 0);
+    // Different settings, or nothing to resume, are refused naming what differs.
+    Cli.Run r = Cli.run(concat(new String[] {"nll", "--model", MODEL, "--batch", "10", "--hutchinson", "2", "--rtol",
+        "1e-3", "--atol", "1e-4"}, "--n", "40", "--per-sample", part.toString(), "--resume"));
+    assertTrue(r.code() == 2 && r.err().contains("rtol was 1.0E-4") && r.err().contains("now 0.001"), r.err());
+    r = Cli.run(concat(common, "--n", "40", "--per-sample", dir.resolve("none.npy").toString(), "--resume"));
+    assertTrue(r.code() == 2 && r.err().contains("none.npy.progress.json"), r.err());
+    r = Cli.run(concat(common, "--n", "40", "--resume"));
+    assertTrue(r.code() == 2 && r.err().contains("--per-sample"), r.err());
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
   void badInputsGiveOneLineErrors() {
     Cli.Run r = Cli.run("nll", "--model", MODEL, "--data", "mnist:" + dir);
     assertEquals(2, r.code());

@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * PyTorch's fused kernels that DJL 0.36 does not bind, called through {@link TorchScript} modules (one
- * per op, loaded on first use): {@code torch.group_norm}, and the multi-tensor {@code _foreach} ops that
+ * per op, loaded on first use): {@code torch.group_norm}, {@code torch.silu}, and the multi-tensor {@code _foreach} ops that
  * update a whole parameter list in one call (AdamW, EMA, zeroing, norms) instead of a dozen small calls,
  * each with its Java array object, per tensor.
  */
@@ -50,6 +50,21 @@ public final class NativeOps {
       xa.close();
       ga.close();
       ba.close();
+    }
+  }
+
+  /**
+   * {@code torch.silu(x) = x·sigmoid(x)} (Elfwing et al. 2018): one fused kernel forward and one backward,
+   * differentiable inside a gradient collector, instead of a sigmoid, a product and their two backwards.
+   */
+  public static NDArray silu(NDArray x) {
+    PtSymbolBlock m = module("Silu", "  def forward(self: __torch__.Silu, x: Tensor) -> Tensor:\n"
+        + "    return torch.silu(x)\n");
+    NDArray xa = x.reshape(x.getShape());
+    try {
+      return TorchScript.call(m, new NDList(xa)).singletonOrThrow();
+    } finally {
+      xa.close();
     }
   }
 
