@@ -83,7 +83,7 @@ def main():
     p.add_argument("--n", type=int, default=10000)
     p.add_argument("--sigmas", help="the sampling grid, comma-separated, decreasing, ending in 0")
     p.add_argument("--sigma-data", type=float, default=0.5)
-    p.add_argument("--base", type=int, default=32)
+    p.add_argument("--base", type=int, default=16)
     p.add_argument("--mult", default="1,2,2")
     p.add_argument("--blocks", type=int, default=1)
     p.add_argument("--attention", default="7")

@@ -23,7 +23,10 @@ import org.diffusion4j.cli.D4j;
  *
  * <p>Usage: {@code bin/bench measure [--model RUN] [--data mnist:DIR] [--nll-n N] [--n N] [--hutchinson K]
  * [--out DIR] [--train-steps S] [--sigma-start σ]} (defaults: the full sizes, 10 000 and 10 000; K = 1; without --model it
- * first trains {@code d4j train --data DATA --steps S} (default 6000) into DIR/run).
+ * first trains {@code d4j train --data DATA --steps S} (default 6000) into DIR/run). Everything finished is
+ * kept in DIR: the NLL's per-image values after every batch (a later invocation continues them, or extends
+ * them to a larger {@code --nll-n}) and each sampler's evaluation, so the full sizes can be reached over
+ * several shorter invocations.
  */
 public final class MeasureBench {
   /** The samplers of the benchmark and their steps. */
@@ -69,8 +72,14 @@ public final class MeasureBench {
     report.addProperty("model", model);
     report.addProperty("data", test);
     if (nllN > 0) { // --nll-n 0 skips the likelihood
+      // Per-image values saved after every batch: a killed or shorter run is continued (or extended to a
+      // larger --nll-n) by the next invocation with the same --out.
+      Path per = out.resolve("nll-test.npy");
       List<String> a = new ArrayList<>(List.of("nll", "--model", model, "--data", test, "--hutchinson",
-          Integer.toString(probes), "--n", Integer.toString(nllN), "--json"));
+          Integer.toString(probes), "--n", Integer.toString(nllN), "--per-sample", per.toString(), "--json"));
+      if (Files.exists(per.resolveSibling(per.getFileName() + ".progress.json"))) {
+        a.add("--resume");
+      }
       if (sigmaStart != null) {
         a.add("--sigma-start");
         a.add(sigmaStart);
@@ -80,9 +89,19 @@ public final class MeasureBench {
     }
     JsonArray evals = new JsonArray();
     for (String[] s : SAMPLERS) {
-      String js = run(lines, "eval", "--model", model, "--data", test, "--metrics", "fd,kid,pr,classes", "--n",
-          Integer.toString(n), "--pr-n", Integer.toString(Math.min(n, 2000)), "--kid-size",
-          Integer.toString(Math.min(n, 1000)), "--sampler", s[0], "--steps", s[1], "--json");
+      // A finished evaluation is kept and reused by the next invocation with the same --out and --n.
+      Path cached = out.resolve("eval-" + s[0] + "-" + s[1] + "-n" + n + ".json");
+      String js;
+      if (Files.exists(cached)) {
+        js = Files.readString(cached, StandardCharsets.UTF_8);
+        System.out.println("reusing " + cached);
+        lines.add("# reused " + cached);
+      } else {
+        js = run(lines, "eval", "--model", model, "--data", test, "--metrics", "fd,kid,pr,classes", "--n",
+            Integer.toString(n), "--pr-n", Integer.toString(Math.min(n, 2000)), "--kid-size",
+            Integer.toString(Math.min(n, 1000)), "--sampler", s[0], "--steps", s[1], "--json");
+        org.diffusion4j.io.AtomicFiles.write(cached, js.getBytes(StandardCharsets.UTF_8));
+      }
       JsonObject e = JsonParser.parseString(js).getAsJsonObject();
       JsonObject row = e.getAsJsonArray("results").get(0).getAsJsonObject();
       row.addProperty("sampler", s[0]);
