@@ -255,7 +255,19 @@ public final class NllCommand implements Callable<Integer> {
         double[] xb = Arrays.copyOfRange(x, from * d, (from + k) * d);
         double[] y = m.images() ? BitsPerDim.dequantize(xb, d, rows, seed) : xb;
         long tb = System.nanoTime();
-        PfOdeLikelihood.Result r = lik.logLikelihood(trace, y, rows);
+        PfOdeLikelihood.Result r;
+        try {
+          r = lik.logLikelihood(trace, y, rows);
+        } catch (org.diffusion4j.lifecycle.StoppedException stop) {
+          if (progress == null) {
+            throw stop;
+          }
+          // The finished batches are saved: say so, and how to go on.
+          throw new org.diffusion4j.lifecycle.StoppedException(org.diffusion4j.lifecycle.StopRequest.reason()
+              + ": the likelihood computation stopped at point " + from + " of " + count + "; " + (from == 0
+              ? "no point had finished, nothing was written" : "the " + from + " finished points are saved in "
+              + perSample + "; continue with the same command and --resume"), -1, null);
+        }
         double[] batchNll = new double[k];
         for (int i = 0; i < k; i++) {
           batchNll[i] = -r.logLikelihood()[i];

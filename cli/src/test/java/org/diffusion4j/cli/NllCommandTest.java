@@ -88,6 +88,19 @@ class NllCommandTest {
     assertTrue(r.code() == 2 && r.err().contains("none.npy.progress.json"), r.err());
     r = Cli.run(concat(common, "--n", "40", "--resume"));
     assertTrue(r.code() == 2 && r.err().contains("--per-sample"), r.err());
+    // A stop (Ctrl-C) keeps the finished points and says how to go on.
+    Path stopped = dir.resolve("stopped.npy");
+    json(concat(common, "--n", "20", "--per-sample", stopped.toString()));
+    org.diffusion4j.lifecycle.StopRequest.request("interrupted");
+    try {
+      r = Cli.run(concat(common, "--n", "40", "--per-sample", stopped.toString(), "--resume"));
+    } finally {
+      org.diffusion4j.lifecycle.StopRequest.clear();
+    }
+    assertEquals(130, r.code(), r.err());
+    assertTrue(r.err().contains("stopped at point 20 of 40") && r.err().contains("20 finished points are saved in")
+        && r.err().contains("--resume"), r.err());
+    assertEquals(20, Npy.read(stopped).data().length);
   }
 
   private static String[] concat(String[] a, String... b) {
