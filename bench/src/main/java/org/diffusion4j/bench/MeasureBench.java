@@ -77,7 +77,7 @@ public final class MeasureBench {
       Path per = out.resolve("nll-test.npy");
       List<String> a = new ArrayList<>(List.of("nll", "--model", model, "--data", test, "--hutchinson",
           Integer.toString(probes), "--n", Integer.toString(nllN), "--per-sample", per.toString(), "--json"));
-      if (Files.exists(per.resolveSibling(per.getFileName() + ".progress.json"))) {
+      if (Files.exists(org.diffusion4j.cli.NllProgress.sidecar(per))) {
         a.add("--resume");
       }
       if (sigmaStart != null) {

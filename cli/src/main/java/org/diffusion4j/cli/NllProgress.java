@@ -22,7 +22,7 @@ import org.diffusion4j.io.Npy;
  * larger {@code --n} — with the same numbers an uninterrupted run gives (probes and dequantisation noise
  * are drawn per point index; batches start at multiples of {@code --batch} as before).
  */
-final class NllProgress {
+public final class NllProgress {
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
   /** The settings that must agree for saved values to be reused, in a fixed order. */
@@ -45,8 +45,8 @@ final class NllProgress {
     this.seconds = seconds;
   }
 
-  /** The progress file beside a per-sample file. */
-  static Path sidecar(Path values) {
+  /** The progress file beside a per-sample file ({@code FILE.npy.progress.json}). */
+  public static Path sidecar(Path values) {
     return values.resolveSibling(values.getFileName() + ".progress.json");
   }
 
