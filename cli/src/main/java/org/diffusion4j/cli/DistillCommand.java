@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
         + "student except pd and guided-pd is sampled with its own sampler: d4j sample --model OUT --steps 1|2|4."},
     footer = {"", "Examples:", "  d4j train --data two-moons --steps 3000 --out runs/moons",
         "  d4j distill --teacher runs/moons --method cd --steps 2000 --out runs/moons-cd",
+        "  d4j distill --out runs/moons-cd --resume          # after Ctrl-C or a crash: continue exactly",
         "  d4j sample --model runs/moons-cd --steps 2 --out moons-cd.png",
         "  d4j distill --teacher runs/moons --method pd --levels 8 --steps 2000 --out runs/moons-pd8",
         "  d4j distill --teacher runs/moons --method scd --steps 2000 --out runs/moons-scd",
@@ -42,8 +43,13 @@ final class DistillCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--teacher", required = true, paramLabel = "RUN", description = "The trained run to distil.")
+  @Option(names = "--teacher", paramLabel = "RUN", description = "The trained run to distil; required unless --resume.")
   Path teacher;
+
+  @Option(names = "--resume", description = "Continue the distillation in --out from its last checkpoint (after Ctrl-C, "
+      + "a crash or kill -9): the teacher, method and settings it stored are used, --steps may extend it, and the "
+      + "continued run takes exactly the steps the uninterrupted one would have taken.")
+  boolean resume;
 
   @Option(names = "--method", defaultValue = "cd", paramLabel = "ID",
       description = "Method: cd (consistency distillation, default), pd (one round of progressive distillation: "
@@ -51,8 +57,8 @@ final class DistillCommand implements Callable<Integer> {
           + "(one-step knowledge distillation of the teacher's Heun solve), scd (sCM), ctm, dmd, mf or guided-pd.")
   String method;
 
-  @Option(names = "--steps", defaultValue = "2000", paramLabel = "N", description = "Optimiser steps (default 2000).")
-  long steps;
+  @Option(names = "--steps", paramLabel = "N", description = "Optimiser steps (default 2000; on --resume: the run's own).")
+  Long steps;
 
   @Option(names = "--batch", paramLabel = "N", description = "Batch size (default: the teacher's).")
   Integer batch;
@@ -105,14 +111,35 @@ final class DistillCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "New run directory of the student.")
   Path out;
 
+  /** Options that shape a new distillation; on --resume each is refused, since the run keeps what it stored. */
+  private static final java.util.List<String> RUN_OPTIONS = java.util.List.of("--teacher", "--method", "--batch", "--lr",
+      "--ema", "--teacher-step", "--levels", "--fake-updates", "--regression-weight", "--regression-pairs",
+      "--generator-lr-scale", "--dsm-weight", "--guidance-range", "--seed");
+
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
+    if (resume) {
+      for (String o : RUN_OPTIONS) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+          throw new IllegalArgumentException("--resume: " + o + " would change the run; a resumed distillation uses "
+              + "everything stored in " + out.resolve(org.diffusion4j.train.loop.Checkpoint.CONFIG)
+              + " (only --steps may extend it)");
+        }
+      }
+      try (TrainedModel s = Distillation.resume(out, steps, progress(w))) {
+        w.printf(Locale.ROOT, "wrote %s (step %d)%n", out, s.step());
+      }
+      return 0;
+    }
+    if (teacher == null) {
+      throw new IllegalArgumentException("give --teacher RUN (the run to distil), or --resume to continue --out");
+    }
     if (!RunDirs.isRun(teacher)) {
       throw new IllegalArgumentException("--teacher " + teacher + " holds no run (no config.json)");
     }
     RunDirs.checkNew(out);
-    Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps)
+    Distillation d = Distillation.from(teacher).method(method.toLowerCase(Locale.ROOT)).steps(steps == null ? 2000 : steps)
         .teacherStep(teacherStep.toLowerCase(Locale.ROOT)).levels(levels).seed(seed)
         .fakeUpdates(fakeUpdates).dsmWeight(dsmWeight);
     if (guidanceRange != null) {
@@ -144,15 +171,7 @@ final class DistillCommand implements Callable<Integer> {
     w.printf(Locale.ROOT, "distilling %s into %s: %s, %d steps × batch %d, lr %.3g, %d levels, %s teacher step%n",
         teacher, out, method, sc.training().steps(), sc.training().batch(), sc.training().lr(), levels, teacherStep);
     w.flush();
-    d.listener(new Trainer.Listener() {
-      @Override
-      public void onLog(Trainer.StepLog log) {
-        if (log.step() + 1 == log.steps() || (log.step() + 1) % Math.max(1, log.steps() / 10) == 0) {
-          w.printf(Locale.ROOT, "step %d/%d  loss %.4g%n", log.step() + 1, log.steps(), log.loss());
-          w.flush();
-        }
-      }
-    });
+    d.listener(progress(w));
     try (TrainedModel s = d.run(out)) {
       String m = method.toLowerCase(Locale.ROOT);
       String hint = m.equals("guided-pd") ? "--sampler heun --steps 18 --guidance W --class K"
@@ -163,5 +182,24 @@ final class DistillCommand implements Callable<Integer> {
           s.step(), out, hint);
     }
     return 0;
+  }
+
+  /** A line at every tenth of the run and at its end. */
+  private static Trainer.Listener progress(PrintWriter w) {
+    return new Trainer.Listener() {
+      private long tenth = -1;
+
+      @Override
+      public void onLog(Trainer.StepLog log) {
+        // log.step() counts the steps done; a logged step in a new tenth of the run (or the last) prints a line.
+        long t = log.step() * 10 / log.steps();
+        if (t != tenth || log.step() == log.steps()) {
+          tenth = t;
+          w.printf(Locale.ROOT, "step %d/%d  loss %.4g  %.2f steps/s%n", log.step(), log.steps(), log.loss(),
+              log.stepsPerSecond());
+          w.flush();
+        }
+      }
+    };
   }
 }

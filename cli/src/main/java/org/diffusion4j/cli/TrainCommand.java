@@ -248,6 +248,10 @@ public final class TrainCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--resume: " + out + " was fine-tuned by 'd4j align'; training it further with "
             + "its denoising objective would undo that (continue it with d4j align --out " + out + " --resume)");
       }
+      if (org.diffusion4j.train.distill.Distillation.isDistillationRun(out)) {
+        throw new IllegalArgumentException("--resume: " + out + " is a student of 'd4j distill'; continue it with d4j "
+            + "distill --out " + out + " --resume");
+      }
       training = Training.resume(out);
       if (steps != null) {
         training.steps(steps);

@@ -38,6 +38,20 @@ class FewStepCommandTest {
         "--levels", "6", "--out", cd.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(Files.readString(cd.resolve("config.json")).contains("cd"));
+    assertTrue(r.out().contains("step 6/6  loss"), r.out());
+    // A distillation continues with --resume (here: extended by two steps); what would change it is refused.
+    r = Cli.run("distill", "--out", cd.toString(), "--resume", "--steps", "8");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("step 8/8") && r.out().contains("(step 8)"), r.out());
+    r = Cli.run("distill", "--out", cd.toString(), "--resume", "--method", "pd");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--resume: --method would change the run"), r.err());
+    r = Cli.run("distill", "--method", "cd", "--out", dir.resolve("none").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("give --teacher RUN"), r.err());
+    r = Cli.run("train", "--out", cd.toString(), "--resume");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("continue it with d4j distill --out " + cd + " --resume"), r.err());
     r = Cli.run("sample", "--model", cd.toString(), "--steps", "1", "--seeds", "0-49", "--out", dir.resolve("cd.npy").toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("NFE       1"), r.out());

@@ -3,6 +3,8 @@ package org.diffusion4j.train.distill;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -245,12 +247,81 @@ public final class Distillation {
         tc.classes(), tc.resolution(), tc.flip(), st);
   }
 
+  /** The key of the student's {@code config.json} under which a distillation records its settings. */
+  public static final String NOTE = "distillation";
+
   /** Runs the distillation into the new directory {@code out}; returns the student (EMA weights). */
   public TrainedModel run(Path out) throws IOException {
     if (Files.exists(out.resolve(Checkpoint.CONFIG))) {
       throw new IllegalArgumentException(out + " already holds a run; choose another directory");
     }
-    RunConfig sc = studentConfig();
+    return run(out, studentConfig(), false);
+  }
+
+  /** Whether {@code dir} holds a student run written by this class. */
+  public static boolean isDistillationRun(Path dir) throws IOException {
+    return Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))
+        && JsonParser.parseString(Checkpoint.readConfig(dir)).getAsJsonObject().has(NOTE);
+  }
+
+  /**
+   * Continues the distillation in {@code out} from its last checkpoint, to {@code steps} steps if given (else
+   * its stored step count): teacher, method and every setting are those the run stored, and the steps taken
+   * are exactly those of an uninterrupted run (the trainer's (seed, step) generators, the optimiser, EMA and
+   * every network of the run restored).
+   */
+  public static TrainedModel resume(Path out, Long steps, Trainer.Listener listener) throws IOException {
+    if (!isDistillationRun(out)) {
+      throw new IllegalArgumentException("--resume: " + out + " holds no distillation run of d4j distill"
+          + (Files.isRegularFile(out.resolve(Checkpoint.CONFIG)) ? " (continue a training run with d4j train --out "
+          + out + " --resume)" : " (no " + Checkpoint.CONFIG + ")"));
+    }
+    if (steps != null && steps < 1) {
+      throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+    }
+    JsonObject note = JsonParser.parseString(Checkpoint.readConfig(out)).getAsJsonObject().getAsJsonObject(NOTE);
+    Path teacher = Path.of(note.get("teacher").getAsString());
+    if (!Files.isRegularFile(teacher.resolve(Checkpoint.CONFIG))) {
+      throw new IllegalArgumentException("--resume: the teacher " + teacher + " of " + out + " is gone");
+    }
+    RunConfig rc = TrainedModel.readConfig(out);
+    RunConfig sc = steps == null ? rc : rc.withTraining(rc.training().withSteps(steps));
+    Distillation d = from(teacher).method(note.get("method").getAsString())
+        .teacherStep(note.get("teacher_step").getAsString()).levels(note.get("levels").getAsInt())
+        .fakeUpdates(note.get("fake_updates").getAsInt()).dsmWeight(note.get("dsm_weight").getAsDouble())
+        .generatorLrScale(note.get("generator_lr_scale").getAsDouble())
+        .meanFlowUnequal(note.get("mean_flow_unequal").getAsDouble())
+        .regressionPairs(note.get("regression_pairs").getAsInt()).seed(sc.training().seed())
+        .steps(sc.training().steps()).listener(listener);
+    d.guidanceLo = note.get("guidance_lo").getAsDouble();
+    d.guidanceHi = note.get("guidance_hi").getAsDouble();
+    if (note.has("regression_weight")) {
+      d.regressionWeight = note.get("regression_weight").getAsDouble();
+    }
+    return d.run(out, sc, true);
+  }
+
+  /** The settings {@link #resume} needs beyond the student's configuration. */
+  private JsonObject note() {
+    JsonObject n = new JsonObject();
+    n.addProperty("teacher", teacher.toAbsolutePath().normalize().toString());
+    n.addProperty("method", method);
+    n.addProperty("teacher_step", teacherStep);
+    n.addProperty("levels", levels);
+    n.addProperty("fake_updates", fakeUpdates);
+    n.addProperty("dsm_weight", dsmWeight);
+    n.addProperty("guidance_lo", guidanceLo);
+    n.addProperty("guidance_hi", guidanceHi);
+    n.addProperty("generator_lr_scale", generatorLr);
+    n.addProperty("mean_flow_unequal", meanFlowUnequal);
+    if (regressionWeight != null) {
+      n.addProperty("regression_weight", regressionWeight);
+    }
+    n.addProperty("regression_pairs", regressionPairs);
+    return n;
+  }
+
+  private TrainedModel run(Path out, RunConfig sc, boolean resume) throws IOException {
     if (levels < 2 && !method.equals("pd")) {
       throw new IllegalArgumentException("--levels must be >= 2 for --method " + method + ", got " + levels);
     }
@@ -336,10 +407,17 @@ public final class Distillation {
               sigmaMin, FlowMapRuns.sigmaMax(sc.process()), false, ConsistencyLoss.Target.EMA);
       }
       Trainer t = new Trainer(nets, Map.of("teacher", tm.denoiser()), twins, loss,
-          Trainer.Batches.of(data, sc.classes() > 0), sc.training().options(), out, sc.toJson(), listener);
-      t.run(false);
+          Trainer.Batches.of(data, sc.classes() > 0), sc.training().options(), out, config(sc), listener);
+      t.run(resume);
     }
     return TrainedModel.load(out, true);
+  }
+
+  /** The student's {@code config.json}: its run configuration and, under {@link #NOTE}, this distillation. */
+  private String config(RunConfig sc) {
+    JsonObject c = JsonParser.parseString(sc.toJson()).getAsJsonObject();
+    c.add(NOTE, note());
+    return c.toString();
   }
 
   /**

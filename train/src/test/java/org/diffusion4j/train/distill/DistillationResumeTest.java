@@ -1,0 +1,118 @@
+package org.diffusion4j.train.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.diffusion4j.analytic.GaussianMixture;
+import org.diffusion4j.train.Training;
+import org.diffusion4j.train.loop.Checkpoint;
+import org.diffusion4j.train.loop.Tensor;
+import org.diffusion4j.train.loop.Trainer;
+import org.diffusion4j.train.nn.MlpConfig;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A distillation killed part-way and continued with {@link Distillation#resume} takes exactly the steps of an
+ * uninterrupted one: every network of the run (student, fake score, adaptive weight), its optimiser and EMA.
+ */
+class DistillationResumeTest {
+  static final GaussianMixture GM = new GaussianMixture(new double[] {0.5, 0.5},
+      new double[][] {{-1.5, 0}, {1.5, 0}}, new double[] {0.3, 0.3});
+
+  @TempDir static Path dir;
+  static Path teacher;
+
+  @BeforeAll
+  static void trainTeacher() throws Exception {
+    Path gmm = dir.resolve("gmm.json");
+    Files.writeString(gmm, GM.toJson());
+    teacher = dir.resolve("teacher");
+    Training.on("gmm:" + gmm).network(new MlpConfig(2, 16, 1, 8, 0)).steps(40).batch(64).lr(3e-3).seed(3)
+        .logEvery(40).checkpointEvery(40).train(teacher).close();
+  }
+
+  private static Distillation distillation(String method) {
+    Distillation d = Distillation.from(teacher).method(method).steps(20).batch(32).levels(6).seed(5);
+    if (method.equals("dmd")) {
+      d.fakeUpdates(2).regression(0.25, 40);
+    }
+    return d;
+  }
+
+  /** A crash at step 11: the run keeps its checkpoint of step 8 (one every 20/5 steps). */
+  private static final class Crash extends RuntimeException {
+    Crash() {
+      super("simulated crash");
+    }
+  }
+
+  private static void assertSame(Path a, Path b, boolean ema) throws Exception {
+    Map<String, Tensor> wa = Checkpoint.readWeights(a, ema);
+    Map<String, Tensor> wb = Checkpoint.readWeights(b, ema);
+    assertEquals(wa.keySet(), wb.keySet());
+    for (String k : wa.keySet()) {
+      assertArrayEquals(wa.get(k).data(), wb.get(k).data(), k);
+    }
+  }
+
+  @Test
+  void killedAndResumedDistillationsEqualUninterruptedOnes() throws Exception {
+    for (String method : new String[] {"cd", "scd", "dmd", "mf"}) {
+      Path straight = dir.resolve(method + "-straight");
+      distillation(method).run(straight).close();
+      Path split = dir.resolve(method + "-split");
+      Distillation d = distillation(method).listener(new Trainer.Listener() {
+        @Override
+        public void onLog(Trainer.StepLog log) {
+          if (log.step() == 10) {
+            throw new Crash();
+          }
+        }
+      });
+      assertThrows(Crash.class, () -> d.run(split), method);
+      assertEquals(8, Checkpoint.readWeightsWithStep(split, false).getKey(), method);
+      assertTrue(Distillation.isDistillationRun(split), method);
+      java.util.List<Long> logged = new java.util.ArrayList<>();
+      try (var s = Distillation.resume(split, null, new Trainer.Listener() {
+        @Override
+        public void onLog(Trainer.StepLog log) {
+          logged.add(log.step());
+        }
+      })) {
+        assertEquals(20, s.step(), method);
+      }
+      assertEquals(9, logged.get(0), method + ": continued after the checkpoint of step 8, not from the start");
+      assertEquals(12, logged.size(), method);
+      assertSame(straight, split, false);
+      assertSame(straight, split, true);
+      assertEquals(Files.readString(straight.resolve("metrics.jsonl")).lines().count(),
+          Files.readString(split.resolve("metrics.jsonl")).lines().count(), method + ": one line per step, no repeats");
+    }
+  }
+
+  @Test
+  void resumeExtendsARunAndRefusesWhatItCannotContinue() throws Exception {
+    Path run = dir.resolve("cd-extend");
+    distillation("cd").run(run).close();
+    try (var s = Distillation.resume(run, 26L, null)) {
+      assertEquals(26, s.step());
+    }
+    assertFalse(Distillation.isDistillationRun(teacher));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Distillation.resume(teacher, null, null));
+    assertTrue(e.getMessage().contains("holds no distillation run") && e.getMessage().contains("d4j train"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Distillation.resume(dir.resolve("nothing"), null, null));
+    assertTrue(e.getMessage().contains("no config.json"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Distillation.resume(run, 0L, null));
+    assertTrue(e.getMessage().contains("--steps must be >= 1, got 0"), e.getMessage());
+  }
+}
