@@ -22,6 +22,7 @@ import org.diffusion4j.schedule.Grid;
 import org.diffusion4j.schedule.GridOptions;
 import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.data.DataSources;
+import org.diffusion4j.train.distill.FlowMapRuns;
 import org.diffusion4j.train.eval.MnistClassifier;
 import org.diffusion4j.train.nn.MnistCnn;
 import picocli.CommandLine.Command;
@@ -73,7 +74,8 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--n", defaultValue = "1000", description = "Samples and reference points, >= 10 (default: ${DEFAULT-VALUE}).")
   int n;
 
-  @Option(names = "--sampler", defaultValue = "heun", description = "Sampler (default: ${DEFAULT-VALUE}; see d4j samplers).")
+  @Option(names = "--sampler", description = "Sampler (default heun; a few-step run — consistency, CTM, Mean Flow — "
+      + "uses its own flow-map sampler on its few-step grid; see d4j samplers).")
   String sampler;
 
   @Option(names = "--param", paramLabel = "K=V", description = "Sampler parameter, repeatable.")
@@ -83,7 +85,7 @@ public final class EvalCommand implements Callable<Integer> {
       description = "Grid steps, one or several (default: ${DEFAULT-VALUE}).")
   List<Integer> steps;
 
-  @Option(names = "--grid", defaultValue = "karras", description = "Grid (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--grid", description = "Grid (default karras).")
   String grid;
 
   @Option(names = "--process", paramLabel = "ID", description = "Process of a mixture model (default edm).")
@@ -144,9 +146,24 @@ public final class EvalCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--steps must be >= 1, got " + s);
       }
     }
-    Sampler smp = SamplerRegistry.create(sampler, SamplerParams.parseAssignments(params));
     Workers.check(workers);
     try (EvalModel m = EvalModel.open(model, process, weights); Workers team = new Workers()) {
+      org.diffusion4j.train.loop.RunConfig rc = m.run == null ? null : m.run.config();
+      // A few-step run samples with its own flow-map sampler, as d4j sample does.
+      boolean flowMap = rc != null && FlowMapRuns.isFlowMap(rc.objective()) && sampler == null;
+      if (rc != null && sampler != null && FlowMapRuns.oneTime(rc.objective())) {
+        throw new IllegalArgumentException("run " + model + " (objective " + rc.objective() + ") is a consistency model: "
+            + "its D(x̂; σ) is the jump to the data, not a denoiser, so --sampler " + sampler + " would take wrong ODE "
+            + "steps; omit --sampler to use its own multistep consistency sampler (--steps 1,2,4)");
+      }
+      if (flowMap && (grid != null || !params.isEmpty())) {
+        throw new IllegalArgumentException("--grid and --param do not apply to the few-step run " + model + " (objective "
+            + rc.objective() + "), which samples with its own flow-map sampler and grid");
+      }
+      Sampler smp = flowMap ? FlowMapRuns.sampler(rc)
+          : SamplerRegistry.create(sampler == null ? "heun" : sampler, SamplerParams.parseAssignments(params));
+      String samplerName = flowMap ? smp.id() : sampler == null ? "heun" : sampler;
+      String gridName = flowMap ? "few-step" : grid == null ? "karras" : grid;
       boolean images = m.images();
       if (images && !Arrays.equals(m.shape, new long[] {1, 28, 28})) {
         throw new IllegalArgumentException("image metrics use the MNIST classifier, which takes [1, 28, 28] images; this "
@@ -172,14 +189,14 @@ public final class EvalCommand implements Callable<Integer> {
         int fd = images ? MnistCnn.FEATURES : m.dim;
         double[] refFeat = !needFeatures ? ref : QualityMetrics.referenceFeatures(clf, rb.x(), cache);
         QualityMetrics quality = new QualityMetrics(chosen, m.dim, fd, m.mixture, ref, refFeat, kidSubsets, kidSize, prN);
-        Denoiser den = m.mixture != null ? m.mixture.denoiser() : m.denoiser;
+        Denoiser den = m.mixture != null ? m.mixture.denoiser() : flowMap ? FlowMapRuns.model(m.run) : m.denoiser;
         int b = batch != null ? batch : images ? 100 : 1000;
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int st : steps) {
-          Grid g = GridOptions.of(grid).spec().build(m.process, st);
+          Grid g = flowMap ? FlowMapRuns.grid(rc, m.process, st) : GridOptions.of(gridName).spec().build(m.process, st);
           Sampling run = Sampling.of(den, m.shape).sampler(smp).grid(g).seeds(seed, seed + n - 1).batch(Math.min(b, n));
           team.apply(run, workers, den, m.run == null ? null : model, !weights.equalsIgnoreCase("raw"), false,
-              EvalModel::samplingDenoiser);
+              flowMap ? FlowMapRuns::model : EvalModel::samplingDenoiser);
           double[] x = new double[n * m.dim];
           double[] feat = needFeatures ? new double[n * fd] : null;
           double[] probs = needFeatures ? new double[n * 10] : null;
@@ -205,12 +222,12 @@ public final class EvalCommand implements Callable<Integer> {
           r.putAll(quality.of(x, f, probs));
           rows.add(r);
         }
-        String js = json(spec, images, rows);
+        String js = json(spec, images, rows, samplerName, gridName);
         if (out != null) {
           AtomicFiles.write(out, (js + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         if (plot != null) {
-          AtomicFiles.write(plot, ModelPreview.png(org.diffusion4j.cli.plot.LogLogPlot.render(sampler + " on " + grid
+          AtomicFiles.write(plot, ModelPreview.png(org.diffusion4j.cli.plot.LogLogPlot.render(samplerName + " on " + gridName
               + " grids: quality vs NFE, " + n + " samples", "NFE (denoiser evaluations)", "metric value",
               plotSeries(rows))));
         }
@@ -219,7 +236,7 @@ public final class EvalCommand implements Callable<Integer> {
           return 0;
         }
         w.println("model      " + m.describe(model));
-        w.println("samples    " + n + " by " + sampler + " on a " + grid + " grid, seeds " + seed + "-" + (seed + n - 1));
+        w.println("samples    " + n + " by " + samplerName + " on a " + gridName + " grid, seeds " + seed + "-" + (seed + n - 1));
         w.println("reference  " + spec + " (" + n + " points)");
         w.println("features   " + (images ? "MNIST classifier (128 penultimate activations; fd = MNIST feature distance)"
             : "raw coordinates"));
@@ -267,11 +284,12 @@ public final class EvalCommand implements Callable<Integer> {
     return d;
   }
 
-  private String json(String spec, boolean images, List<Map<String, Object>> rows) {
+  private String json(String spec, boolean images, List<Map<String, Object>> rows, String samplerName,
+      String gridName) {
     StringBuilder sb = new StringBuilder("{\"model\": ").append(quote(model.toString()))
         .append(", \"data\": ").append(quote(spec))
-        .append(", \"sampler\": ").append(quote(sampler))
-        .append(", \"grid\": ").append(quote(grid))
+        .append(", \"sampler\": ").append(quote(samplerName))
+        .append(", \"grid\": ").append(quote(gridName))
         .append(", \"n\": ").append(n)
         .append(", \"feature_space\": ").append(quote(images ? "mnist-classifier-128" : "raw"))
         .append(", \"results\": [");

@@ -49,6 +49,14 @@ class FewStepCommandTest {
     r = Cli.run("distill", "--method", "cd", "--out", dir.resolve("none").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("give --teacher RUN"), r.err());
+    // d4j eval measures a few-step run with its own sampler (as d4j sample does) and refuses an ODE sampler.
+    r = Cli.run("eval", "--model", cd.toString(), "--steps", "1,2", "--n", "50", "--metrics", "swd", "--json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("\"sampler\": \"flowmap\"") && r.out().contains("\"nfe\": 1")
+        && r.out().contains("\"nfe\": 2"), r.out());
+    r = Cli.run("eval", "--model", cd.toString(), "--sampler", "heun", "--n", "50", "--metrics", "swd");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("is a consistency model"), r.err());
     r = Cli.run("train", "--out", cd.toString(), "--resume");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("continue it with d4j distill --out " + cd + " --resume"), r.err());
