@@ -34,7 +34,7 @@ import org.diffusion4j.train.nn.MlpConfig;
 
 /**
  * {@code bin/bench distill}: every few-step method on 2-D data sets. A teacher (EDM, MLP) is trained per
- * data set; each method distils it (or trains from scratch: ct, sct) and is sampled at 1, 2 and 4 NFE with
+ * data set; each method distils it (or trains from scratch: ct, sct, mft = Mean Flow) and is sampled at 1, 2 and 4 NFE with
  * its own sampler; the score is the sliced 2-Wasserstein distance (512 directions) of {@code --samples}
  * samples to as many fresh data points, next to the distance between two independent data sets of that
  * size (the data–data baseline). Progressive distillation runs rounds 8 → 4 → 2 → 1 DDIM steps (the
@@ -50,7 +50,8 @@ import org.diffusion4j.train.nn.MlpConfig;
  */
 public final class DistillBench {
   private static final int[] NFE = {1, 2, 4};
-  private static final List<String> ALL = List.of("cd", "scd", "ct", "sct", "ctm", "mf", "dmd", "kd", "pd");
+  private static final List<String> ALL = List.of("cd", "scd", "ct", "sct", "ctm", "mf", "mft", "dmd", "kd",
+      "pd");
 
   public static void main(String[] args) throws IOException {
     Map<String, String> o = new LinkedHashMap<>();
@@ -175,8 +176,10 @@ public final class DistillBench {
       }
       Path run = dir.resolve(m);
       double seconds = timed(run, () -> {
-        if (m.equals("ct") || m.equals("sct")) {
-          Training.on(data).objective(m).network(net).steps(teacherSteps).batch(batch).train(run).close();
+        if (fromScratch(m)) {
+          // mft: Mean Flow trained from scratch (objective mf), next to mf, its distillation from the teacher.
+          Training.on(data).objective(m.equals("mft") ? "mf" : m).network(net).steps(teacherSteps).batch(batch)
+              .train(run).close();
         } else {
           Distillation d = Distillation.from(teacher).method(m).steps(steps).batch(batch)
               .fakeUpdates(m.equals("dmd") ? fakeUpdates : 1).generatorLrScale(generatorLr).meanFlowUnequal(unequal);
@@ -198,7 +201,7 @@ public final class DistillBench {
               samples);
           swd[k] = SlicedWasserstein.distance(pics[k], fresh, 2, 512, 5);
         }
-        String note = m.equals("ct") || m.equals("sct") ? "from scratch, " + teacherSteps + " steps"
+        String note = fromScratch(m) ? "from scratch, " + teacherSteps + " steps"
             : m.equals("dmd") ? String.format(Locale.ROOT, "fake score %d updates per generator update, generator lr × %s, "
             + "regression λ %s", fakeUpdates, generatorLr, regression) : "";
         rows.add(new Row(m, swd, seconds, note));
@@ -226,6 +229,11 @@ public final class DistillBench {
     AtomicFiles.write(out.resolve("distill-" + data + ".png"), DensityPlot.png(DensityPlot.grid(panels, NFE.length)));
     System.out.print(t);
     return t.toString();
+  }
+
+  /** The methods trained from scratch (no teacher): ct, sct and mft (Mean Flow). */
+  private static boolean fromScratch(String m) {
+    return m.equals("ct") || m.equals("sct") || m.equals("mft");
   }
 
   @FunctionalInterface
