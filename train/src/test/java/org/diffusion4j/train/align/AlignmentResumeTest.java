@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.diffusion4j.analytic.GaussianMixture;
-import org.diffusion4j.train.Training;
+import org.diffusion4j.train.RunFixtures;
 import org.diffusion4j.train.loop.Checkpoint;
 import org.diffusion4j.train.loop.Tensor;
 import org.diffusion4j.train.loop.TrainSettings;
@@ -26,19 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Resuming fine-tuning runs, stored and image-folder pairs, and reward models as rewards and scorers. */
 class AlignmentResumeTest {
-  static final GaussianMixture GM = new GaussianMixture(new double[] {0.5, 0.5},
-      new double[][] {{-1.5, 0}, {1.5, 0}}, new double[] {0.3, 0.3});
+  static final GaussianMixture GM = RunFixtures.TWO_BUMPS;
 
   @TempDir static Path dir;
   static Path reference;
 
   @BeforeAll
   static void trainReference() throws Exception {
-    Path gmm = dir.resolve("gmm.json");
-    Files.writeString(gmm, GM.toJson());
-    reference = dir.resolve("ref");
-    Training.on("gmm:" + gmm).network(new MlpConfig(2, 16, 1, 8, 0)).steps(60).batch(128).lr(3e-3).seed(3)
-        .logEvery(60).checkpointEvery(60).train(reference).close();
+    reference = RunFixtures.trainTwoBumps(dir, "ref", new MlpConfig(2, 16, 1, 8, 0), 60, 128);
   }
 
   private static TrainSettings settings(long steps) {
@@ -52,15 +47,6 @@ class AlignmentResumeTest {
     return new PreferencePairs(left, right, new long[] {2}, null);
   }
 
-  private static void assertSameWeights(Path a, Path b) throws Exception {
-    Map<String, Tensor> wa = Checkpoint.readWeights(a, false);
-    Map<String, Tensor> wb = Checkpoint.readWeights(b, false);
-    assertEquals(wa.keySet(), wb.keySet());
-    for (String k : wa.keySet()) {
-      assertArrayEquals(wa.get(k).data(), wb.get(k).data(), k);
-    }
-  }
-
   @Test
   void resumedDpoAndRewardWeightedRunsEqualUninterruptedOnes() throws Exception {
     PreferencePairs p = pairs(200);
@@ -70,7 +56,7 @@ class AlignmentResumeTest {
     Alignment.dpo(reference, p, 20, false, settings(6), split, null).close();
     assertTrue(Files.isRegularFile(split.resolve(Alignment.PAIRS)));
     Alignment.resume(split, 12L, null).close();
-    assertSameWeights(straight, split);
+    RunFixtures.assertSameWeights(straight, split, false);
 
     double[] samples = GM.sample(Sampling.seeds(0, 300), 0);
     Path rwStraight = dir.resolve("rw-straight");
@@ -78,7 +64,7 @@ class AlignmentResumeTest {
     Path rwSplit = dir.resolve("rw-split");
     Alignment.rewardWeighted(reference, samples, "near:-1.5,0", 0.25, 1.0, settings(5), rwSplit, null).close();
     Alignment.resume(rwSplit, 10L, null).close();
-    assertSameWeights(rwStraight, rwSplit);
+    RunFixtures.assertSameWeights(rwStraight, rwSplit, false);
 
     Path noScorer = dir.resolve("rw-object");
     Alignment.rewardWeighted(reference, samples, Scorer.component(GM, 0), 0.25, 1.0, settings(2), noScorer, null)

@@ -38,19 +38,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** Preference learning: reward model, Diffusion-DPO and reward-weighted fine-tuning, with exact oracles. */
 class AlignmentTest {
   /** Two well separated components of equal weight: a preference for component 0 is a preference for the left. */
-  static final GaussianMixture GM = new GaussianMixture(new double[] {0.5, 0.5},
-      new double[][] {{-1.5, 0}, {1.5, 0}}, new double[] {0.3, 0.3});
+  static final GaussianMixture GM = org.diffusion4j.train.RunFixtures.TWO_BUMPS;
 
   @TempDir static Path dir;
   static Path reference;
 
   @BeforeAll
   static void trainReference() throws Exception {
-    Path gmm = dir.resolve("gmm.json");
-    Files.writeString(gmm, GM.toJson());
-    reference = dir.resolve("ref");
-    Training.on("gmm:" + gmm).network(new MlpConfig(2, 64, 2, 16, 0)).steps(400).batch(256).lr(3e-3).seed(3)
-        .logEvery(400).checkpointEvery(400).train(reference).close();
+    reference = org.diffusion4j.train.RunFixtures.trainTwoBumps(dir, "ref", new MlpConfig(2, 64, 2, 16, 0), 400, 256);
   }
 
   private static long[] seeds(long from, int n) {

@@ -1,6 +1,5 @@
 package org.diffusion4j.train.distill;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,11 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import org.diffusion4j.analytic.GaussianMixture;
-import org.diffusion4j.train.Training;
+import org.diffusion4j.train.RunFixtures;
 import org.diffusion4j.train.loop.Checkpoint;
-import org.diffusion4j.train.loop.Tensor;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.nn.MlpConfig;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,19 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
  * uninterrupted one: every network of the run (student, fake score, adaptive weight), its optimiser and EMA.
  */
 class DistillationResumeTest {
-  static final GaussianMixture GM = new GaussianMixture(new double[] {0.5, 0.5},
-      new double[][] {{-1.5, 0}, {1.5, 0}}, new double[] {0.3, 0.3});
-
   @TempDir static Path dir;
   static Path teacher;
 
   @BeforeAll
   static void trainTeacher() throws Exception {
-    Path gmm = dir.resolve("gmm.json");
-    Files.writeString(gmm, GM.toJson());
-    teacher = dir.resolve("teacher");
-    Training.on("gmm:" + gmm).network(new MlpConfig(2, 16, 1, 8, 0)).steps(40).batch(64).lr(3e-3).seed(3)
-        .logEvery(40).checkpointEvery(40).train(teacher).close();
+    teacher = RunFixtures.trainTwoBumps(dir, "teacher", new MlpConfig(2, 16, 1, 8, 0), 40, 64);
   }
 
   private static Distillation distillation(String method) {
@@ -51,15 +40,6 @@ class DistillationResumeTest {
   private static final class Crash extends RuntimeException {
     Crash() {
       super("simulated crash");
-    }
-  }
-
-  private static void assertSame(Path a, Path b, boolean ema) throws Exception {
-    Map<String, Tensor> wa = Checkpoint.readWeights(a, ema);
-    Map<String, Tensor> wb = Checkpoint.readWeights(b, ema);
-    assertEquals(wa.keySet(), wb.keySet());
-    for (String k : wa.keySet()) {
-      assertArrayEquals(wa.get(k).data(), wb.get(k).data(), k);
     }
   }
 
@@ -91,8 +71,8 @@ class DistillationResumeTest {
       }
       assertEquals(9, logged.get(0), method + ": continued after the checkpoint of step 8, not from the start");
       assertEquals(12, logged.size(), method);
-      assertSame(straight, split, false);
-      assertSame(straight, split, true);
+      RunFixtures.assertSameWeights(straight, split, false);
+      RunFixtures.assertSameWeights(straight, split, true);
       assertEquals(Files.readString(straight.resolve("metrics.jsonl")).lines().count(),
           Files.readString(split.resolve("metrics.jsonl")).lines().count(), method + ": one line per step, no repeats");
     }
