@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.NoiseSource;
 import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -54,26 +53,18 @@ public record FlowMapSampler(double gamma) implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x, NoiseSource noise, StepListener listener) {
-    NDArray xHat = SigmaSpace.enter(x, grid);
-    long n = xHat.getShape().get(0);
+    long n = x.getShape().get(0);
     double keep = Math.sqrt((1 - gamma) * (1 + gamma));
-    for (int i = 0; i < grid.steps(); i++) {
-      double next = grid.sigma(i + 1);
+    return SigmaSpace.march(grid, x, listener, (i, sigma, next, xHat, step) -> {
       double tilde = keep * next;
-      try (StepScope step = new StepScope()) {
-        NDArray mapped = FlowMap.apply(model, xHat, Denoiser.constant(n, grid.sigma(i)),
-            Denoiser.constant(n, tilde), Conditioning.NONE);
-        NDArray out = mapped;
-        if (gamma > 0 && next > 0) {
-          NDArray z = noise.randn(xHat.getManager(), xHat.getShape(), xHat.getDataType());
-          out = mapped.add(z.mul(gamma * next));
-        }
-        step.keep(out);
-        xHat.close();
-        xHat = out;
-        SigmaSpace.notify(listener, grid, i, xHat, mapped);
+      NDArray mapped = FlowMap.apply(model, xHat, Denoiser.constant(n, sigma), Denoiser.constant(n, tilde),
+          Conditioning.NONE);
+      NDArray out = mapped;
+      if (gamma > 0 && next > 0) {
+        NDArray z = noise.randn(xHat.getManager(), xHat.getShape(), xHat.getDataType());
+        out = mapped.add(z.mul(gamma * next));
       }
-    }
-    return SigmaSpace.leave(xHat, grid);
+      return new SigmaSpace.Stepped(out, mapped);
+    });
   }
 }

@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -33,30 +32,21 @@ public record Dpm2() implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-        NDArray next;
-        if (sigmaNext == 0) {
-          // Last step: σ_next == 0, Euler.
-          next = x.add(d.mul(sigmaNext - sigma));
-        } else {
-          // Midpoint in log σ.
-          double sigmaMid = Math.exp(0.5 * (Math.log(sigma) + Math.log(sigmaNext)));
-          NDArray x2 = x.add(d.mul(sigmaMid - sigma));
-          NDArray d2 = PfOde.slope(model, x2, sigmaMid);
-          next = x.add(d2.mul(sigmaNext - sigma));
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+      NDArray denoised = model.denoise(x, sigma);
+      NDArray d = SigmaSpace.derivative(x, denoised, sigma);
+      NDArray next;
+      if (sigmaNext == 0) {
+        // Last step: σ_next == 0, Euler.
+        next = x.add(d.mul(sigmaNext - sigma));
+      } else {
+        // Midpoint in log σ.
+        double sigmaMid = Math.exp(0.5 * (Math.log(sigma) + Math.log(sigmaNext)));
+        NDArray x2 = x.add(d.mul(sigmaMid - sigma));
+        NDArray d2 = PfOde.slope(model, x2, sigmaMid);
+        next = x.add(d2.mul(sigmaNext - sigma));
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }

@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -36,13 +35,9 @@ public record DpmSolverPlusPlus2M() implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    NDArray oldDenoised = null;
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = step.keep(model.denoise(x, sigma));
+    try (SigmaSpace.Carried old = new SigmaSpace.Carried()) {
+      return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+        NDArray denoised = model.denoise(x, sigma);
         NDArray next;
         if (sigmaNext == 0) {
           // Last step: σ_next == 0, the first-order step lands on the denoised estimate.
@@ -50,26 +45,16 @@ public record DpmSolverPlusPlus2M() implements Sampler {
         } else {
           double h = grid.lambda(i + 1) - grid.lambda(i);
           NDArray denoisedD = denoised;
-          if (oldDenoised != null) {
+          if (old.get() != null) {
             // 2nd-order multistep combination.
             double half = 1 / (2 * ((grid.lambda(i) - grid.lambda(i - 1)) / h));
-            denoisedD = denoised.mul(1 + half).sub(oldDenoised.mul(half));
+            denoisedD = denoised.mul(1 + half).sub(old.get().mul(half));
           }
           next = x.mul(sigmaNext / sigma).sub(denoisedD.mul(Math.expm1(-h)));
         }
-        step.keep(next);
-        x.close();
-        x = next;
-        if (oldDenoised != null) {
-          oldDenoised.close();
-        }
-        oldDenoised = denoised;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
-      }
+        old.replace(denoised, step);
+        return new SigmaSpace.Stepped(next, denoised);
+      });
     }
-    if (oldDenoised != null) {
-      oldDenoised.close();
-    }
-    return SigmaSpace.leave(x, grid);
   }
 }

@@ -10,7 +10,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -61,32 +60,23 @@ public record DpmSolverPlusPlus2S(double r) implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
     double fac = 1 / (2 * r);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        NDArray next;
-        if (sigmaNext == 0) {
-          // Last step: σ_next == 0, Euler.
-          next = x.add(SigmaSpace.derivative(x, denoised, sigma).mul(-sigma));
-        } else {
-          // Intermediate point at λ_i + r·h, then the 2nd-order update.
-          double h = grid.lambda(i + 1) - grid.lambda(i);
-          double sigmaMid = Math.exp(-(grid.lambda(i) + r * h));
-          NDArray u = x.mul(sigmaMid / sigma).sub(denoised.mul(Math.expm1(-r * h)));
-          NDArray denoisedMid = model.denoise(u, sigmaMid);
-          NDArray denoisedD = fac == 1 ? denoisedMid : denoised.mul(1 - fac).add(denoisedMid.mul(fac));
-          next = x.mul(sigmaNext / sigma).sub(denoisedD.mul(Math.expm1(-h)));
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+      NDArray denoised = model.denoise(x, sigma);
+      NDArray next;
+      if (sigmaNext == 0) {
+        // Last step: σ_next == 0, Euler.
+        next = x.add(SigmaSpace.derivative(x, denoised, sigma).mul(-sigma));
+      } else {
+        // Intermediate point at λ_i + r·h, then the 2nd-order update.
+        double h = grid.lambda(i + 1) - grid.lambda(i);
+        double sigmaMid = Math.exp(-(grid.lambda(i) + r * h));
+        NDArray u = x.mul(sigmaMid / sigma).sub(denoised.mul(Math.expm1(-r * h)));
+        NDArray denoisedMid = model.denoise(u, sigmaMid);
+        NDArray denoisedD = fac == 1 ? denoisedMid : denoised.mul(1 - fac).add(denoisedMid.mul(fac));
+        next = x.mul(sigmaNext / sigma).sub(denoisedD.mul(Math.expm1(-h)));
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }

@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -28,20 +27,11 @@ public record Euler() implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        // Euler step.
-        NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-        NDArray next = step.keep(x.add(d.mul(sigmaNext - sigma)));
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
-      }
-    }
-    return SigmaSpace.leave(x, grid);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+      NDArray denoised = model.denoise(x, sigma);
+      // Euler step.
+      NDArray d = SigmaSpace.derivative(x, denoised, sigma);
+      return new SigmaSpace.Stepped(x.add(d.mul(sigmaNext - sigma)), denoised);
+    });
   }
 }

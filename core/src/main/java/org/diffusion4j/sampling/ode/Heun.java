@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -29,30 +28,21 @@ public record Heun() implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
       double dt = sigmaNext - sigma;
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-        NDArray next;
-        if (sigmaNext == 0) {
-          // Last step: σ_next == 0, Euler.
-          next = x.add(d.mul(dt));
-        } else {
-          // Euler predictor, then 2nd-order correction.
-          NDArray x2 = x.add(d.mul(dt));
-          NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
-          next = x.add(d.add(d2).div(2).mul(dt));
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
+      NDArray denoised = model.denoise(x, sigma);
+      NDArray d = SigmaSpace.derivative(x, denoised, sigma);
+      NDArray next;
+      if (sigmaNext == 0) {
+        // Last step: σ_next == 0, Euler.
+        next = x.add(d.mul(dt));
+      } else {
+        // Euler predictor, then 2nd-order correction.
+        NDArray x2 = x.add(d.mul(dt));
+        NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
+        next = x.add(d.add(d2).div(2).mul(dt));
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }

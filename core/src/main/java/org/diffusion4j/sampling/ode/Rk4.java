@@ -8,7 +8,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -33,32 +32,23 @@ public record Rk4() implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
       double h = sigmaNext - sigma;
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        NDArray k1 = SigmaSpace.derivative(x, denoised, sigma);
-        NDArray next;
-        if (sigmaNext == 0) {
-          // Last step: σ_next == 0, Euler.
-          next = x.add(k1.mul(h));
-        } else {
-          // RK4 stages.
-          double sigmaMid = sigma + h / 2;
-          NDArray k2 = PfOde.slope(model, x.add(k1.mul(h / 2)), sigmaMid);
-          NDArray k3 = PfOde.slope(model, x.add(k2.mul(h / 2)), sigmaMid);
-          NDArray k4 = PfOde.slope(model, x.add(k3.mul(h)), sigmaNext);
-          next = x.add(k1.add(k2.mul(2)).add(k3.mul(2)).add(k4).mul(h / 6));
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
+      NDArray denoised = model.denoise(x, sigma);
+      NDArray k1 = SigmaSpace.derivative(x, denoised, sigma);
+      NDArray next;
+      if (sigmaNext == 0) {
+        // Last step: σ_next == 0, Euler.
+        next = x.add(k1.mul(h));
+      } else {
+        // RK4 stages.
+        double sigmaMid = sigma + h / 2;
+        NDArray k2 = PfOde.slope(model, x.add(k1.mul(h / 2)), sigmaMid);
+        NDArray k3 = PfOde.slope(model, x.add(k2.mul(h / 2)), sigmaMid);
+        NDArray k4 = PfOde.slope(model, x.add(k3.mul(h)), sigmaNext);
+        next = x.add(k1.add(k2.mul(2)).add(k3.mul(2)).add(k4).mul(h / 6));
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }

@@ -9,7 +9,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -56,38 +55,29 @@ public record DpmSolverPlusPlus2SAncestral(double eta, double sNoise) implements
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        AncestralStep a = AncestralStep.of(sigma, sigmaNext, eta);
-        NDArray next;
-        if (a.sigmaDown() == 0) {
-          // Last step: σ_down == 0, Euler.
-          NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-          next = x.add(d.mul(a.sigmaDown() - sigma));
-        } else {
-          // DPM-Solver++(2S) to σ_down, midpoint in λ.
-          double t = -Math.log(sigma);
-          double tNext = -Math.log(a.sigmaDown());
-          double h = tNext - t;
-          double s = t + 0.5 * h;
-          NDArray u = x.mul(Math.exp(-s) / Math.exp(-t)).sub(denoised.mul(Math.expm1(-h * 0.5)));
-          NDArray denoised2 = model.denoise(u, Math.exp(-s));
-          next = x.mul(Math.exp(-tNext) / Math.exp(-t)).sub(denoised2.mul(Math.expm1(-h)));
-        }
-        // Noise back up to σ_next.
-        if (a.sigmaUp() > 0) {
-          next = Stochastic.addNoise(next, noise, sNoise * a.sigmaUp());
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+      NDArray denoised = model.denoise(x, sigma);
+      AncestralStep a = AncestralStep.of(sigma, sigmaNext, eta);
+      NDArray next;
+      if (a.sigmaDown() == 0) {
+        // Last step: σ_down == 0, Euler.
+        NDArray d = SigmaSpace.derivative(x, denoised, sigma);
+        next = x.add(d.mul(a.sigmaDown() - sigma));
+      } else {
+        // DPM-Solver++(2S) to σ_down, midpoint in λ.
+        double t = -Math.log(sigma);
+        double tNext = -Math.log(a.sigmaDown());
+        double h = tNext - t;
+        double s = t + 0.5 * h;
+        NDArray u = x.mul(Math.exp(-s) / Math.exp(-t)).sub(denoised.mul(Math.expm1(-h * 0.5)));
+        NDArray denoised2 = model.denoise(u, Math.exp(-s));
+        next = x.mul(Math.exp(-tNext) / Math.exp(-t)).sub(denoised2.mul(Math.expm1(-h)));
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      // Noise back up to σ_next.
+      if (a.sigmaUp() > 0) {
+        next = Stochastic.addNoise(next, noise, sNoise * a.sigmaUp());
+      }
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }

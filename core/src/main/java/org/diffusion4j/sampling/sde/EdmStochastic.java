@@ -10,7 +10,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -71,42 +70,33 @@ public record EdmStochastic(double sChurn, double sTmin, double sTmax, double sN
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
     double gammaMax = Math.min(sChurn / grid.steps(), Math.sqrt(2) - 1);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        // Increase noise temporarily.
-        double gamma = sTmin <= sigma && sigma <= sTmax ? gammaMax : 0;
-        double sigmaHat = sigma + gamma * sigma;
-        NDArray xHat = x;
-        if (sChurn > 0) {
-          NDArray eps = noise.randn(x.getManager(), x.getShape(), x.getDataType());
-          if (gamma > 0) {
-            xHat = x.add(eps.mul(Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise));
-          }
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+      // Increase noise temporarily.
+      double gamma = sTmin <= sigma && sigma <= sTmax ? gammaMax : 0;
+      double sigmaHat = sigma + gamma * sigma;
+      NDArray xHat = x;
+      if (sChurn > 0) {
+        NDArray eps = noise.randn(x.getManager(), x.getShape(), x.getDataType());
+        if (gamma > 0) {
+          xHat = x.add(eps.mul(Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise));
         }
-        // Euler step.
-        double dt = sigmaNext - sigmaHat;
-        NDArray denoised = model.denoise(xHat, sigmaHat);
-        NDArray d = SigmaSpace.derivative(xHat, denoised, sigmaHat);
-        NDArray next;
-        if (sigmaNext == 0) {
-          // Last step: σ_next == 0, no correction.
-          next = xHat.add(d.mul(dt));
-        } else {
-          // 2nd-order correction.
-          NDArray x2 = xHat.add(d.mul(dt));
-          NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
-          next = xHat.add(d.add(d2).div(2).mul(dt));
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      // Euler step.
+      double dt = sigmaNext - sigmaHat;
+      NDArray denoised = model.denoise(xHat, sigmaHat);
+      NDArray d = SigmaSpace.derivative(xHat, denoised, sigmaHat);
+      NDArray next;
+      if (sigmaNext == 0) {
+        // Last step: σ_next == 0, no correction.
+        next = xHat.add(d.mul(dt));
+      } else {
+        // 2nd-order correction.
+        NDArray x2 = xHat.add(d.mul(dt));
+        NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
+        next = xHat.add(d.add(d2).div(2).mul(dt));
+      }
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }

@@ -9,7 +9,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -54,26 +53,17 @@ public record EulerAncestral(double eta, double sNoise) implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
-        NDArray denoised = model.denoise(x, sigma);
-        AncestralStep a = AncestralStep.of(sigma, sigmaNext, eta);
-        // Euler step down to σ_down.
-        NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-        NDArray next = x.add(d.mul(a.sigmaDown() - sigma));
-        // Noise back up to σ_next (none at η = 0 or on the last step to 0).
-        if (a.sigmaUp() > 0) {
-          next = Stochastic.addNoise(next, noise, sNoise * a.sigmaUp());
-        }
-        step.keep(next);
-        x.close();
-        x = next;
-        SigmaSpace.notify(listener, grid, i, x, denoised);
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
+      NDArray denoised = model.denoise(x, sigma);
+      AncestralStep a = AncestralStep.of(sigma, sigmaNext, eta);
+      // Euler step down to σ_down.
+      NDArray d = SigmaSpace.derivative(x, denoised, sigma);
+      NDArray next = x.add(d.mul(a.sigmaDown() - sigma));
+      // Noise back up to σ_next (none at η = 0 or on the last step to 0).
+      if (a.sigmaUp() > 0) {
+        next = Stochastic.addNoise(next, noise, sNoise * a.sigmaUp());
       }
-    }
-    return SigmaSpace.leave(x, grid);
+      return new SigmaSpace.Stepped(next, denoised);
+    });
   }
 }
