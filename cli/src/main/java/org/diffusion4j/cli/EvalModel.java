@@ -80,6 +80,25 @@ final class EvalModel implements AutoCloseable {
     dim = Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
   }
 
+  /**
+   * Refuses a few-step run whose D(x̂; σ) is not the PF-ODE's denoiser: a one-time consistency run (ct, cd,
+   * kd, sct, scd, dmd) always, a two-time one (ctm, mf) too when {@code twoTime}: what {@code command}
+   * integrates would not be the model's own distribution.
+   */
+  void requireDenoiser(String command, boolean twoTime) {
+    if (run == null) {
+      return;
+    }
+    String objective = run.config().objective();
+    if (org.diffusion4j.train.distill.FlowMapRuns.oneTime(objective)
+        || twoTime && org.diffusion4j.train.distill.FlowMapRuns.twoTime(objective)) {
+      throw new IllegalArgumentException(command + ": the run (objective " + objective + ") is a few-step flow-map "
+          + "model, which samples by jumps along the ODE rather than defining one: its D(x̂; σ) is not a denoiser of "
+          + "its own distribution, so " + command + " would measure something else; measure its samples with d4j "
+          + "eval --model RUN --steps 1,2,4");
+    }
+  }
+
   /** A run's denoiser as measured: a class-conditional run with its null label ∅ when given no labels. */
   static Denoiser samplingDenoiser(TrainedModel run) {
     Denoiser net = run.denoiser();

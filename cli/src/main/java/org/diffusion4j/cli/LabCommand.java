@@ -134,6 +134,7 @@ public final class LabCommand implements Callable<Integer> {
       gridList.add(new SamplerLab.NamedGrid(name, GridOptions.of(name).spec()));
     }
     try (EvalModel m = EvalModel.open(model, process, weights)) {
+      m.requireDenoiser("d4j lab", false);
       int count = n != null ? n : m.images() ? 200 : 1000;
       if (count < 2) {
         throw new IllegalArgumentException("--n must be >= 2, got " + count);

@@ -168,10 +168,12 @@ public final class NllCommand implements Callable<Integer> {
     if (densityMap != null) {
       SampleCommand.kind(densityMap, "--density-map", "png");
       try (EvalModel m = EvalModel.open(model, process, weights)) {
+        m.requireDenoiser("d4j nll", true);
         return densityMap(m, w);
       }
     }
     try (EvalModel m = EvalModel.open(model, process, weights)) {
+      m.requireDenoiser("d4j nll", true);
       String spec = data != null ? data : m.defaultData() != null ? m.defaultData() : "gmm:" + model;
       DataSource src = DataSources.parse(spec);
       if (!Arrays.equals(src.sampleShape(), m.shape)) {

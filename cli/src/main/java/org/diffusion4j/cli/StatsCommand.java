@@ -74,6 +74,7 @@ public final class StatsCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     SampleCommand.kind(out, "--out", "json");
     try (EvalModel m = EvalModel.open(model, process, weights)) {
+      m.requireDenoiser("d4j stats", false);
       double lo = sigmaMin != null ? sigmaMin : m.process.sigmaMin();
       double hi = sigmaMax != null ? sigmaMax : m.process.sigmaMax();
       int b = batch != null ? batch : m.images() ? 64 : 1024;

@@ -57,6 +57,14 @@ class FewStepCommandTest {
     r = Cli.run("eval", "--model", cd.toString(), "--sampler", "heun", "--n", "50", "--metrics", "swd");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("is a consistency model"), r.err());
+    // Commands that integrate the PF-ODE of D(x̂; σ) refuse a consistency run.
+    for (String[] command : new String[][] {{"nll"}, {"lab"}, {"stats", "--out", dir.resolve("s.json").toString()}}) {
+      java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of(command));
+      a.addAll(java.util.List.of("--model", cd.toString()));
+      r = Cli.run(a.toArray(new String[0]));
+      assertEquals(2, r.code(), command[0] + ": " + r.err());
+      assertTrue(r.err().contains("is a few-step flow-map model"), command[0] + ": " + r.err());
+    }
     r = Cli.run("train", "--out", cd.toString(), "--resume");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("continue it with d4j distill --out " + cd + " --resume"), r.err());
