@@ -28,21 +28,24 @@ public record Heun() implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
-      double dt = sigmaNext - sigma;
-      NDArray denoised = model.denoise(x, sigma);
-      NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-      NDArray next;
-      if (sigmaNext == 0) {
-        // Last step: σ_next == 0, Euler.
-        next = x.add(d.mul(dt));
-      } else {
-        // Euler predictor, then 2nd-order correction.
-        NDArray x2 = x.add(d.mul(dt));
-        NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
-        next = x.add(d.add(d2).div(2).mul(dt));
-      }
-      return new SigmaSpace.Stepped(next, denoised);
-    });
+    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> step(model, x, sigma, sigmaNext));
+  }
+
+  /**
+   * One Heun step of the PF-ODE from σ to σ_next (Euler when σ_next = 0); also EDM's stochastic sampler's
+   * step from its raised level σ̂.
+   */
+  public static SigmaSpace.Stepped step(Denoiser model, NDArray x, double sigma, double sigmaNext) {
+    double dt = sigmaNext - sigma;
+    NDArray denoised = model.denoise(x, sigma);
+    NDArray d = SigmaSpace.derivative(x, denoised, sigma);
+    if (sigmaNext == 0) {
+      // Last step: σ_next == 0, Euler.
+      return new SigmaSpace.Stepped(x.add(d.mul(dt)), denoised);
+    }
+    // Euler predictor, then 2nd-order correction.
+    NDArray x2 = x.add(d.mul(dt));
+    NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
+    return new SigmaSpace.Stepped(x.add(d.add(d2).div(2).mul(dt)), denoised);
   }
 }

@@ -82,21 +82,8 @@ public record EdmStochastic(double sChurn, double sTmin, double sTmax, double sN
           xHat = x.add(eps.mul(Math.sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise));
         }
       }
-      // Euler step.
-      double dt = sigmaNext - sigmaHat;
-      NDArray denoised = model.denoise(xHat, sigmaHat);
-      NDArray d = SigmaSpace.derivative(xHat, denoised, sigmaHat);
-      NDArray next;
-      if (sigmaNext == 0) {
-        // Last step: σ_next == 0, no correction.
-        next = xHat.add(d.mul(dt));
-      } else {
-        // 2nd-order correction.
-        NDArray x2 = xHat.add(d.mul(dt));
-        NDArray d2 = SigmaSpace.derivative(x2, model.denoise(x2, sigmaNext), sigmaNext);
-        next = xHat.add(d.add(d2).div(2).mul(dt));
-      }
-      return new SigmaSpace.Stepped(next, denoised);
+      // Heun step from σ̂ (Euler on the last step to 0).
+      return org.diffusion4j.sampling.ode.Heun.step(model, xHat, sigmaHat, sigmaNext);
     });
   }
 }
