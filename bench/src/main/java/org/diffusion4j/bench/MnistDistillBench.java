@@ -263,8 +263,13 @@ public final class MnistDistillBench {
         a.addAll(List.of(sampling));
         run(log, false, a.toArray(new String[0]));
       }
+      // d4j sample writes the data's own units (pixels 0–255); the picture takes the model's [−1, 1].
+      org.diffusion4j.train.data.DataSource.Affine a =
+          org.diffusion4j.train.loop.TrainedModel.readConfig(model).scaling();
       double[] x = Npy.read(f).data();
-      System.arraycopy(x, 0, all, k * 8 * 784, 8 * 784);
+      for (int i = 0; i < 8 * 784; i++) {
+        all[k * 8 * 784 + i] = a.scale() * x[i] + a.shift();
+      }
     }
     return all;
   }
