@@ -37,8 +37,8 @@ import org.diffusion4j.train.loop.Checkpoint;
  * the benchmark (hours of 2-core time) can be reached over several invocations.
  *
  * <pre>
- *   bin/bench distill-mnist --teacher RUN [--methods pd,cd,scd,ctm,mf] [--steps 2000] [--pd-rounds 8,4,2,1]
- *                           [--n 2000] [--batch B] [--data mnist:DIR] [--out bench-out/distill-mnist]
+ *   bin/bench distill-mnist --teacher RUN [--methods pd,cd,scd,ctm,mf] [--steps 2000[,pd=500,…]]
+ *                           [--pd-rounds 8,4,2,1] [--n 2000] [--batch B] [--data mnist:DIR] [--out bench-out/distill-mnist]
  * </pre>
  */
 public final class MnistDistillBench {
@@ -52,7 +52,7 @@ public final class MnistDistillBench {
     for (int i = 0; i < args.length; i += 2) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException("expected --option value pairs, got " + String.join(" ", args)
-            + "; usage: bin/bench distill-mnist --teacher RUN [--methods pd,cd,scd,ctm,mf] [--steps 2000] "
+            + "; usage: bin/bench distill-mnist --teacher RUN [--methods pd,cd,scd,ctm,mf] [--steps 2000[,pd=500,…]] "
             + "[--pd-rounds 8,4,2,1] [--n 2000] [--batch B] [--data mnist:DIR] [--out DIR]");
       }
       o.put(args[i].substring(2), args[i + 1]);
@@ -76,7 +76,24 @@ public final class MnistDistillBench {
         throw new IllegalArgumentException("unknown method '" + m + "'; accepted: " + String.join(", ", ALL));
       }
     }
-    long steps = Long.parseLong(o.getOrDefault("steps", "2000"));
+    // --steps 2000 or --steps 2000,pd=500,scd=1000: a default and per-method overrides (pd: per round).
+    Map<String, Long> stepsOf = new LinkedHashMap<>();
+    long steps = 2000;
+    for (String part : o.getOrDefault("steps", "2000").split(",")) {
+      String[] kv = part.trim().split("=");
+      try {
+        if (kv.length == 1) {
+          steps = Long.parseLong(kv[0]);
+        } else if (kv.length == 2 && ALL.contains(kv[0])) {
+          stepsOf.put(kv[0], Long.parseLong(kv[1]));
+        } else {
+          throw new NumberFormatException();
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--steps: cannot read '" + part + "'; give N or N,method=N,… (methods: "
+            + String.join(", ", ALL) + ")");
+      }
+    }
     int[] rounds = java.util.Arrays.stream(o.getOrDefault("pd-rounds", "8,4,2,1").split(","))
         .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     int n = Integer.parseInt(o.getOrDefault("n", "2000"));
@@ -88,17 +105,18 @@ public final class MnistDistillBench {
     List<String> log = new ArrayList<>();
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "Command: bin/bench distill-mnist %s%n%nTeacher %s; every distillation %d "
-        + "steps (pd: %d per round); %d samples against the first %d test images; FD = Fréchet distance in the "
-        + "project's MNIST classifier features (not Inception FID).%n%n", String.join(" ", args), teacher, steps, steps,
-        n, n));
-    md.append("| method | 1 NFE | 2 NFE | 4 NFE | distillation wall-clock | note |\n|---|---|---|---|---|---|\n");
+        + "steps unless the steps column says otherwise (pd: per round); %d samples against the first %d test images; "
+        + "FD = Fréchet distance in the project's MNIST classifier features (not Inception FID).%n%n",
+        String.join(" ", args), teacher, steps, n, n));
+    md.append("| method | 1 NFE | 2 NFE | 4 NFE | steps | distillation wall-clock | note |\n"
+        + "|---|---|---|---|---|---|---|\n");
     Map<String, double[]> pictures = new LinkedHashMap<>();
 
     // The teacher at full cost: the reference the goal compares against.
     JsonObject heun = eval(out, "teacher-heun-18", teacher, n, data, log, "--sampler", "heun", "--steps", "18");
     JsonObject dpm = eval(out, "teacher-dpmpp-2m-10", teacher, n, data, log, "--sampler", "dpmpp-2m", "--steps", "10");
     double teacherFd = heun.get("fd").getAsDouble();
-    md.append(String.format(Locale.ROOT, "| teacher | | | | | Heun 18 steps (%d NFE): FD %.2f; DPM-Solver++(2M) 10 "
+    md.append(String.format(Locale.ROOT, "| teacher | | | | | | Heun 18 steps (%d NFE): FD %.2f; DPM-Solver++(2M) 10 "
         + "steps (%d NFE): FD %.2f |%n", heun.get("nfe").getAsInt(), teacherFd, dpm.get("nfe").getAsInt(),
         dpm.get("fd").getAsDouble()));
     double[] few = new double[NFE.length];
@@ -106,12 +124,13 @@ public final class MnistDistillBench {
       few[k] = eval(out, "teacher-euler-nfe" + NFE[k], teacher, n, data, log, "--sampler", "euler", "--steps",
           Integer.toString(NFE[k])).get("fd").getAsDouble();
     }
-    md.append(row("teacher, Euler at that NFE", few, null, "the undistilled model at the same cost"));
+    md.append(row("teacher, Euler at that NFE", few, "", null, "the undistilled model at the same cost"));
     pictures.put("teacher (Euler)", picture(out, "teacher", teacher, log, "--sampler", "euler"));
 
     double best2 = Double.POSITIVE_INFINITY;
     String best2Method = "";
     for (String m : methods) {
+      long mSteps = stepsOf.getOrDefault(m, steps);
       double[] fd = new double[NFE.length];
       java.util.Arrays.fill(fd, Double.NaN);
       double seconds = 0;
@@ -123,7 +142,7 @@ public final class MnistDistillBench {
         for (int r : rounds) {
           Path run = out.resolve("pd" + r);
           seconds += distill(run, log, List.of("--teacher", prev.toString(), "--method", "pd", "--levels",
-              Integer.toString(r)), steps, batch);
+              Integer.toString(r)), mSteps, batch);
           int k = java.util.Arrays.binarySearch(NFE, r);
           if (k >= 0) {
             fd[k] = eval(out, "pd" + r, run, n, data, log, "--sampler", "ddim", "--grid", "karras", "--steps",
@@ -144,7 +163,7 @@ public final class MnistDistillBench {
       } else {
         Path run = out.resolve(m);
         List<String> a = new ArrayList<>(List.of("--teacher", teacher.toString(), "--method", m));
-        seconds += distill(run, log, a, steps, batch);
+        seconds += distill(run, log, a, mSteps, batch);
         JsonObject e = evalAll(out, m, run, n, data, log);
         for (int k = 0; k < NFE.length; k++) {
           fd[k] = e.getAsJsonArray("results").get(k).getAsJsonObject().get("fd").getAsDouble();
@@ -155,7 +174,10 @@ public final class MnistDistillBench {
         best2 = fd[1];
         best2Method = m;
       }
-      md.append(row(m, fd, seconds, note));
+      // The steps a run actually took (a finished run asked for fewer is reused as it is).
+      Path last = out.resolve(m.equals("pd") ? "pd" + rounds[rounds.length - 1] : m);
+      long took = Checkpoint.readWeightsWithStep(last, false).getKey();
+      md.append(row(m, fd, m.equals("pd") ? rounds.length + " × " + took : Long.toString(took), seconds, note));
       AtomicFiles.write(out.resolve("distill-mnist.md"), md.toString().getBytes(StandardCharsets.UTF_8));
     }
     md.append(String.format(Locale.ROOT, "%nGoal: the best 2-NFE model within 2× of the teacher's 35-NFE distance: %s "
@@ -170,12 +192,13 @@ public final class MnistDistillBench {
     System.out.println("wrote " + out.resolve("distill-mnist.md") + " and " + out.resolve("distill-mnist.png"));
   }
 
-  private static String row(String method, double[] fd, Double seconds, String note) {
+  private static String row(String method, double[] fd, String steps, Double seconds, String note) {
     StringBuilder b = new StringBuilder("| ").append(method);
     for (double f : fd) {
       b.append(" | ").append(Double.isNaN(f) ? "" : String.format(Locale.ROOT, "%.2f", f));
     }
-    b.append(" | ").append(seconds == null ? "" : String.format(Locale.ROOT, "%.0f s", seconds)).append(" | ")
+    b.append(" | ").append(steps).append(" | ")
+        .append(seconds == null ? "" : String.format(Locale.ROOT, "%.0f s", seconds)).append(" | ")
         .append(note).append(" |\n");
     return b.toString();
   }

@@ -55,29 +55,19 @@ public record DpmSolverPlusPlus2SAncestral(double eta, double sNoise) implements
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
-      NDArray denoised = model.denoise(x, sigma);
-      AncestralStep a = AncestralStep.of(sigma, sigmaNext, eta);
-      NDArray next;
-      if (a.sigmaDown() == 0) {
+    return AncestralStep.march(model, grid, x0, noise, listener, eta, sNoise, (x, denoised, sigma, down) -> {
+      if (down == 0) {
         // Last step: σ_down == 0, Euler.
-        NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-        next = x.add(d.mul(a.sigmaDown() - sigma));
-      } else {
-        // DPM-Solver++(2S) to σ_down, midpoint in λ.
-        double t = -Math.log(sigma);
-        double tNext = -Math.log(a.sigmaDown());
-        double h = tNext - t;
-        double s = t + 0.5 * h;
-        NDArray u = x.mul(Math.exp(-s) / Math.exp(-t)).sub(denoised.mul(Math.expm1(-h * 0.5)));
-        NDArray denoised2 = model.denoise(u, Math.exp(-s));
-        next = x.mul(Math.exp(-tNext) / Math.exp(-t)).sub(denoised2.mul(Math.expm1(-h)));
+        return x.add(SigmaSpace.derivative(x, denoised, sigma).mul(-sigma));
       }
-      // Noise back up to σ_next.
-      if (a.sigmaUp() > 0) {
-        next = Stochastic.addNoise(next, noise, sNoise * a.sigmaUp());
-      }
-      return new SigmaSpace.Stepped(next, denoised);
+      // DPM-Solver++(2S) to σ_down, midpoint in λ.
+      double t = -Math.log(sigma);
+      double tNext = -Math.log(down);
+      double h = tNext - t;
+      double s = t + 0.5 * h;
+      NDArray u = x.mul(Math.exp(-s) / Math.exp(-t)).sub(denoised.mul(Math.expm1(-h * 0.5)));
+      NDArray denoised2 = model.denoise(u, Math.exp(-s));
+      return x.mul(Math.exp(-tNext) / Math.exp(-t)).sub(denoised2.mul(Math.expm1(-h)));
     });
   }
 }

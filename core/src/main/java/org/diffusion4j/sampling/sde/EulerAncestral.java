@@ -53,17 +53,8 @@ public record EulerAncestral(double eta, double sNoise) implements Sampler {
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
-      NDArray denoised = model.denoise(x, sigma);
-      AncestralStep a = AncestralStep.of(sigma, sigmaNext, eta);
-      // Euler step down to σ_down.
-      NDArray d = SigmaSpace.derivative(x, denoised, sigma);
-      NDArray next = x.add(d.mul(a.sigmaDown() - sigma));
-      // Noise back up to σ_next (none at η = 0 or on the last step to 0).
-      if (a.sigmaUp() > 0) {
-        next = Stochastic.addNoise(next, noise, sNoise * a.sigmaUp());
-      }
-      return new SigmaSpace.Stepped(next, denoised);
-    });
+    // Euler step down to σ_down; the noise back up to σ_next is AncestralStep's.
+    return AncestralStep.march(model, grid, x0, noise, listener, eta, sNoise,
+        (x, denoised, sigma, down) -> x.add(SigmaSpace.derivative(x, denoised, sigma).mul(down - sigma)));
   }
 }
