@@ -194,13 +194,8 @@ public final class AlignCommand implements Callable<Integer> {
 
   /** --resume: continue the fine-tuning run in --out. */
   private int resume(PrintWriter w) throws Exception {
-    for (String o : new String[] {"--model", "--method", "--pairs", "--synthetic", "--pairs-n", "--beta", "--kl",
-        "--batch", "--lr", "--seed"}) {
-      if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
-        throw new IllegalArgumentException("--resume: " + o + " would change the run; a resumed run uses what it stored "
-            + "(only --steps may be raised)");
-      }
-    }
+    RunDirs.refuseOnResume(spec.commandLine().getParseResult(), java.util.List.of("--model", "--method", "--pairs",
+        "--synthetic", "--pairs-n", "--beta", "--kl", "--batch", "--lr", "--seed"), out);
     if (!org.diffusion4j.train.align.Alignment.isAlignmentRun(out)) {
       throw new IllegalArgumentException("--resume: " + out + " holds no fine-tuning run of d4j align");
     }

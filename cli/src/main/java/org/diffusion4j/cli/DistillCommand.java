@@ -120,13 +120,7 @@ final class DistillCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
     if (resume) {
-      for (String o : RUN_OPTIONS) {
-        if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
-          throw new IllegalArgumentException("--resume: " + o + " would change the run; a resumed distillation uses "
-              + "everything stored in " + out.resolve(org.diffusion4j.train.loop.Checkpoint.CONFIG)
-              + " (only --steps may extend it)");
-        }
-      }
+      RunDirs.refuseOnResume(spec.commandLine().getParseResult(), RUN_OPTIONS, out);
       try (TrainedModel s = Distillation.resume(out, steps, progress(w))) {
         w.printf(Locale.ROOT, "wrote %s (step %d)%n", out, s.step());
       }

@@ -19,6 +19,19 @@ final class RunDirs {
 
   private RunDirs() {}
 
+  /**
+   * On {@code --resume}: refuses each option of {@code runOptions} the user gave, since a resumed run keeps
+   * what it stored in {@code dir} (only {@code --steps} may extend it).
+   */
+  static void refuseOnResume(picocli.CommandLine.ParseResult given, List<String> runOptions, Path dir) {
+    for (String o : runOptions) {
+      if (given.hasMatchedOption(o)) {
+        throw new IllegalArgumentException("--resume: " + o + " would change the run; a resumed run uses everything "
+            + "stored in " + dir.resolve(Checkpoint.CONFIG) + " (only --steps may extend it)");
+      }
+    }
+  }
+
   /** Whether {@code dir} holds a Diffusion4J run. */
   static boolean isRun(Path dir) {
     Path c = dir.resolve(Checkpoint.CONFIG);

@@ -235,12 +235,7 @@ public final class TrainCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Training training;
     if (resume) {
-      for (String o : RUN_OPTIONS) {
-        if (given(o)) {
-          throw new IllegalArgumentException("--resume: " + o + " would change the run; a resumed run uses everything "
-              + "stored in " + out.resolve(Checkpoint.CONFIG) + " (only --steps may extend it)");
-        }
-      }
+      RunDirs.refuseOnResume(spec.commandLine().getParseResult(), RUN_OPTIONS, out);
       if (!RunDirs.isRun(out)) {
         throw new IllegalArgumentException("--resume: " + out + " holds no run (no " + Checkpoint.CONFIG + ")");
       }
