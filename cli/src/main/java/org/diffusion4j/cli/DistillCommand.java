@@ -96,6 +96,16 @@ final class DistillCommand implements Callable<Integer> {
       description = "dmd: the generator's learning rate as a multiple of --lr (the fake score's; default 1).")
   double generatorLrScale;
 
+  @Option(names = "--mf-unequal", paramLabel = "F",
+      description = "mf: the share of examples with r < t; the rest have r = t (flow matching) (default 0.25, Geng et "
+          + "al. 2025's best).")
+  Double mfUnequal;
+
+  @Option(names = "--mf-power", paramLabel = "P",
+      description = "mf: the exponent p of the adaptive loss weight 1/(|Δ|² + 1e-3)^p; 0 is plain squared error "
+          + "(default 1, Geng et al.'s best on images; 0.5 is far better on 2-D data).")
+  Double mfPower;
+
   @Option(names = "--dsm-weight", defaultValue = "1", paramLabel = "X",
       description = "ctm: weight of the denoising score-matching regulariser (default 1).")
   double dsmWeight;
@@ -114,7 +124,7 @@ final class DistillCommand implements Callable<Integer> {
   /** Options that shape a new distillation; on --resume each is refused, since the run keeps what it stored. */
   private static final java.util.List<String> RUN_OPTIONS = java.util.List.of("--teacher", "--method", "--batch", "--lr",
       "--ema", "--teacher-step", "--levels", "--fake-updates", "--regression-weight", "--regression-pairs",
-      "--generator-lr-scale", "--dsm-weight", "--guidance-range", "--seed");
+      "--generator-lr-scale", "--mf-unequal", "--mf-power", "--dsm-weight", "--guidance-range", "--seed");
 
   @Override
   public Integer call() throws Exception {
@@ -152,6 +162,18 @@ final class DistillCommand implements Callable<Integer> {
       d.regressionPairs(regressionPairs);
     }
     d.generatorLrScale(generatorLrScale);
+    if (mfUnequal != null || mfPower != null) {
+      if (!method.equalsIgnoreCase("mf")) {
+        throw new IllegalArgumentException((mfUnequal != null ? "--mf-unequal" : "--mf-power")
+            + " applies to --method mf only, not " + method);
+      }
+      if (mfUnequal != null) {
+        d.meanFlowUnequal(mfUnequal);
+      }
+      if (mfPower != null) {
+        d.meanFlowPower(mfPower);
+      }
+    }
     if (batch != null) {
       d.batch(batch);
     }

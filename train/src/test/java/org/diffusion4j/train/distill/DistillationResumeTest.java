@@ -33,6 +33,9 @@ class DistillationResumeTest {
     if (method.equals("dmd")) {
       d.fakeUpdates(2).regression(0.25, 40);
     }
+    if (method.equals("mf")) {
+      d.meanFlowUnequal(0.5).meanFlowPower(0.5); // not the defaults: resume must restore them
+    }
     return d;
   }
 
@@ -94,5 +97,9 @@ class DistillationResumeTest {
     assertTrue(e.getMessage().contains("no config.json"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Distillation.resume(run, 0L, null));
     assertTrue(e.getMessage().contains("--steps must be >= 1, got 0"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Distillation.from(teacher).meanFlowPower(-0.5));
+    assertTrue(e.getMessage().contains("--mf-power must be finite and >= 0, got -0.5"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Distillation.from(teacher).meanFlowUnequal(1.5));
+    assertTrue(e.getMessage().contains("--mf-unequal must lie in [0, 1], got 1.5"), e.getMessage());
   }
 }

@@ -129,6 +129,40 @@ class MeanFlowLossTest {
   @TempDir java.nio.file.Path dir;
 
   @Test
+  void thePowerOfTheAdaptiveWeightSetsTheLoss() {
+    // Same draws for every p: the squared errors sq are the same; p = 0 is their plain mean (mse × d),
+    // p = 1 the mean of sq/(sq + c) < 1, p = 0.5 in between the two for errors above 1.
+    try (NDManager m = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed(3);
+      TwoTimeMlp net = new TwoTimeMlp(new MlpConfig(2, 16, 1, 8, 0));
+      net.initialize(m, DataType.FLOAT32, new Shape(4, 2), new Shape(4));
+      NDArray x0 = normals(m, 64, 5).mul(3).toType(DataType.FLOAT32, false);
+      double[] loss = new double[3];
+      double[] mse = new double[3];
+      double[] powers = {0, 0.5, 1};
+      for (int k = 0; k < 3; k++) {
+        org.diffusion4j.train.loop.StepContext ctx = new org.diffusion4j.train.loop.StepContext(m,
+            new SplittableRandom(9), 0, new org.diffusion4j.train.data.DataSource.Batch(x0, null),
+            new ParameterStore(m, false), java.util.Map.of("model", new org.diffusion4j.train.nn.NetworkDenoiser(net,
+                new org.diffusion4j.denoiser.Preconditioning.Flow())), java.util.Map.of(), name -> null);
+        try (ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          org.diffusion4j.train.loop.TrainingLoss.Value v = new MeanFlowLoss("model", null, 0.5, powers[k]).compute(ctx);
+          loss[k] = v.loss().getFloat();
+          mse[k] = v.metrics().get("mse");
+        }
+      }
+      assertEquals(mse[0], mse[1], 1e-9);
+      assertEquals(mse[0], mse[2], 1e-9);
+      assertEquals(mse[0] * 2, loss[0], 1e-5 * loss[0], "p = 0: the plain squared error");
+      assertTrue(loss[2] < 1 && loss[2] > 0.5, "p = 1: normalised, got " + loss[2]);
+      assertTrue(loss[1] > loss[2] && loss[1] < loss[0], "p = 0.5 between: " + java.util.Arrays.toString(loss));
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> new MeanFlowLoss("model", null, 0.25, -1));
+      assertTrue(e.getMessage().contains("power p must be finite and >= 0, got -1.0"), e.getMessage());
+    }
+  }
+
+  @Test
   void aOneStepMeanFlowTrainedFromScratchOnAGaussianApproachesTheExactMap() throws Exception {
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed(7);
