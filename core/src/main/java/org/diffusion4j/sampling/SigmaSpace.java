@@ -68,6 +68,15 @@ public final class SigmaSpace {
       return a;
     }
 
+    /** Moves what {@code older} should now carry: this one's value goes to it (closing its own), this one is empty. */
+    public void passTo(Carried older) {
+      if (older.value != null && older.value != value) {
+        older.value.close();
+      }
+      older.value = value;
+      value = null;
+    }
+
     @Override
     public void close() {
       if (value != null) {

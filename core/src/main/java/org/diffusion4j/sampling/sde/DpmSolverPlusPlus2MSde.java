@@ -9,7 +9,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -67,52 +66,33 @@ public record DpmSolverPlusPlus2MSde(double eta, double sNoise, String solverTyp
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    NDArray oldDenoised = null;
-    double hLast = Double.NaN;
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
+    double[] hLast = {Double.NaN};
+    try (SigmaSpace.Carried old = new SigmaSpace.Carried()) {
+      return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
         NDArray denoised = model.denoise(x, sigma);
-        NDArray next;
         if (sigmaNext == 0) {
           // Last step: σ_next == 0, the x0-estimate.
-          next = denoised;
-        } else {
-          // Exponential-integrator step with e^{−ηh} damping.
-          double h = Math.log(sigma) - Math.log(sigmaNext);
-          double etaH = eta * h;
-          double phi1 = -Math.expm1(-h - etaH);
-          next = x.mul(sigmaNext / sigma * Math.exp(-etaH)).add(denoised.mul(phi1));
-          // 2nd-order multistep correction.
-          if (oldDenoised != null) {
-            double r = hLast / h;
-            double c = "heun".equals(solverType) ? phi1 / (-h - etaH) + 1 : 0.5 * phi1;
-            next = next.add(denoised.sub(oldDenoised).mul(c * (1 / r)));
-          }
-          // Noise.
-          if (eta > 0) {
-            next = Stochastic.addNoise(next, noise, sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) * sNoise);
-          }
-          hLast = h;
+          return new SigmaSpace.Stepped(denoised.duplicate(), denoised);
         }
-        step.keep(next);
-        x.close();
-        x = next;
-        if (sigmaNext != 0) {
-          step.keep(denoised);
-          if (oldDenoised != null) {
-            oldDenoised.close();
-          }
-          oldDenoised = denoised;
+        // Exponential-integrator step with e^{−ηh} damping.
+        double h = Math.log(sigma) - Math.log(sigmaNext);
+        double etaH = eta * h;
+        double phi1 = -Math.expm1(-h - etaH);
+        NDArray next = x.mul(sigmaNext / sigma * Math.exp(-etaH)).add(denoised.mul(phi1));
+        // 2nd-order multistep correction.
+        if (old.get() != null) {
+          double r = hLast[0] / h;
+          double c = "heun".equals(solverType) ? phi1 / (-h - etaH) + 1 : 0.5 * phi1;
+          next = next.add(denoised.sub(old.get()).mul(c * (1 / r)));
         }
-        SigmaSpace.notify(listener, grid, i, x, denoised);
-      }
+        // Noise.
+        if (eta > 0) {
+          next = Stochastic.addNoise(next, noise, sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) * sNoise);
+        }
+        hLast[0] = h;
+        old.replace(denoised, step);
+        return new SigmaSpace.Stepped(next, denoised);
+      });
     }
-    if (oldDenoised != null) {
-      oldDenoised.close();
-    }
-    return SigmaSpace.leave(x, grid);
   }
 }

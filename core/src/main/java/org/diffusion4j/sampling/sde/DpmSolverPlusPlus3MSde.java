@@ -9,7 +9,6 @@ import org.diffusion4j.sampling.Sampler;
 import org.diffusion4j.sampling.SamplerInfo;
 import org.diffusion4j.sampling.SigmaSpace;
 import org.diffusion4j.sampling.StepListener;
-import org.diffusion4j.sampling.StepScope;
 import org.diffusion4j.schedule.Grid;
 
 /**
@@ -63,70 +62,43 @@ public record DpmSolverPlusPlus3MSde(double eta, double sNoise) implements Sampl
 
   @Override
   public NDArray run(Denoiser model, Grid grid, NDArray x0, NoiseSource noise, StepListener listener) {
-    NDArray x = SigmaSpace.enter(x0, grid);
-    NDArray denoised1 = null;
-    NDArray denoised2 = null;
-    double h1 = Double.NaN;
-    double h2 = Double.NaN;
-    for (int i = 0; i < grid.steps(); i++) {
-      double sigma = grid.sigma(i);
-      double sigmaNext = grid.sigma(i + 1);
-      try (StepScope step = new StepScope()) {
+    double[] hs = {Double.NaN, Double.NaN}; // h of the last two steps
+    try (SigmaSpace.Carried denoised1 = new SigmaSpace.Carried(); SigmaSpace.Carried denoised2 = new SigmaSpace.Carried()) {
+      return SigmaSpace.march(grid, x0, listener, (i, sigma, sigmaNext, x, step) -> {
         NDArray denoised = model.denoise(x, sigma);
-        NDArray next;
         if (sigmaNext == 0) {
           // Last step: σ_next == 0, the x0-estimate.
-          next = denoised;
-        } else {
-          // Exponential-integrator step with e^{−ηh} damping.
-          double h = Math.log(sigma) - Math.log(sigmaNext);
-          double hEta = h * (eta + 1);
-          next = x.mul(Math.exp(-hEta)).add(denoised.mul(-Math.expm1(-hEta)));
-          double phi2 = Math.expm1(-hEta) / hEta + 1;
-          if (denoised2 != null) {
-            // 3rd-order multistep correction.
-            double r0 = h1 / h;
-            double r1 = h2 / h;
-            NDArray d10 = denoised.sub(denoised1).div(r0);
-            NDArray d11 = denoised1.sub(denoised2).div(r1);
-            NDArray d1 = d10.add(d10.sub(d11).mul(r0).div(r0 + r1));
-            NDArray d2 = d10.sub(d11).div(r0 + r1);
-            double phi3 = phi2 / hEta - 0.5;
-            next = next.add(d1.mul(phi2)).sub(d2.mul(phi3));
-          } else if (denoised1 != null) {
-            // Warm-up: 2nd-order correction.
-            next = next.add(denoised.sub(denoised1).div(h1 / h).mul(phi2));
-          }
-          // Noise.
-          if (eta > 0) {
-            next = Stochastic.addNoise(next, noise, sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise);
-          }
-          h2 = h1;
-          h1 = h;
+          return new SigmaSpace.Stepped(denoised.duplicate(), denoised);
         }
-        step.keep(next);
-        x.close();
-        x = next;
-        if (sigmaNext != 0) {
-          step.keep(denoised);
-          if (denoised2 != null) {
-            denoised2.close();
-          }
-          denoised2 = denoised1;
-          denoised1 = denoised;
+        // Exponential-integrator step with e^{−ηh} damping.
+        double h = Math.log(sigma) - Math.log(sigmaNext);
+        double hEta = h * (eta + 1);
+        NDArray next = x.mul(Math.exp(-hEta)).add(denoised.mul(-Math.expm1(-hEta)));
+        double phi2 = Math.expm1(-hEta) / hEta + 1;
+        if (denoised2.get() != null) {
+          // 3rd-order multistep correction.
+          double r0 = hs[0] / h;
+          double r1 = hs[1] / h;
+          NDArray d10 = denoised.sub(denoised1.get()).div(r0);
+          NDArray d11 = denoised1.get().sub(denoised2.get()).div(r1);
+          NDArray d1 = d10.add(d10.sub(d11).mul(r0).div(r0 + r1));
+          NDArray d2 = d10.sub(d11).div(r0 + r1);
+          double phi3 = phi2 / hEta - 0.5;
+          next = next.add(d1.mul(phi2)).sub(d2.mul(phi3));
+        } else if (denoised1.get() != null) {
+          // Warm-up: 2nd-order correction.
+          next = next.add(denoised.sub(denoised1.get()).div(hs[0] / h).mul(phi2));
         }
-        SigmaSpace.notify(listener, grid, i, x, denoised);
-      }
-    }
-    closeAll(denoised1, denoised2);
-    return SigmaSpace.leave(x, grid);
-  }
-
-  private static void closeAll(NDArray... arrays) {
-    for (NDArray a : arrays) {
-      if (a != null) {
-        a.close();
-      }
+        // Noise.
+        if (eta > 0) {
+          next = Stochastic.addNoise(next, noise, sigmaNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise);
+        }
+        hs[1] = hs[0];
+        hs[0] = h;
+        denoised1.passTo(denoised2);
+        denoised1.replace(denoised, step);
+        return new SigmaSpace.Stepped(next, denoised);
+      });
     }
   }
 }
