@@ -45,7 +45,11 @@ final class RunDirs {
     }
   }
 
-  /** Refuses a new run's directory unless it is absent or empty. */
+  /**
+   * Refuses a new run's directory unless it is absent, empty, or holds only the log of a run stopped before
+   * its first checkpoint ({@code metrics.jsonl}, {@code loss.png}: nothing to resume, so they are removed and
+   * the run starts over there).
+   */
   static void checkNew(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
@@ -56,10 +60,34 @@ final class RunDirs {
     if (isRun(dir)) {
       throw new IllegalArgumentException(dir + " already holds a run; pass --resume to continue it or choose another --out");
     }
+    if (onlyEarlyLog(dir)) {
+      for (String f : RUN_FILES) {
+        Files.deleteIfExists(dir.resolve(f));
+      }
+      return;
+    }
     if (!isEmpty(dir)) {
       throw new IllegalArgumentException("--out " + dir + " exists and is not a Diffusion4J run; refusing to write into "
           + "it (choose a new or empty directory)");
     }
+  }
+
+  /** Whether {@code dir} holds nothing but what a run writes before its first checkpoint (and is not empty). */
+  private static boolean onlyEarlyLog(Path dir) throws IOException {
+    boolean any = false;
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path p : s) {
+        String name = p.getFileName().toString();
+        if (!Files.isRegularFile(p) || !(name.equals("metrics.jsonl") || name.equals("loss.png"))) {
+          return false;
+        }
+        if (name.equals("metrics.jsonl") && !isStepLog(p)) {
+          return false; // a file of that name that a run did not write: the user's, kept
+        }
+        any = true;
+      }
+    }
+    return any;
   }
 
   /**
@@ -88,6 +116,12 @@ final class RunDirs {
         Files.delete(samples);
       }
     }
+  }
+
+  /** Whether every line of {@code f} is a step record of a run's metrics log ({"step":N,"loss":…}). */
+  private static boolean isStepLog(Path f) throws IOException {
+    List<String> lines = Files.readAllLines(f);
+    return !lines.isEmpty() && lines.stream().allMatch(l -> l.matches("\\{\"step\":\\d+,\"loss\":.*\\}"));
   }
 
   private static boolean isEmpty(Path dir) throws IOException {

@@ -123,6 +123,14 @@ class TrainCommandTest {
     assertEquals(2, r.code());
     assertTrue(r.err().contains("not a Diffusion4J run") && r.err().contains(mine.toString()), r.err());
     assertEquals("my data", Files.readString(mine.resolve("metrics.jsonl")));
+    // A run killed before its first checkpoint leaves only its step log: nothing to resume, it starts over.
+    Path early = dir.resolve("early");
+    Files.createDirectories(early);
+    Files.writeString(early.resolve("metrics.jsonl"), "{\"step\":10,\"loss\":0.16,\"lr\":9e-05}\n");
+    r = train(early, "--data", "8-gaussians", "--steps", "4");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.isRegularFile(early.resolve("config.json")));
+    assertFalse(Files.readString(early.resolve("metrics.jsonl")).contains("\"step\":10,"), "the old log is gone");
     // The demo replaces only its own earlier run, never a folder of the user's.
     Path demo = dir.resolve("demo");
     Files.createDirectories(demo.resolve("run").resolve("important"));
