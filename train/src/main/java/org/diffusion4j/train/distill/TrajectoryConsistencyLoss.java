@@ -1,6 +1,7 @@
 package org.diffusion4j.train.distill;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -106,25 +107,60 @@ public final class TrajectoryConsistencyLoss implements TrainingLoss {
     return x.mul(r).add(model.g(x, sigma, target).mul(r.neg().add(1)));
   }
 
-  /** The teacher's Heun solve from levels[from] down to levels[to] along the levels, per example. */
+  /**
+   * The teacher's Heun solve from levels[from] down to levels[to] along the levels, per example. Each
+   * teacher step evaluates only the rows still moving: the rows are ordered by their number of steps
+   * (most first), so that at step q the active ones are a prefix, and put back in their order at the end —
+   * Σ(from − to) row-steps instead of n·max(from − to) (about 3× fewer teacher evaluations for u drawn
+   * uniformly between s and t). A row's result does not depend on the others of its batch.
+   */
   public NDArray solve(Denoiser teacherNet, NDArray x, int[] from, int[] to, Conditioning c) {
     int n = from.length;
-    int most = 0;
+    Integer[] order = new Integer[n];
     for (int i = 0; i < n; i++) {
-      most = Math.max(most, from[i] - to[i]);
+      order[i] = i;
     }
-    for (int q = 0; q < most; q++) {
-      double[] a = new double[n];
-      double[] b = new double[n];
-      for (int i = 0; i < n; i++) {
-        int k = from[i] - q;
-        boolean active = k > to[i];
-        a[i] = active ? levels[k] : 1;
-        b[i] = active ? levels[k - 1] : 1;
+    java.util.Arrays.sort(order, (i, j) -> Integer.compare(from[j] - to[j], from[i] - to[i]));
+    int most = n == 0 ? 0 : from[order[0]] - to[order[0]];
+    if (most == 0) {
+      return x;
+    }
+    boolean sorted = true;
+    long[] perm = new long[n];
+    long[] back = new long[n];
+    Conditioning cs = Conditioning.NONE;
+    for (int r = 0; r < n; r++) {
+      perm[r] = order[r];
+      back[order[r]] = r;
+      sorted &= order[r] == r;
+      if (!c.isEmpty()) {
+        cs = r == 0 ? c.slice(order[r], order[r] + 1) : Conditioning.concat(cs, c.slice(order[r], order[r] + 1));
       }
-      x = step.step(teacherNet, x, a, b, c);
     }
-    return x;
+    if (c.isEmpty()) {
+      cs = c;
+    }
+    NDArray xs = sorted ? x : x.get(new NDIndex("{}", x.getManager().create(perm)));
+    for (int q = 0; q < most; q++) {
+      int k = 0;
+      while (k < n && from[order[k]] - to[order[k]] > q) {
+        k++;
+      }
+      double[] a = new double[k];
+      double[] b = new double[k];
+      for (int r = 0; r < k; r++) {
+        int kk = from[order[r]] - q;
+        a[r] = levels[kk];
+        b[r] = levels[kk - 1];
+      }
+      if (k == n) {
+        xs = step.step(teacherNet, xs, a, b, cs);
+      } else {
+        NDArray moved = step.step(teacherNet, xs.get(new NDIndex("0:" + k)), a, b, cs.slice(0, k));
+        xs = moved.concat(xs.get(new NDIndex(k + ":")), 0);
+      }
+    }
+    return sorted ? xs : xs.get(new NDIndex("{}", x.getManager().create(back)));
   }
 
   /**

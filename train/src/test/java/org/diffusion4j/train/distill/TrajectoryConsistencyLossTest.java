@@ -72,6 +72,36 @@ class TrajectoryConsistencyLossTest {
     }
   }
 
+  @Test
+  void theBatchedSolveEqualsEachRowSolvedAloneWithItsLabel() {
+    // Rows of a batch step for different counts and only the moving ones reach the teacher; each row's
+    // result, label included, must be that of the row solved by itself.
+    try (NDManager m = NDManager.newBaseManager()) {
+      int n = 9;
+      TrajectoryConsistencyLoss heun = new TrajectoryConsistencyLoss("s", "t", TeacherStep.HEUN, 12, 0.002, 80, 0,
+          null);
+      int[][] idx = heun.drawIndices(n, new SplittableRandom(7));
+      idx[0][4] = idx[1][4]; // one row that does not move
+      long[] labels = {0, 1, 2, 0, 1, 2, 0, 1, 2};
+      Denoiser teacher = (x, sigma, c) -> {
+        double[] shift = new double[sigma.length];
+        for (int i = 0; i < shift.length; i++) {
+          shift[i] = 0.3 * c.labels()[i] - 0.2 + 0.01 * sigma[i];
+        }
+        return x.mul(0.5).add(TeacherStep.column(x, shift));
+      };
+      NDArray x = ConsistencyLossTest.normals(m, n, 4).toType(DataType.FLOAT64, false).mul(5);
+      NDArray all = heun.solve(teacher, x, idx[0], idx[1], Conditioning.ofLabels(labels));
+      for (int i = 0; i < n; i++) {
+        NDArray one = heun.solve(teacher, x.get(i + ":" + (i + 1)), new int[] {idx[0][i]}, new int[] {idx[1][i]},
+            Conditioning.ofLabels(labels[i]));
+        double diff = one.sub(all.get(i + ":" + (i + 1))).abs().max().getDouble();
+        assertTrue(diff == 0, "row " + i + " (" + idx[0][i] + " → " + idx[1][i] + "): " + diff);
+      }
+      assertTrue(all.get("4:5").sub(x.get("4:5")).abs().max().getDouble() == 0, "a row with t = u stays put");
+    }
+  }
+
   static double[] pick(double[] lv, int[] idx) {
     double[] r = new double[idx.length];
     for (int i = 0; i < r.length; i++) {
