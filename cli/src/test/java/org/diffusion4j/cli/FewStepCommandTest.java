@@ -49,6 +49,14 @@ class FewStepCommandTest {
     r = Cli.run("distill", "--method", "cd", "--out", dir.resolve("none").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("give --teacher RUN"), r.err());
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "cd", "--mf-power", "0.5", "--out",
+        dir.resolve("cd-mf").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mf-power applies to --method mf only, not cd"), r.err());
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "mf", "--mf-power", "-1", "--out",
+        dir.resolve("mf-bad").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mf-power must be finite and >= 0, got -1.0"), r.err());
     // d4j eval measures a few-step run with its own sampler (as d4j sample does) and refuses an ODE sampler.
     r = Cli.run("eval", "--model", cd.toString(), "--steps", "1,2", "--n", "50", "--metrics", "swd", "--json");
     assertEquals(0, r.code(), r.err());
