@@ -21,8 +21,9 @@ import org.diffusion4j.tensor.Scalars;
  * where {@code v = ε − x0} (training from scratch) and the total derivative is one JVP of u_θ with
  * tangent (v, 1) at fixed r ({@link Jvp}); w = 1/(‖Δ‖² + c)^p is their adaptive weight (c = 10⁻³;
  * p = 1 by default, their best on ImageNet latents; on 2-D data p = 0.5 measured far better, see the README:
- * two-moons 1-NFE sliced W₂ 1.38× the data–data distance against 2.27× with p = 1). t and r are drawn logit-normal (−0.4, 1.0), ordered t ≥ r, and a fraction of the
- * examples (1 − {@code fractionUnequal}, 75% by default, their best) has r = t, which is flow matching.
+ * two-moons 1-NFE sliced W₂ 1.38× the data–data distance against 2.27× with p = 1). t and r are drawn
+ * logit-normal (−0.4, 1.0), ordered t ≥ r, and a fraction of the examples (1 − {@code fractionUnequal},
+ * 75% by default, their best) has r = t, which is flow matching.
  * The network is trained on the raw F of a {@link MeanFlowModel} (z and t as F's inputs).
  *
  * <p>Mean Flow distillation replaces the conditional velocity ε − x0 by a frozen teacher's marginal one,

@@ -128,17 +128,18 @@ public final class TrajectoryConsistencyLoss implements TrainingLoss {
     boolean sorted = true;
     long[] perm = new long[n];
     long[] back = new long[n];
-    Conditioning cs = Conditioning.NONE;
+    Conditioning cs = c;
     for (int r = 0; r < n; r++) {
       perm[r] = order[r];
       back[order[r]] = r;
       sorted &= order[r] == r;
-      if (!c.isEmpty()) {
-        cs = r == 0 ? c.slice(order[r], order[r] + 1) : Conditioning.concat(cs, c.slice(order[r], order[r] + 1));
-      }
     }
-    if (c.isEmpty()) {
-      cs = c;
+    if (!sorted && !c.isEmpty()) {
+      // The conditioning in the rows' new order (a batch of CTM is small: one row at a time is cheap).
+      cs = c.slice(order[0], order[0] + 1);
+      for (int r = 1; r < n; r++) {
+        cs = Conditioning.concat(cs, c.slice(order[r], order[r] + 1));
+      }
     }
     NDArray xs = sorted ? x : x.get(new NDIndex("{}", x.getManager().create(perm)));
     for (int q = 0; q < most; q++) {
