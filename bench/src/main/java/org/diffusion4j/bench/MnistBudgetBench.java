@@ -252,9 +252,13 @@ public final class MnistBudgetBench {
         "--sigmas", String.join(",", Arrays.stream(sigmas).mapToObj(Double::toString).toArray(String[]::new)),
         "--out", dir.toString()));
     cmd.addAll(k.twinFlags());
-    System.out.println("twin: " + String.join(" ", cmd));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     pb.environment().put("OMP_NUM_THREADS", "" + threads);
+    // The twin waits as it does fastest (TorchTwin.twinWaiting), whatever the JVM side was given.
+    pb.environment().remove("GOMP_SPINCOUNT");
+    pb.environment().remove("OMP_WAIT_POLICY");
+    pb.environment().putAll(TorchTwin.twinWaiting());
+    System.out.println("twin: " + TorchTwin.twinWaiting() + " " + String.join(" ", cmd));
     int code = pb.start().waitFor();
     if (code != 0 || !Files.exists(samples)) {
       throw new IllegalStateException("the PyTorch twin failed (exit code " + code + ", no " + samples + ")");

@@ -81,8 +81,9 @@ public final class TrainBench {
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     Engine engine = Engine.getInstance();
     System.out.printf(Locale.ROOT, "DJL %s, PyTorch engine %s: threads %s, 1 inter-op; OMP_WAIT_POLICY %s, "
-        + "OMP_NUM_THREADS %s; %s.%n", Engine.getDjlVersion(), engine.getVersion(), Arrays.toString(o.threads()),
-        System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"),
+        + "GOMP_SPINCOUNT %s, OMP_NUM_THREADS %s; %s.%n", Engine.getDjlVersion(), engine.getVersion(),
+        Arrays.toString(o.threads()), System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"),
+        System.getenv().getOrDefault("GOMP_SPINCOUNT", "unset"),
         System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
         o.profile() ? "profile of " + o.profileSteps() + " step(s)"
             : String.format(Locale.ROOT, "warm-up %d steps, medians of %d (MLP) and %d (U-Net) steps in %d "
@@ -247,18 +248,23 @@ public final class TrainBench {
     }
   }
 
-  /** Runs and times a phase; with a profile directory, under PyTorch's profiler into {@code PHASE.json}. */
+  /**
+   * Runs and times a phase; with a profile directory, under PyTorch's profiler into {@code djl-CASE-PHASE.json}
+   * (the twin's traces are {@code torch-CASE-PHASE.json} beside them).
+   */
   static final class Phases {
     final Path dir;
+    final String kase;
     final Map<String, Double> wallMs = new LinkedHashMap<>();
     final Map<String, Path> traces = new LinkedHashMap<>();
 
-    Phases(Path dir) {
+    Phases(Path dir, String kase) {
       this.dir = dir;
+      this.kase = kase;
     }
 
     <T> T run(String phase, java.util.function.Supplier<T> body) {
-      Path trace = dir.resolve("djl-" + phase + ".json");
+      Path trace = dir.resolve("djl-" + kase + "-" + phase + ".json");
       JniUtils.startProfile(false, false, false);
       long t0 = System.nanoTime();
       T out = body.get();
@@ -412,7 +418,7 @@ public final class TrainBench {
       Map<String, Double> pyPhase = new LinkedHashMap<>();
       Map<String, Double> pyOps = new LinkedHashMap<>();
       for (int i = 0; i < steps; i++) {
-        Phases p = new Phases(dir);
+        Phases p = new Phases(dir, kase);
         if (train) {
           t.step(p);
         } else {

@@ -88,6 +88,11 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--grid", description = "Grid (default karras).")
   String grid;
 
+  @Option(names = "--mid", split = ",", paramLabel = "σ[,σ…]",
+      description = "Intermediate noise levels of a few-step run's grid, decreasing inside (0, σ_max); they apply to "
+          + "the --steps value equal to their count + 1, the other step counts keep the run's own levels.")
+  List<Double> mids;
+
   @Option(names = "--process", paramLabel = "ID", description = "Process of a mixture model (default edm).")
   String process;
 
@@ -160,6 +165,15 @@ public final class EvalCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--grid and --param do not apply to the few-step run " + model + " (objective "
             + rc.objective() + "), which samples with its own flow-map sampler and grid");
       }
+      if (mids != null && !flowMap) {
+        throw new IllegalArgumentException("--mid sets the levels of a few-step run's own grid; " + model
+            + (rc == null ? " is not a run" : sampler != null ? " is sampled with --sampler " + sampler + " here"
+            : " (objective " + rc.objective() + ") is not a few-step model"));
+      }
+      if (mids != null && !steps.contains(mids.size() + 1)) {
+        throw new IllegalArgumentException("--mid has " + mids.size() + " level(s), for a grid of " + (mids.size() + 1)
+            + " steps, but --steps is " + steps);
+      }
       Sampler smp = flowMap ? FlowMapRuns.sampler(rc)
           : SamplerRegistry.create(sampler == null ? "heun" : sampler, SamplerParams.parseAssignments(params));
       String samplerName = flowMap ? smp.id() : sampler == null ? "heun" : sampler;
@@ -193,7 +207,9 @@ public final class EvalCommand implements Callable<Integer> {
         int b = batch != null ? batch : images ? 100 : 1000;
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int st : steps) {
-          Grid g = flowMap ? FlowMapRuns.grid(rc, m.process, st) : GridOptions.of(gridName).spec().build(m.process, st);
+          double[] mid = mids != null && st == mids.size() + 1 ? mids.stream().mapToDouble(Double::doubleValue).toArray()
+              : null;
+          Grid g = flowMap ? FlowMapRuns.grid(rc, m.process, st, mid) : GridOptions.of(gridName).spec().build(m.process, st);
           Sampling run = Sampling.of(den, m.shape).sampler(smp).grid(g).seeds(seed, seed + n - 1).batch(Math.min(b, n));
           team.apply(run, workers, den, m.run == null ? null : model, !weights.equalsIgnoreCase("raw"), false,
               flowMap ? FlowMapRuns::model : EvalModel::samplingDenoiser);

@@ -90,7 +90,13 @@ final class RunSampling {
       boolean processGiven = c.spec.commandLine().getParseResult().hasMatchedOption("--process");
       NoiseProcess process = ds != null ? ds.process() : processGiven ? c.grid.process() : rc.process();
       // A few-step model on its own sampler: --steps N levels from σ_max to 0 (no step spent below σ_min).
-      Grid grid = c.sampler == null && flowMap ? FlowMapRuns.grid(rc, process, c.grid.steps) : c.grid.buildGrid(process);
+      if (c.mids != null && !(c.sampler == null && flowMap)) {
+        throw new IllegalArgumentException("--mid sets the levels of a few-step run's own grid; " + (flowMap
+            ? "with --sampler " + c.sampler + " the grid is --grid's" : "run " + c.model + " (objective "
+            + rc.objective() + ") is not a few-step model: use --grid"));
+      }
+      Grid grid = c.sampler == null && flowMap ? FlowMapRuns.grid(rc, process, c.grid.steps, c.midLevels())
+          : c.grid.buildGrid(process);
       long[] seeds = c.seeds(-1);
       int b = c.batch == null ? Math.min(seeds.length, images ? 64 : 4096) : c.batch;
       if (b < 1) {

@@ -159,6 +159,18 @@ public final class SampleCommand implements Callable<Integer> {
           + "default with --fractional).")
   String timestepMapping;
 
+  @Option(names = "--mid", split = ",", paramLabel = "σ[,σ…]",
+      description = {"Intermediate noise levels of a few-step run's grid: --steps − 1 of them, decreasing, inside "
+          + "(0, σ_max); the grid is σ_max → mids → 0 (default: the run's own, e.g. σ_d·tan 1.1 for two-step sCM, "
+          + "Lu & Song 2024; Karras ρ = 7 levels for other consistency runs). Song et al. (2023) tune this per data "
+          + "set; d4j eval --mid compares choices."})
+  java.util.List<Double> mids;
+
+  /** {@code --mid} as an array, or null. */
+  double[] midLevels() {
+    return mids == null ? null : mids.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
   @Option(names = "--trajectory", paramLabel = "FILE",
       description = "Also write every grid point's state as .npy [steps+1, n, d] in process coordinates.")
   Path trajectoryFile;
@@ -189,9 +201,10 @@ public final class SampleCommand implements Callable<Integer> {
       kind(trajectoryFile, "--trajectory", "npy");
     }
     checkOutputs();
-    for (String o : new String[] {"--class", "--weights"}) {
+    for (String o : new String[] {"--class", "--weights", "--mid"}) {
       if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
-        throw new IllegalArgumentException(o + " applies to trained runs; " + model + " is a Gaussian-mixture model");
+        throw new IllegalArgumentException(o + " applies to trained runs" + (o.equals("--mid") ? " of few-step models"
+            : "") + "; " + model + " is a Gaussian-mixture model");
       }
     }
     DataType type = parseDtype(dtype);

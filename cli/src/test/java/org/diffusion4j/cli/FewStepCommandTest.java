@@ -125,6 +125,31 @@ class FewStepCommandTest {
     r = Cli.run("sample", "--model", sct.toString(), "--steps", "2", "--seeds", "0-49", "--out", dir.resolve("sct.npy").toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("NFE       2"), r.out());
+    // --mid sets the intermediate level of the few-step grid (default σ_d·tan 1.1 for two-step sCM).
+    r = Cli.run("sample", "--model", sct.toString(), "--steps", "2", "--mid", "0.3", "--seeds", "0-49", "--out",
+        dir.resolve("sct-mid.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(Files.mismatch(dir.resolve("sct.npy"), dir.resolve("sct-mid.npy")) >= 0, "another level, other samples");
+    double sigmaData = org.diffusion4j.train.loop.RunConfig.fromJson(Files.readString(sct.resolve("config.json")),
+        "config").sigmaData();
+    r = Cli.run("sample", "--model", sct.toString(), "--steps", "2", "--mid", String.valueOf(sigmaData * Math.tan(1.1)),
+        "--seeds", "0-49", "--out", dir.resolve("sct-default.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(-1, Files.mismatch(dir.resolve("sct.npy"), dir.resolve("sct-default.npy")), "the default level");
+    r = Cli.run("sample", "--model", sct.toString(), "--steps", "3", "--mid", "0.3", "--seeds", "0-9", "--out",
+        dir.resolve("bad.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mid needs steps - 1 = 2 intermediate level(s) for 3 step(s), got 1"), r.err());
+    r = Cli.run("eval", "--model", sct.toString(), "--steps", "1,2", "--mid", "0.3", "--n", "50", "--metrics", "swd",
+        "--json");
+    assertEquals(0, r.code(), r.err());
+    r = Cli.run("eval", "--model", sct.toString(), "--steps", "1,4", "--mid", "0.3", "--n", "50", "--metrics", "swd");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mid has 1 level(s), for a grid of 2 steps, but --steps is [1, 4]"), r.err());
+    r = Cli.run("sample", "--model", teacher.toString(), "--steps", "2", "--mid", "0.3", "--out",
+        dir.resolve("bad2.npy").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("is not a few-step model: use --grid"), r.err());
     for (String method : new String[] {"scd", "ctm", "dmd", "mf"}) {
       Path out = dir.resolve(method);
       r = Cli.run("distill", "--teacher", teacher.toString(), "--method", method, "--steps", "4", "--batch", "16",

@@ -27,12 +27,13 @@ class LauncherScriptTest {
     Path root = tmp.resolve("checkout");
     Files.createDirectories(root.resolve("bin"));
     Files.copy(script, root.resolve("bin/d4j"));
+    Files.copy(script.resolveSibling("omp-waiting"), root.resolve("bin/omp-waiting"));
     Path jar = root.resolve("cli/target/diffusion4j-cli-0.1.0-SNAPSHOT.jar");
     Files.createDirectories(jar.getParent());
     Files.createFile(jar);
     Path stubs = Files.createDirectories(tmp.resolve("stubs"));
     Path java = stubs.resolve("java");
-    Files.writeString(java, "#!/bin/sh\necho \"java $*\"\n");
+    Files.writeString(java, "#!/bin/sh\necho \"java $* [wait ${OMP_WAIT_POLICY:-}/${GOMP_SPINCOUNT:-}]\"\n");
     Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path links = Files.createDirectories(tmp.resolve("elsewhere/bin"));
     Path link = Files.createSymbolicLink(links.resolve("d4j"), root.resolve("bin/d4j"));
@@ -43,11 +44,30 @@ class LauncherScriptTest {
       ProcessBuilder pb = new ProcessBuilder(l.toString(), "samplers").directory(tmp.toFile())
           .redirectErrorStream(true);
       pb.environment().put("PATH", stubs + ":/usr/bin:/bin");
+      pb.environment().remove("OMP_WAIT_POLICY");
+      pb.environment().remove("GOMP_SPINCOUNT");
       Process p = pb.start();
       assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish");
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertEquals(0, p.exitValue(), out);
       assertTrue(out.contains(jar.toRealPath().toString()) && out.contains("org.diffusion4j.cli.D4j samplers"), out);
+      // How OpenMP threads wait (bin/omp-waiting): a spin count on an idle machine, PASSIVE on a busy one.
+      assertTrue(out.contains("[wait /300000]") || out.contains("[wait PASSIVE/]"), out);
+    }
+    // A setting of the user's own is kept, and the other one is not added.
+    for (String[] given : new String[][] {{"OMP_WAIT_POLICY", "ACTIVE", "[wait ACTIVE/]"},
+        {"GOMP_SPINCOUNT", "1000", "[wait /1000]"}}) {
+      ProcessBuilder pb = new ProcessBuilder(link.toString(), "samplers").directory(tmp.toFile())
+          .redirectErrorStream(true);
+      pb.environment().put("PATH", stubs + ":/usr/bin:/bin");
+      pb.environment().remove("OMP_WAIT_POLICY");
+      pb.environment().remove("GOMP_SPINCOUNT");
+      pb.environment().put(given[0], given[1]);
+      Process p = pb.start();
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish");
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, p.exitValue(), out);
+      assertTrue(out.contains(given[2]), given[0] + ": " + out);
     }
   }
 }

@@ -111,19 +111,62 @@ public final class FlowMapRuns {
     return tm.config().objective().equals("mf") ? new MeanFlowModel(tm.network()) : tm.denoiser();
   }
 
-  /** The run's few-step grid: uniform in t for Mean Flows (Geng et al. 2025), else {@link #grid}. */
+  /**
+   * The TrigFlow time of the intermediate level in two-step sCM sampling, t_mid = 1.1 (Lu &amp; Song 2024,
+   * Sec. 6 and their Algorithm of multistep sampling; σ = σ_d·tan t, so σ_mid = 0.98 at σ_d = 0.5).
+   */
+  public static final double SCM_MID_TIME = 1.1;
+
+  /** The run's few-step grid with its default intermediate levels ({@link #grid(RunConfig, NoiseProcess, int, double[])}). */
   public static Grid grid(RunConfig c, NoiseProcess process, int steps) {
-    if (!c.objective().equals("mf")) {
-      return grid(process, steps);
-    }
+    return grid(c, process, steps, null);
+  }
+
+  /**
+   * The run's few-step grid of {@code steps} jumps from σ_max to 0. {@code mids} (may be null) are the
+   * {@code steps − 1} intermediate noise levels, strictly decreasing inside (0, σ_max); without them: uniform
+   * in t for Mean Flows (Geng et al. 2025), σ_d·tan(1.1) for two-step sCM runs (sct, scd; {@link #SCM_MID_TIME}),
+   * else the Karras spacing of {@link #grid(NoiseProcess, int)}.
+   */
+  public static Grid grid(RunConfig c, NoiseProcess process, int steps, double[] mids) {
     if (steps < 1) {
       throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
     }
-    double[] t = new double[steps + 1];
-    for (int i = 0; i <= steps; i++) {
-      t[i] = process.tMax() + (process.tData() - process.tMax()) * i / steps;
+    if (mids != null) {
+      return withMids(process, steps, mids);
     }
-    return Grid.ofTimes(process, t);
+    if (c.objective().equals("mf")) {
+      double[] t = new double[steps + 1];
+      for (int i = 0; i <= steps; i++) {
+        t[i] = process.tMax() + (process.tData() - process.tMax()) * i / steps;
+      }
+      return Grid.ofTimes(process, t);
+    }
+    if (steps == 2 && (c.objective().equals("sct") || c.objective().equals("scd"))) {
+      return withMids(process, 2, new double[] {c.sigmaData() * Math.tan(SCM_MID_TIME)});
+    }
+    return grid(process, steps);
+  }
+
+  /** [σ_max, mids…, 0], the mids checked: {@code steps − 1} of them, strictly decreasing, inside (0, σ_max). */
+  private static Grid withMids(NoiseProcess process, int steps, double[] mids) {
+    double hi = sigmaMax(process);
+    if (mids.length != steps - 1) {
+      throw new IllegalArgumentException("--mid needs steps - 1 = " + (steps - 1) + " intermediate level(s) for "
+          + steps + " step(s), got " + mids.length + " " + java.util.Arrays.toString(mids));
+    }
+    double[] s = new double[steps + 1];
+    s[0] = hi;
+    for (int i = 0; i < mids.length; i++) {
+      double m = mids[i];
+      if (!(m > 0 && m < s[i])) {
+        throw new IllegalArgumentException("--mid levels must decrease strictly inside (0, σ_max = " + hi
+            + "), got " + m + (i == 0 ? "" : " after " + s[i]));
+      }
+      s[i + 1] = m;
+    }
+    s[steps] = 0;
+    return Grid.ofSigmas(process, s);
   }
 
   /**
