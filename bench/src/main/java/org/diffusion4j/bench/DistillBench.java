@@ -179,11 +179,16 @@ public final class DistillBench {
         continue;
       }
       Path run = dir.resolve(m);
+      String fromScratchNote;
       double seconds = timed(run, () -> {
         if (fromScratch(m)) {
           // mft: Mean Flow trained from scratch (objective mf), next to mf, its distillation from the teacher.
-          Training.on(data).objective(m.equals("mft") ? "mf" : m).network(net).steps(teacherSteps).batch(batch)
-              .train(run).close();
+          Training tr = Training.on(data).objective(m.equals("mft") ? "mf" : m).network(net).steps(teacherSteps)
+              .batch(batch);
+          if (m.equals("mft")) {
+            tr.meanFlow(new org.diffusion4j.train.distill.MeanFlowSettings(unequal, power));
+          }
+          tr.train(run).close();
         } else {
           Distillation d = Distillation.from(teacher).method(m).steps(steps).batch(batch)
               .fakeUpdates(m.equals("dmd") ? fakeUpdates : 1).generatorLrScale(generatorLr).meanFlowUnequal(unequal).meanFlowPower(power);
@@ -205,7 +210,14 @@ public final class DistillBench {
               samples);
           swd[k] = SlicedWasserstein.distance(pics[k], fresh, 2, 512, 5);
         }
-        String note = fromScratch(m) ? "from scratch, " + teacherSteps + " steps"
+        if (m.equals("mft")) {
+          org.diffusion4j.train.distill.MeanFlowSettings mfs = org.diffusion4j.train.distill.MeanFlowSettings.read(
+              org.diffusion4j.train.loop.Checkpoint.readConfig(run), run.toString());
+          fromScratchNote = String.format(Locale.ROOT, ", %s r ≠ t, p = %s", mfs.unequal(), mfs.power());
+        } else {
+          fromScratchNote = "";
+        }
+        String note = fromScratch(m) ? "from scratch, " + teacherSteps + " steps" + fromScratchNote
             : m.equals("dmd") ? String.format(Locale.ROOT, "fake score %d updates per generator update, generator lr × %s, "
             + "regression λ %s", fakeUpdates, generatorLr, regression) : "";
         rows.add(new Row(m, swd, seconds, note));

@@ -103,6 +103,26 @@ class FewStepCommandTest {
     r = Cli.run("sample", "--model", mf.toString(), "--steps", "2", "--seeds", "0-49", "--out", dir.resolve("mf.npy").toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("flowmap") && r.out().contains("NFE       2") && r.out().contains("process flow"), r.out());
+    // Mean Flow from scratch takes the distillation's knobs; they are stored, kept on --resume, refused elsewhere.
+    Path mfp = dir.resolve("mf-p");
+    r = train(mfp, "--objective", "mf", "--mf-power", "0.5", "--mf-unequal", "0.5");
+    assertEquals(0, r.code(), r.err());
+    org.diffusion4j.train.distill.MeanFlowSettings stored = org.diffusion4j.train.distill.MeanFlowSettings.read(
+        Files.readString(mfp.resolve("config.json")), "config");
+    assertEquals(new org.diffusion4j.train.distill.MeanFlowSettings(0.5, 0.5), stored);
+    r = Cli.run("train", "--out", mfp.toString(), "--resume", "--steps", "14", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(stored, org.diffusion4j.train.distill.MeanFlowSettings.read(
+        Files.readString(mfp.resolve("config.json")), "config"), "kept on --resume");
+    r = Cli.run("train", "--out", mfp.toString(), "--resume", "--mf-power", "1");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mf-power"), r.err());
+    r = train(dir.resolve("ct-p"), "--objective", "ct", "--mf-power", "0.5");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mf-power applies to --objective mf only, not ct"), r.err());
+    r = train(dir.resolve("mf-bad"), "--objective", "mf", "--mf-unequal", "1.5");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--mf-unequal must lie in [0, 1], got 1.5"), r.err());
 
     // An ordinary run defaults to auto (NFE = steps); unknown methods are refused.
     r = Cli.run("sample", "--model", teacher.toString(), "--steps", "2", "--out", dir.resolve("t.npy").toString());

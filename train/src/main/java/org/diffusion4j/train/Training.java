@@ -70,6 +70,7 @@ public final class Training {
   private java.time.Duration budget;
   private boolean modified;
   private org.diffusion4j.train.transport.FlowSpec flow;
+  private org.diffusion4j.train.distill.MeanFlowSettings meanFlow;
 
   private Training(String dataSpec, DataOptions options, Path resumeDir) {
     this.dataSpec = dataSpec;
@@ -236,6 +237,16 @@ public final class Training {
    */
   public Training flow(org.diffusion4j.train.transport.FlowSpec spec) {
     this.flow = spec;
+    return set();
+  }
+
+  /**
+   * The settings of a Mean Flow run ({@code objective("mf")}): share of r ≠ t pairs and the adaptive weight's
+   * power (default {@link org.diffusion4j.train.distill.MeanFlowSettings#DEFAULT}); stored in the run, so a
+   * resumed run keeps its own.
+   */
+  public Training meanFlow(org.diffusion4j.train.distill.MeanFlowSettings settings) {
+    this.meanFlow = java.util.Objects.requireNonNull(settings, "settings");
     return set();
   }
 
@@ -427,6 +438,10 @@ public final class Training {
       throw new IllegalArgumentException(runDir + " already holds a run; resume it or choose another directory");
     }
     RunConfig c = plan.config();
+    if (meanFlow != null && !c.objective().equals("mf")) {
+      throw new IllegalArgumentException("Mean Flow settings (--mf-unequal, --mf-power) apply to objective mf, not "
+          + c.objective());
+    }
     if (flow != null && !flow.objective().equals(c.objective())) {
       throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
           + c.objective());
@@ -441,7 +456,10 @@ public final class Training {
             : flow != null ? flow : org.diffusion4j.train.transport.FlowSpec.defaults(c.objective());
         t = org.diffusion4j.train.transport.FlowTraining.trainer(c, spec, plan.data(), network, runDir, listener);
       } else if (org.diffusion4j.train.distill.FlowMapRuns.isFlowMap(c.objective())) {
-        t = org.diffusion4j.train.distill.FlowMapRuns.fromScratch(c, network,
+        org.diffusion4j.train.distill.MeanFlowSettings mfs = plan.resume()
+            ? org.diffusion4j.train.distill.MeanFlowSettings.read(Checkpoint.readConfig(runDir), runDir.toString())
+            : meanFlow != null ? meanFlow : org.diffusion4j.train.distill.MeanFlowSettings.DEFAULT;
+        t = org.diffusion4j.train.distill.FlowMapRuns.fromScratch(c, mfs, network,
             Trainer.Batches.of(plan.data(), c.classes() > 0), runDir, listener);
       } else {
         Objective objective = c.objectiveValue();

@@ -68,14 +68,23 @@ public final class FlowMapRuns {
   /** The trainer of a flow-map run from scratch ({@code ct}); {@code cd} needs a teacher ({@link Distillation}). */
   public static Trainer fromScratch(RunConfig c, Block network, Trainer.Batches batches, Path runDir,
       Trainer.Listener listener) {
+    return fromScratch(c, MeanFlowSettings.DEFAULT, network, batches, runDir, listener);
+  }
+
+  /**
+   * The trainer of a flow-map run from scratch (ct, sct, mf); {@code meanFlow} are the settings of an
+   * {@code mf} run (stored in its config under {@code "mean_flow"}), ignored by the others.
+   */
+  public static Trainer fromScratch(RunConfig c, MeanFlowSettings meanFlow, Block network, Trainer.Batches batches,
+      Path runDir, Trainer.Listener listener) {
     if (c.objective().equals("mf")) {
       if (!(network instanceof org.diffusion4j.train.nn.TwoTimeNetwork)) {
         throw new IllegalArgumentException("objective mf needs a two-time network (TwoTimeMlp, TwoTimeUNet), got "
             + network.getClass().getSimpleName());
       }
       return new Trainer(Map.of(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network,
-          c.objectiveValue().preconditioning())), Map.of(), Map.of(), new MeanFlowLoss(Trainer.MODEL, 0.25), batches,
-          c.training().options(), runDir, c.toJson(), listener);
+          c.objectiveValue().preconditioning())), Map.of(), Map.of(), meanFlow.loss(Trainer.MODEL), batches,
+          c.training().options(), runDir, meanFlow.embedInto(c.toJson()), listener);
     }
     if (c.objective().equals("sct")) {
       ai.djl.ndarray.NDManager m = network.getParameters().get(0).getValue().getArray().getManager();

@@ -73,6 +73,21 @@ public final class MeanFlowLoss implements TrainingLoss {
     this.std = 1.0;
   }
 
+  /** The share of examples with r &lt; t. */
+  public double fractionUnequal() {
+    return fractionUnequal;
+  }
+
+  /** The adaptive weight's exponent p. */
+  public double power() {
+    return power;
+  }
+
+  /** Whether this distils a teacher (false: Mean Flow trained from scratch). */
+  public boolean distills() {
+    return teacher != null;
+  }
+
   /** (t, r) per example: logit-normal, ordered, r = t for 1 − fractionUnequal of them. */
   public double[][] drawTimes(int n, SplittableRandom rng) {
     double[] t = new double[n];
