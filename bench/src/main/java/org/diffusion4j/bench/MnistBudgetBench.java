@@ -254,11 +254,11 @@ public final class MnistBudgetBench {
     cmd.addAll(k.twinFlags());
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     pb.environment().put("OMP_NUM_THREADS", "" + threads);
-    // The twin waits as it does fastest (TorchTwin.twinWaiting), whatever the JVM side was given.
+    // The twin waits as its U-Net trains fastest (TorchTwin.unetWaiting), whatever the JVM side was given.
     pb.environment().remove("GOMP_SPINCOUNT");
     pb.environment().remove("OMP_WAIT_POLICY");
-    pb.environment().putAll(TorchTwin.twinWaiting());
-    System.out.println("twin: " + TorchTwin.twinWaiting() + " " + String.join(" ", cmd));
+    pb.environment().putAll(TorchTwin.unetWaiting());
+    System.out.println("twin: " + TorchTwin.unetWaiting() + " " + String.join(" ", cmd));
     int code = pb.start().waitFor();
     if (code != 0 || !Files.exists(samples)) {
       throw new IllegalStateException("the PyTorch twin failed (exit code " + code + ", no " + samples + ")");

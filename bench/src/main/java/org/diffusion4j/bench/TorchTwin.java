@@ -36,21 +36,38 @@ final class TorchTwin implements AutoCloseable {
   }
 
   /**
-   * The twin's OpenMP waiting: {@code D4J_TWIN_OMP_WAIT_POLICY} (default PASSIVE; {@code unset} leaves it unset)
-   * and {@code D4J_TWIN_GOMP_SPINCOUNT} (default: none), whatever the JVM side was given. Debian's PyTorch runs
-   * its matrix products on OpenBLAS's own pthreads, which spin between calls by themselves; spinning OpenMP
-   * threads beside them take the cores those need (measured: the twin's MLP training step at 2 threads 48 ms
-   * passive, 94 ms with a 200 000 spin count), so passive is the twin's best setting for the MLP.
+   * The twin's OpenMP waiting for the step-time benchmark: {@code D4J_TWIN_OMP_WAIT_POLICY} (default PASSIVE;
+   * {@code unset} leaves it unset) and {@code D4J_TWIN_GOMP_SPINCOUNT} (default none), whatever the JVM side was
+   * given. Debian's PyTorch multiplies matrices on OpenBLAS's own pthreads, which spin between calls by
+   * themselves; spinning OpenMP threads beside them take the cores those need (measured: the twin's MLP
+   * training step at 2 threads 44–49 ms passive, 137 ms with a 300 000 spin count), so passive is its best
+   * for the MLP rows. (Its U-Net is faster spinning: see {@link #unetWaiting}.)
    */
   static Map<String, String> twinWaiting() {
+    return waiting("PASSIVE", null);
+  }
+
+  /**
+   * The twin's waiting when it trains the U-Net (the MNIST budget benchmark): its best there, spinning
+   * ({@code GOMP_SPINCOUNT=300000}; measured 840 ms vs 1007–1367 ms passive per training step at 2 threads);
+   * the same variables override it.
+   */
+  static Map<String, String> unetWaiting() {
+    return waiting("unset", "300000");
+  }
+
+  private static Map<String, String> waiting(String defaultPolicy, String defaultSpin) {
     Map<String, String> env = new java.util.LinkedHashMap<>();
     String policy = System.getenv("D4J_TWIN_OMP_WAIT_POLICY");
-    policy = policy == null || policy.isBlank() ? "PASSIVE" : policy;
+    String spin = System.getenv("D4J_TWIN_GOMP_SPINCOUNT");
+    boolean spinGiven = spin != null && !spin.isBlank();
+    // A spin count of the user's own without a policy means: spin (no default policy on top of it).
+    policy = policy == null || policy.isBlank() ? (spinGiven ? "unset" : defaultPolicy) : policy;
     if (!policy.equalsIgnoreCase("unset")) {
       env.put("OMP_WAIT_POLICY", policy);
     }
-    String spin = System.getenv("D4J_TWIN_GOMP_SPINCOUNT");
-    if (spin != null && !spin.isBlank()) {
+    spin = spinGiven ? spin : defaultSpin;
+    if (spin != null && !env.containsKey("OMP_WAIT_POLICY")) {
       env.put("GOMP_SPINCOUNT", spin);
     }
     return env;

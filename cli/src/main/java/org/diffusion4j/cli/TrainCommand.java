@@ -25,7 +25,7 @@ import org.diffusion4j.sampling.SamplerRegistry;
 import org.diffusion4j.train.data.DataOptions;
 import org.diffusion4j.train.data.DataSource;
 import org.diffusion4j.train.data.DataSources;
-import org.diffusion4j.train.distill.MeanFlowSettings;
+import org.diffusion4j.train.distill.FlowMapSettings;
 import org.diffusion4j.train.loop.Checkpoint;
 import org.diffusion4j.train.loop.TrainSettings;
 import org.diffusion4j.train.Training;
@@ -117,6 +117,14 @@ public final class TrainCommand implements Callable<Integer> {
       description = "mf: the exponent p of the adaptive loss weight 1/(|Δ|² + 1e-3)^p; 0 is plain squared error "
           + "(default 1, Geng et al.'s best on images; 0.5 is far better on 2-D data).")
   Double mfPower;
+
+  @Option(names = "--scm-p-mean", paramLabel = "M",
+      description = "sct: the mean of log σ in the noise-level draw σ = e^τ, τ ~ N(M, S²) (default -1.0, Lu & Song "
+          + "2024's CIFAR-10 choice; -1.5 is better on the 2-D checkerboard).")
+  Double scmPMean;
+
+  @Option(names = "--scm-p-std", paramLabel = "S", description = "sct: the standard deviation S of log σ (default 1.4).")
+  Double scmPStd;
 
   @Option(names = "--process", paramLabel = "ID",
       description = "Forward process (default by objective: edm→edm, flow→flow, score/ve→ve, others→vp): "
@@ -231,7 +239,7 @@ public final class TrainCommand implements Callable<Integer> {
       "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
       "--label-dropout", "--resolution", "--flip", "--sigma-data", "--diffusers-config", "--batch", "--lr", "--warmup", "--lr-schedule",
       "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed", "--source", "--fm-path", "--fm-sigma",
-      "--sinkhorn-eps", "--per-class", "--mf-unequal", "--mf-power");
+      "--sinkhorn-eps", "--per-class", "--mf-unequal", "--mf-power", "--scm-p-mean", "--scm-p-std");
   private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
   private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--multipliers", "--blocks-per-level",
       "--attention", "--dropout");
@@ -374,13 +382,23 @@ public final class TrainCommand implements Callable<Integer> {
         }
       }
     }
+    FlowMapSettings fm = FlowMapSettings.DEFAULT;
     if (mfUnequal != null || mfPower != null) {
       if (!objective.equals("mf")) {
         throw new IllegalArgumentException((mfUnequal != null ? "--mf-unequal" : "--mf-power")
             + " applies to --objective mf only, not " + objective);
       }
-      MeanFlowSettings d = MeanFlowSettings.DEFAULT;
-      t.meanFlow(new MeanFlowSettings(mfUnequal != null ? mfUnequal : d.unequal(), mfPower != null ? mfPower : d.power()));
+      fm = fm.withMeanFlow(mfUnequal != null ? mfUnequal : fm.meanFlowUnequal(),
+          mfPower != null ? mfPower : fm.meanFlowPower());
+      t.flowMap(fm);
+    }
+    if (scmPMean != null || scmPStd != null) {
+      if (!objective.equals("sct")) {
+        throw new IllegalArgumentException((scmPMean != null ? "--scm-p-mean" : "--scm-p-std")
+            + " applies to --objective sct only, not " + objective);
+      }
+      fm = fm.withScm(scmPMean != null ? scmPMean : fm.scmPMean(), scmPStd != null ? scmPStd : fm.scmPStd());
+      t.flowMap(fm);
     }
     if (!sigmaData.equalsIgnoreCase("auto")) {
       t.sigmaData(parsePositive("--sigma-data", sigmaData));

@@ -107,12 +107,12 @@ class FewStepCommandTest {
     Path mfp = dir.resolve("mf-p");
     r = train(mfp, "--objective", "mf", "--mf-power", "0.5", "--mf-unequal", "0.5");
     assertEquals(0, r.code(), r.err());
-    org.diffusion4j.train.distill.MeanFlowSettings stored = org.diffusion4j.train.distill.MeanFlowSettings.read(
+    org.diffusion4j.train.distill.FlowMapSettings stored = org.diffusion4j.train.distill.FlowMapSettings.read(
         Files.readString(mfp.resolve("config.json")), "config");
-    assertEquals(new org.diffusion4j.train.distill.MeanFlowSettings(0.5, 0.5), stored);
+    assertEquals(org.diffusion4j.train.distill.FlowMapSettings.DEFAULT.withMeanFlow(0.5, 0.5), stored);
     r = Cli.run("train", "--out", mfp.toString(), "--resume", "--steps", "14", "--quiet");
     assertEquals(0, r.code(), r.err());
-    assertEquals(stored, org.diffusion4j.train.distill.MeanFlowSettings.read(
+    assertEquals(stored, org.diffusion4j.train.distill.FlowMapSettings.read(
         Files.readString(mfp.resolve("config.json")), "config"), "kept on --resume");
     r = Cli.run("train", "--out", mfp.toString(), "--resume", "--mf-power", "1");
     assertEquals(2, r.code());
@@ -120,6 +120,9 @@ class FewStepCommandTest {
     r = train(dir.resolve("ct-p"), "--objective", "ct", "--mf-power", "0.5");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("--mf-power applies to --objective mf only, not ct"), r.err());
+    r = train(dir.resolve("mf-scm"), "--objective", "mf", "--scm-p-mean", "-1.5");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--scm-p-mean applies to --objective sct only, not mf"), r.err());
     r = train(dir.resolve("mf-bad"), "--objective", "mf", "--mf-unequal", "1.5");
     assertEquals(2, r.code());
     assertTrue(r.err().contains("--mf-unequal must lie in [0, 1], got 1.5"), r.err());
@@ -139,8 +142,11 @@ class FewStepCommandTest {
     Path teacher = dir.resolve("teacher");
     assertEquals(0, train(teacher).code());
     Path sct = dir.resolve("sct");
-    Cli.Run r = train(sct, "--objective", "sct");
+    Cli.Run r = train(sct, "--objective", "sct", "--scm-p-mean", "-1.5");
     assertEquals(0, r.code(), r.err());
+    assertEquals(org.diffusion4j.train.distill.FlowMapSettings.DEFAULT.withScm(-1.5, 1.4),
+        org.diffusion4j.train.distill.FlowMapSettings.read(Files.readString(sct.resolve("config.json")), "config"),
+        "sCT's noise-level draw is stored with the run");
     assertTrue(Files.readString(sct.resolve("metrics.jsonl")).contains("\"r\":"), "sCT logs the tangent warm-up r");
     r = Cli.run("sample", "--model", sct.toString(), "--steps", "2", "--seeds", "0-49", "--out", dir.resolve("sct.npy").toString());
     assertEquals(0, r.code(), r.err());

@@ -70,7 +70,7 @@ public final class Training {
   private java.time.Duration budget;
   private boolean modified;
   private org.diffusion4j.train.transport.FlowSpec flow;
-  private org.diffusion4j.train.distill.MeanFlowSettings meanFlow;
+  private org.diffusion4j.train.distill.FlowMapSettings flowMap;
 
   private Training(String dataSpec, DataOptions options, Path resumeDir) {
     this.dataSpec = dataSpec;
@@ -241,12 +241,13 @@ public final class Training {
   }
 
   /**
-   * The settings of a Mean Flow run ({@code objective("mf")}): share of r ≠ t pairs and the adaptive weight's
-   * power (default {@link org.diffusion4j.train.distill.MeanFlowSettings#DEFAULT}); stored in the run, so a
-   * resumed run keeps its own.
+   * The knobs of a flow-map run from scratch ({@code objective("mf")}: share of r ≠ t pairs, adaptive weight's
+   * power; {@code objective("sct")}: the noise-level draw), default
+   * {@link org.diffusion4j.train.distill.FlowMapSettings#DEFAULT}; stored in the run, so a resumed run keeps
+   * its own.
    */
-  public Training meanFlow(org.diffusion4j.train.distill.MeanFlowSettings settings) {
-    this.meanFlow = java.util.Objects.requireNonNull(settings, "settings");
+  public Training flowMap(org.diffusion4j.train.distill.FlowMapSettings settings) {
+    this.flowMap = java.util.Objects.requireNonNull(settings, "settings");
     return set();
   }
 
@@ -438,9 +439,9 @@ public final class Training {
       throw new IllegalArgumentException(runDir + " already holds a run; resume it or choose another directory");
     }
     RunConfig c = plan.config();
-    if (meanFlow != null && !c.objective().equals("mf")) {
-      throw new IllegalArgumentException("Mean Flow settings (--mf-unequal, --mf-power) apply to objective mf, not "
-          + c.objective());
+    if (flowMap != null && !c.objective().equals("mf") && !c.objective().equals("sct")) {
+      throw new IllegalArgumentException("flow-map settings (--mf-unequal, --mf-power, --scm-p-mean, --scm-p-std) "
+          + "apply to objectives mf and sct, not " + c.objective());
     }
     if (flow != null && !flow.objective().equals(c.objective())) {
       throw new IllegalArgumentException("the flow spec is for objective " + flow.objective() + " but the run's objective is "
@@ -456,9 +457,9 @@ public final class Training {
             : flow != null ? flow : org.diffusion4j.train.transport.FlowSpec.defaults(c.objective());
         t = org.diffusion4j.train.transport.FlowTraining.trainer(c, spec, plan.data(), network, runDir, listener);
       } else if (org.diffusion4j.train.distill.FlowMapRuns.isFlowMap(c.objective())) {
-        org.diffusion4j.train.distill.MeanFlowSettings mfs = plan.resume()
-            ? org.diffusion4j.train.distill.MeanFlowSettings.read(Checkpoint.readConfig(runDir), runDir.toString())
-            : meanFlow != null ? meanFlow : org.diffusion4j.train.distill.MeanFlowSettings.DEFAULT;
+        org.diffusion4j.train.distill.FlowMapSettings mfs = plan.resume()
+            ? org.diffusion4j.train.distill.FlowMapSettings.read(Checkpoint.readConfig(runDir), runDir.toString())
+            : flowMap != null ? flowMap : org.diffusion4j.train.distill.FlowMapSettings.DEFAULT;
         t = org.diffusion4j.train.distill.FlowMapRuns.fromScratch(c, mfs, network,
             Trainer.Batches.of(plan.data(), c.classes() > 0), runDir, listener);
       } else {

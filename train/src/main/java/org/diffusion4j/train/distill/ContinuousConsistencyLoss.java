@@ -101,7 +101,13 @@ public final class ContinuousConsistencyLoss implements TrainingLoss {
    */
   public static ContinuousConsistencyLoss training(String student, String weight, double sigmaData, long warmup,
       Tangent tangent, double sigmaMax) {
-    return new ContinuousConsistencyLoss(student, null, weight, sigmaData, warmup, tangent, -1.0, 1.4,
+    return training(student, weight, sigmaData, warmup, tangent, -1.0, 1.4, sigmaMax);
+  }
+
+  /** sCT with the noise-level draw τ ~ N(pMean, pStd²), σ = e^τ (the paper's CIFAR-10 choice: −1.0, 1.4). */
+  public static ContinuousConsistencyLoss training(String student, String weight, double sigmaData, long warmup,
+      Tangent tangent, double pMean, double pStd, double sigmaMax) {
+    return new ContinuousConsistencyLoss(student, null, weight, sigmaData, warmup, tangent, pMean, pStd,
         Preconditioning.Consistency.DEFAULT_SIGMA_MIN, sigmaMax);
   }
 

@@ -68,14 +68,14 @@ public final class FlowMapRuns {
   /** The trainer of a flow-map run from scratch ({@code ct}); {@code cd} needs a teacher ({@link Distillation}). */
   public static Trainer fromScratch(RunConfig c, Block network, Trainer.Batches batches, Path runDir,
       Trainer.Listener listener) {
-    return fromScratch(c, MeanFlowSettings.DEFAULT, network, batches, runDir, listener);
+    return fromScratch(c, FlowMapSettings.DEFAULT, network, batches, runDir, listener);
   }
 
   /**
-   * The trainer of a flow-map run from scratch (ct, sct, mf); {@code meanFlow} are the settings of an
-   * {@code mf} run (stored in its config under {@code "mean_flow"}), ignored by the others.
+   * The trainer of a flow-map run from scratch (ct, sct, mf) with the Mean Flow and sCT knobs of
+   * {@code settings} (stored in the run's config under {@code "flow_map"}; ct has none).
    */
-  public static Trainer fromScratch(RunConfig c, MeanFlowSettings meanFlow, Block network, Trainer.Batches batches,
+  public static Trainer fromScratch(RunConfig c, FlowMapSettings settings, Block network, Trainer.Batches batches,
       Path runDir, Trainer.Listener listener) {
     if (c.objective().equals("mf")) {
       if (!(network instanceof org.diffusion4j.train.nn.TwoTimeNetwork)) {
@@ -83,8 +83,8 @@ public final class FlowMapRuns {
             + network.getClass().getSimpleName());
       }
       return new Trainer(Map.of(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network,
-          c.objectiveValue().preconditioning())), Map.of(), Map.of(), meanFlow.loss(Trainer.MODEL), batches,
-          c.training().options(), runDir, meanFlow.embedInto(c.toJson()), listener);
+          c.objectiveValue().preconditioning())), Map.of(), Map.of(), settings.meanFlowLoss(Trainer.MODEL), batches,
+          c.training().options(), runDir, settings.embedInto(c.toJson()), listener);
     }
     if (c.objective().equals("sct")) {
       ai.djl.ndarray.NDManager m = network.getParameters().get(0).getValue().getArray().getManager();
@@ -93,8 +93,10 @@ public final class FlowMapRuns {
       nets.put(Trainer.MODEL, new org.diffusion4j.train.nn.NetworkDenoiser(network, p));
       nets.put(WEIGHT, adaptiveWeight(m, p));
       ContinuousConsistencyLoss loss = ContinuousConsistencyLoss.training(Trainer.MODEL, WEIGHT, c.sigmaData(),
-          warmup(c.training().steps()), ContinuousConsistencyLoss.Tangent.NORMALISE, sigmaMax(c.process()));
-      return new Trainer(nets, Map.of(), Map.of(), loss, batches, c.training().options(), runDir, c.toJson(), listener);
+          warmup(c.training().steps()), ContinuousConsistencyLoss.Tangent.NORMALISE, settings.scmPMean(),
+          settings.scmPStd(), sigmaMax(c.process()));
+      return new Trainer(nets, Map.of(), Map.of(), loss, batches, c.training().options(), runDir,
+          settings.embedInto(c.toJson()), listener);
     }
     if (!c.objective().equals("ct")) {
       throw new IllegalArgumentException("objective '" + c.objective() + "' distils a teacher: use Distillation "
