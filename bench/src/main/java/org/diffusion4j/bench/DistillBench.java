@@ -46,7 +46,7 @@ import org.diffusion4j.train.nn.MlpConfig;
  *   bin/bench distill [--data two-moons,checkerboard] [--teacher-steps 3000] [--steps 1500] [--batch 256]
  *                     [--hidden 128] [--blocks 3] [--samples 2000] [--methods cd,scd,...] [--out bench-out/distill]
  *                     [--fake-updates 2] [--dmd-regression 0.25] [--dmd-generator-lr 1] [--mf-unequal 0.25]
- *                     [--mf-power 0.5] [--scm-p-mean -1.5] [--lr X]
+ *                     [--mf-power 0.5] [--sct-p-mean -1.5] [--scd-p-mean -2.0] [--lr X]
  * </pre>
  */
 public final class DistillBench {
@@ -76,8 +76,10 @@ public final class DistillBench {
     unequal = Double.parseDouble(o.getOrDefault("mf-unequal", "0.25"));
     // 0.5, not the paper's 1: on 2-D data the gentler adaptive weight is far better (README table).
     power = Double.parseDouble(o.getOrDefault("mf-power", "0.5"));
-    // -1.5, not the paper's -1.0: more weight on low noise levels makes sCT's few-step maps on 2-D data sharper.
-    scmPMean = Double.parseDouble(o.getOrDefault("scm-p-mean", "-1.5"));
+    // sCT and sCD draw log σ ~ N(P_mean, ·) with P_mean -1.5 and -2.0, not the papers' -1.0 and -0.8: more weight
+    // on low noise levels makes their few-step maps on 2-D data far sharper (README table).
+    sctPMean = Double.parseDouble(o.getOrDefault("sct-p-mean", "-1.5"));
+    scdPMean = Double.parseDouble(o.getOrDefault("scd-p-mean", "-2.0"));
     lr = o.containsKey("lr") ? Double.valueOf(o.get("lr")) : null;
     for (String m : methods) {
       if (!ALL.contains(m)) {
@@ -103,7 +105,8 @@ public final class DistillBench {
   private static double generatorLr;
   private static double unequal;
   private static double power;
-  private static double scmPMean;
+  private static double sctPMean;
+  private static double scdPMean;
   private static Double lr;
 
   private record Row(String method, double[] swd, double seconds, String note) {}
@@ -190,12 +193,13 @@ public final class DistillBench {
               .batch(batch);
           if (m.equals("mft") || m.equals("sct")) {
             tr.flowMap(org.diffusion4j.train.distill.FlowMapSettings.DEFAULT.withMeanFlow(unequal, power)
-                .withScm(scmPMean, org.diffusion4j.train.distill.FlowMapSettings.DEFAULT.scmPStd()));
+                .withScm(sctPMean, org.diffusion4j.train.distill.FlowMapSettings.DEFAULT.scmPStd()));
           }
           tr.train(run).close();
         } else {
           Distillation d = Distillation.from(teacher).method(m).steps(steps).batch(batch)
-              .fakeUpdates(m.equals("dmd") ? fakeUpdates : 1).generatorLrScale(generatorLr).meanFlowUnequal(unequal).meanFlowPower(power);
+              .fakeUpdates(m.equals("dmd") ? fakeUpdates : 1).generatorLrScale(generatorLr).meanFlowUnequal(unequal).meanFlowPower(power)
+              .scmNoise(scdPMean, 1.6);
           if (m.equals("dmd")) {
             d.regression(regression, 1000);
           }
@@ -226,7 +230,8 @@ public final class DistillBench {
         }
         String note = fromScratch(m) ? "from scratch, " + teacherSteps + " steps" + fromScratchNote
             : m.equals("dmd") ? String.format(Locale.ROOT, "fake score %d updates per generator update, generator lr × %s, "
-            + "regression λ %s", fakeUpdates, generatorLr, regression) : "";
+            + "regression λ %s", fakeUpdates, generatorLr, regression)
+            : m.equals("scd") ? scdNote(run) : "";
         rows.add(new Row(m, swd, seconds, note));
         shown.put(m, pics);
       }
@@ -252,6 +257,16 @@ public final class DistillBench {
     AtomicFiles.write(out.resolve("distill-" + data + ".png"), DensityPlot.png(DensityPlot.grid(panels, NFE.length)));
     System.out.print(t);
     return t.toString();
+  }
+
+  /** The noise-level draw an sCD run stored (runs from before it was stored: the paper's −0.8, 1.6). */
+  private static String scdNote(Path run) throws IOException {
+    com.google.gson.JsonObject n = com.google.gson.JsonParser.parseString(
+        org.diffusion4j.train.loop.Checkpoint.readConfig(run)).getAsJsonObject()
+        .getAsJsonObject(org.diffusion4j.train.distill.Distillation.NOTE);
+    return String.format(Locale.ROOT, "P_mean %s, P_std %s",
+        n != null && n.has("scm_p_mean") ? n.get("scm_p_mean").getAsDouble() : -0.8,
+        n != null && n.has("scm_p_std") ? n.get("scm_p_std").getAsDouble() : 1.6);
   }
 
   /** The methods trained from scratch (no teacher): ct, sct and mft (Mean Flow). */

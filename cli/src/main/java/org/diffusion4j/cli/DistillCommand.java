@@ -106,6 +106,14 @@ final class DistillCommand implements Callable<Integer> {
           + "(default 1, Geng et al.'s best on images; 0.5 is far better on 2-D data).")
   Double mfPower;
 
+  @Option(names = "--scm-p-mean", paramLabel = "M",
+      description = "scd: the mean of log σ in the noise-level draw σ = e^τ, τ ~ N(M, S²) (default -0.8, Lu & Song "
+          + "2024's sCD choice; -1.5 is far better on the 2-D checkerboard).")
+  Double scmPMean;
+
+  @Option(names = "--scm-p-std", paramLabel = "S", description = "scd: the standard deviation S of log σ (default 1.6).")
+  Double scmPStd;
+
   @Option(names = "--dsm-weight", defaultValue = "1", paramLabel = "X",
       description = "ctm: weight of the denoising score-matching regulariser (default 1).")
   double dsmWeight;
@@ -124,7 +132,8 @@ final class DistillCommand implements Callable<Integer> {
   /** Options that shape a new distillation; on --resume each is refused, since the run keeps what it stored. */
   private static final java.util.List<String> RUN_OPTIONS = java.util.List.of("--teacher", "--method", "--batch", "--lr",
       "--ema", "--teacher-step", "--levels", "--fake-updates", "--regression-weight", "--regression-pairs",
-      "--generator-lr-scale", "--mf-unequal", "--mf-power", "--dsm-weight", "--guidance-range", "--seed");
+      "--generator-lr-scale", "--mf-unequal", "--mf-power", "--scm-p-mean", "--scm-p-std", "--dsm-weight",
+      "--guidance-range", "--seed");
 
   @Override
   public Integer call() throws Exception {
@@ -173,6 +182,13 @@ final class DistillCommand implements Callable<Integer> {
       if (mfPower != null) {
         d.meanFlowPower(mfPower);
       }
+    }
+    if (scmPMean != null || scmPStd != null) {
+      if (!method.equalsIgnoreCase("scd")) {
+        throw new IllegalArgumentException((scmPMean != null ? "--scm-p-mean" : "--scm-p-std")
+            + " applies to --method scd only, not " + method);
+      }
+      d.scmNoise(scmPMean != null ? scmPMean : -0.8, scmPStd != null ? scmPStd : 1.6);
     }
     if (batch != null) {
       d.batch(batch);

@@ -176,6 +176,22 @@ class FewStepCommandTest {
         dir.resolve("bad2.npy").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("is not a few-step model: use --grid"), r.err());
+    // sCD's noise-level draw: stored in the run's note, refused for other methods and on --resume.
+    Path scdP = dir.resolve("scd-p");
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "scd", "--scm-p-mean", "-2", "--steps", "3",
+        "--batch", "16", "--out", scdP.toString());
+    assertEquals(0, r.code(), r.err());
+    com.google.gson.JsonObject note = com.google.gson.JsonParser.parseString(Files.readString(scdP.resolve("config.json")))
+        .getAsJsonObject().getAsJsonObject("distillation");
+    assertEquals(-2.0, note.get("scm_p_mean").getAsDouble());
+    assertEquals(1.6, note.get("scm_p_std").getAsDouble());
+    r = Cli.run("distill", "--out", scdP.toString(), "--resume", "--scm-p-mean", "-1");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--scm-p-mean"), r.err());
+    r = Cli.run("distill", "--teacher", teacher.toString(), "--method", "ctm", "--scm-p-std", "1", "--out",
+        dir.resolve("ctm-p").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--scm-p-std applies to --method scd only, not ctm"), r.err());
     for (String method : new String[] {"scd", "ctm", "dmd", "mf"}) {
       Path out = dir.resolve(method);
       r = Cli.run("distill", "--teacher", teacher.toString(), "--method", method, "--steps", "4", "--batch", "16",

@@ -114,8 +114,14 @@ public final class ContinuousConsistencyLoss implements TrainingLoss {
   /** sCD: consistency distillation of the frozen denoiser {@code teacher}. */
   public static ContinuousConsistencyLoss distillation(String student, String teacher, String weight,
       double sigmaData, long warmup, Tangent tangent, double sigmaMax) {
+    return distillation(student, teacher, weight, sigmaData, warmup, tangent, -0.8, 1.6, sigmaMax);
+  }
+
+  /** sCD with the noise-level draw τ ~ N(pMean, pStd²), σ = e^τ (the paper's sCD choice: −0.8, 1.6). */
+  public static ContinuousConsistencyLoss distillation(String student, String teacher, String weight,
+      double sigmaData, long warmup, Tangent tangent, double pMean, double pStd, double sigmaMax) {
     return new ContinuousConsistencyLoss(student, Objects.requireNonNull(teacher, "teacher"), weight, sigmaData,
-        warmup, tangent, -0.8, 1.6, Preconditioning.Consistency.DEFAULT_SIGMA_MIN, sigmaMax);
+        warmup, tangent, pMean, pStd, Preconditioning.Consistency.DEFAULT_SIGMA_MIN, sigmaMax);
   }
 
   /** Whether this is sCD. */

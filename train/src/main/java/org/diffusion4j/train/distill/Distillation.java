@@ -129,6 +129,25 @@ public final class Distillation {
     return this;
   }
 
+  private double scmPMean = -0.8;
+  private double scmPStd = 1.6;
+
+  /**
+   * scd: the noise-level draw σ = e^τ, τ ~ N(pMean, pStd²) (−0.8, 1.6: Lu &amp; Song 2024's sCD choice;
+   * −1.5 is far better on the 2-D checkerboard).
+   */
+  public Distillation scmNoise(double pMean, double pStd) {
+    if (!Double.isFinite(pMean)) {
+      throw new IllegalArgumentException("--scm-p-mean must be finite, got " + pMean);
+    }
+    if (!(pStd > 0) || Double.isInfinite(pStd)) {
+      throw new IllegalArgumentException("--scm-p-std must be finite and > 0, got " + pStd);
+    }
+    this.scmPMean = pMean;
+    this.scmPStd = pStd;
+    return this;
+  }
+
   private Double regressionWeight;
   private int regressionPairs = 1000;
 
@@ -305,6 +324,8 @@ public final class Distillation {
         .generatorLrScale(note.get("generator_lr_scale").getAsDouble())
         .meanFlowUnequal(note.get("mean_flow_unequal").getAsDouble())
         .meanFlowPower(note.has("mean_flow_power") ? note.get("mean_flow_power").getAsDouble() : 1)
+        .scmNoise(note.has("scm_p_mean") ? note.get("scm_p_mean").getAsDouble() : -0.8,
+            note.has("scm_p_std") ? note.get("scm_p_std").getAsDouble() : 1.6)
         .regressionPairs(note.get("regression_pairs").getAsInt()).seed(sc.training().seed())
         .steps(sc.training().steps()).listener(listener);
     d.guidanceLo = note.get("guidance_lo").getAsDouble();
@@ -329,6 +350,8 @@ public final class Distillation {
     n.addProperty("generator_lr_scale", generatorLr);
     n.addProperty("mean_flow_unequal", meanFlowUnequal);
     n.addProperty("mean_flow_power", meanFlowPower);
+    n.addProperty("scm_p_mean", scmPMean);
+    n.addProperty("scm_p_std", scmPStd);
     if (regressionWeight != null) {
       n.addProperty("regression_weight", regressionWeight);
     }
@@ -390,7 +413,7 @@ public final class Distillation {
         case "scd":
           nets.put(FlowMapRuns.WEIGHT, FlowMapRuns.adaptiveWeight(m, p));
           loss = ContinuousConsistencyLoss.distillation(Trainer.MODEL, "teacher", FlowMapRuns.WEIGHT, sc.sigmaData(),
-              FlowMapRuns.warmup(steps), ContinuousConsistencyLoss.Tangent.NORMALISE, sigmaMax);
+              FlowMapRuns.warmup(steps), ContinuousConsistencyLoss.Tangent.NORMALISE, scmPMean, scmPStd, sigmaMax);
           break;
         case "ctm":
           twins = Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm));
