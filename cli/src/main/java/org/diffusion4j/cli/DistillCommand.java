@@ -96,23 +96,8 @@ final class DistillCommand implements Callable<Integer> {
       description = "dmd: the generator's learning rate as a multiple of --lr (the fake score's; default 1).")
   double generatorLrScale;
 
-  @Option(names = "--mf-unequal", paramLabel = "F",
-      description = "mf: the share of examples with r < t; the rest have r = t (flow matching) (default 0.25, Geng et "
-          + "al. 2025's best).")
-  Double mfUnequal;
-
-  @Option(names = "--mf-power", paramLabel = "P",
-      description = "mf: the exponent p of the adaptive loss weight 1/(|Δ|² + 1e-3)^p; 0 is plain squared error "
-          + "(default 1, Geng et al.'s best on images; 0.5 is far better on 2-D data).")
-  Double mfPower;
-
-  @Option(names = "--scm-p-mean", paramLabel = "M",
-      description = "scd: the mean of log σ in the noise-level draw σ = e^τ, τ ~ N(M, S²) (default -0.8, Lu & Song "
-          + "2024's sCD choice; -1.5 is far better on the 2-D checkerboard).")
-  Double scmPMean;
-
-  @Option(names = "--scm-p-std", paramLabel = "S", description = "scd: the standard deviation S of log σ (default 1.6).")
-  Double scmPStd;
+  @picocli.CommandLine.Mixin
+  FlowMapOptions flowMap;
 
   @Option(names = "--dsm-weight", defaultValue = "1", paramLabel = "X",
       description = "ctm: weight of the denoising score-matching regulariser (default 1).")
@@ -130,10 +115,10 @@ final class DistillCommand implements Callable<Integer> {
   Path out;
 
   /** Options that shape a new distillation; on --resume each is refused, since the run keeps what it stored. */
-  private static final java.util.List<String> RUN_OPTIONS = java.util.List.of("--teacher", "--method", "--batch", "--lr",
-      "--ema", "--teacher-step", "--levels", "--fake-updates", "--regression-weight", "--regression-pairs",
-      "--generator-lr-scale", "--mf-unequal", "--mf-power", "--scm-p-mean", "--scm-p-std", "--dsm-weight",
-      "--guidance-range", "--seed");
+  private static final java.util.List<String> RUN_OPTIONS = java.util.stream.Stream.concat(java.util.stream.Stream.of(
+      "--teacher", "--method", "--batch", "--lr", "--ema", "--teacher-step", "--levels", "--fake-updates",
+      "--regression-weight", "--regression-pairs", "--generator-lr-scale", "--dsm-weight", "--guidance-range", "--seed"),
+      FlowMapOptions.NAMES.stream()).toList();
 
   @Override
   public Integer call() throws Exception {
@@ -171,24 +156,15 @@ final class DistillCommand implements Callable<Integer> {
       d.regressionPairs(regressionPairs);
     }
     d.generatorLrScale(generatorLrScale);
-    if (mfUnequal != null || mfPower != null) {
-      if (!method.equalsIgnoreCase("mf")) {
-        throw new IllegalArgumentException((mfUnequal != null ? "--mf-unequal" : "--mf-power")
-            + " applies to --method mf only, not " + method);
-      }
-      if (mfUnequal != null) {
-        d.meanFlowUnequal(mfUnequal);
-      }
-      if (mfPower != null) {
-        d.meanFlowPower(mfPower);
-      }
+    flowMap.check("--method", method, "scd");
+    if (flowMap.mfUnequal != null) {
+      d.meanFlowUnequal(flowMap.mfUnequal);
     }
-    if (scmPMean != null || scmPStd != null) {
-      if (!method.equalsIgnoreCase("scd")) {
-        throw new IllegalArgumentException((scmPMean != null ? "--scm-p-mean" : "--scm-p-std")
-            + " applies to --method scd only, not " + method);
-      }
-      d.scmNoise(scmPMean != null ? scmPMean : -0.8, scmPStd != null ? scmPStd : 1.6);
+    if (flowMap.mfPower != null) {
+      d.meanFlowPower(flowMap.mfPower);
+    }
+    if (flowMap.scmPMean != null || flowMap.scmPStd != null) {
+      d.scmNoise(flowMap.scmPMean != null ? flowMap.scmPMean : -0.8, flowMap.scmPStd != null ? flowMap.scmPStd : 1.6);
     }
     if (batch != null) {
       d.batch(batch);

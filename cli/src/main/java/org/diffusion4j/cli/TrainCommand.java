@@ -108,23 +108,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--per-class", description = "Flow matching: couple within the data's classes (class-conditional OT).")
   boolean perClass;
 
-  @Option(names = "--mf-unequal", paramLabel = "F",
-      description = "mf: the share of examples with r < t; the rest have r = t (flow matching) (default 0.25, Geng et "
-          + "al. 2025's best).")
-  Double mfUnequal;
-
-  @Option(names = "--mf-power", paramLabel = "P",
-      description = "mf: the exponent p of the adaptive loss weight 1/(|Δ|² + 1e-3)^p; 0 is plain squared error "
-          + "(default 1, Geng et al.'s best on images; 0.5 is far better on 2-D data).")
-  Double mfPower;
-
-  @Option(names = "--scm-p-mean", paramLabel = "M",
-      description = "sct: the mean of log σ in the noise-level draw σ = e^τ, τ ~ N(M, S²) (default -1.0, Lu & Song "
-          + "2024's CIFAR-10 choice; -1.5 is better on the 2-D checkerboard).")
-  Double scmPMean;
-
-  @Option(names = "--scm-p-std", paramLabel = "S", description = "sct: the standard deviation S of log σ (default 1.4).")
-  Double scmPStd;
+  @picocli.CommandLine.Mixin
+  FlowMapOptions flowMap;
 
   @Option(names = "--process", paramLabel = "ID",
       description = "Forward process (default by objective: edm→edm, flow→flow, score/ve→ve, others→vp): "
@@ -235,11 +220,11 @@ public final class TrainCommand implements Callable<Integer> {
   boolean quiet;
 
   /** Options that shape a new run; on --resume each is refused, since the run keeps what it stored. */
-  private static final List<String> RUN_OPTIONS = List.of("--objective", "--process", "--net", "--hidden", "--blocks",
-      "--base-channels", "--multipliers", "--blocks-per-level", "--attention", "--dropout", "--class-conditional",
-      "--label-dropout", "--resolution", "--flip", "--sigma-data", "--diffusers-config", "--batch", "--lr", "--warmup", "--lr-schedule",
-      "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed", "--source", "--fm-path", "--fm-sigma",
-      "--sinkhorn-eps", "--per-class", "--mf-unequal", "--mf-power", "--scm-p-mean", "--scm-p-std");
+  private static final List<String> RUN_OPTIONS = java.util.stream.Stream.concat(java.util.stream.Stream.of("--objective",
+      "--process", "--net", "--hidden", "--blocks", "--base-channels", "--multipliers", "--blocks-per-level", "--attention",
+      "--dropout", "--class-conditional", "--label-dropout", "--resolution", "--flip", "--sigma-data", "--diffusers-config",
+      "--batch", "--lr", "--warmup", "--lr-schedule", "--clip", "--ema", "--ema-half-life", "--accumulate", "--seed",
+      "--source", "--fm-path", "--fm-sigma", "--sinkhorn-eps", "--per-class"), FlowMapOptions.NAMES.stream()).toList();
   private static final List<String> MLP_OPTIONS = List.of("--hidden", "--blocks");
   private static final List<String> UNET_OPTIONS = List.of("--base-channels", "--multipliers", "--blocks-per-level",
       "--attention", "--dropout");
@@ -382,23 +367,13 @@ public final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    FlowMapSettings fm = FlowMapSettings.DEFAULT;
-    if (mfUnequal != null || mfPower != null) {
-      if (!objective.equals("mf")) {
-        throw new IllegalArgumentException((mfUnequal != null ? "--mf-unequal" : "--mf-power")
-            + " applies to --objective mf only, not " + objective);
-      }
-      fm = fm.withMeanFlow(mfUnequal != null ? mfUnequal : fm.meanFlowUnequal(),
-          mfPower != null ? mfPower : fm.meanFlowPower());
-      t.flowMap(fm);
-    }
-    if (scmPMean != null || scmPStd != null) {
-      if (!objective.equals("sct")) {
-        throw new IllegalArgumentException((scmPMean != null ? "--scm-p-mean" : "--scm-p-std")
-            + " applies to --objective sct only, not " + objective);
-      }
-      fm = fm.withScm(scmPMean != null ? scmPMean : fm.scmPMean(), scmPStd != null ? scmPStd : fm.scmPStd());
-      t.flowMap(fm);
+    flowMap.check("--objective", objective, "sct");
+    if (flowMap.mfUnequal != null || flowMap.mfPower != null || flowMap.scmPMean != null || flowMap.scmPStd != null) {
+      FlowMapSettings d = FlowMapSettings.DEFAULT;
+      t.flowMap(d.withMeanFlow(flowMap.mfUnequal != null ? flowMap.mfUnequal : d.meanFlowUnequal(),
+          flowMap.mfPower != null ? flowMap.mfPower : d.meanFlowPower())
+          .withScm(flowMap.scmPMean != null ? flowMap.scmPMean : d.scmPMean(),
+              flowMap.scmPStd != null ? flowMap.scmPStd : d.scmPStd()));
     }
     if (!sigmaData.equalsIgnoreCase("auto")) {
       t.sigmaData(parsePositive("--sigma-data", sigmaData));
