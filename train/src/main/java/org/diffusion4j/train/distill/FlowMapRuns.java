@@ -123,8 +123,8 @@ public final class FlowMapRuns {
   }
 
   /**
-   * The TrigFlow time of the intermediate level in two-step sCM sampling, t_mid = 1.1 (Lu &amp; Song 2024,
-   * Sec. 6 and their Algorithm of multistep sampling; σ = σ_d·tan t, so σ_mid = 0.98 at σ_d = 0.5).
+   * The TrigFlow time of the intermediate level in two-step sCM sampling, t_mid = 1.1 (Lu &amp; Song 2024, their
+   * two-step sampler; σ = σ_d·tan t, so σ_mid = 0.98 at σ_d = 0.5). A per-data-set choice: {@code --mid} overrides it.
    */
   public static final double SCM_MID_TIME = 1.1;
 
