@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.train.distill.Distillation;
+import org.diffusion4j.train.distill.FlowMapSettings;
 import org.diffusion4j.train.loop.RunConfig;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loop.TrainedModel;
@@ -164,7 +165,9 @@ final class DistillCommand implements Callable<Integer> {
       d.meanFlowPower(flowMap.mfPower);
     }
     if (flowMap.scmPMean != null || flowMap.scmPStd != null) {
-      d.scmNoise(flowMap.scmPMean != null ? flowMap.scmPMean : -0.8, flowMap.scmPStd != null ? flowMap.scmPStd : 1.6);
+      FlowMapSettings def = Distillation.DEFAULT_SETTINGS;
+      d.scmNoise(flowMap.scmPMean != null ? flowMap.scmPMean : def.scmPMean(),
+          flowMap.scmPStd != null ? flowMap.scmPStd : def.scmPStd());
     }
     if (batch != null) {
       d.batch(batch);

@@ -96,8 +96,10 @@ public final class Distillation {
   }
 
   private double generatorLr = 1;
-  private double meanFlowUnequal = 0.25;
-  private double meanFlowPower = 1;
+  /** The mf and scd knobs of a distillation by default: Geng et al.'s 0.25 and p = 1, Lu &amp; Song's sCD −0.8, 1.6. */
+  public static final FlowMapSettings DEFAULT_SETTINGS = FlowMapSettings.DEFAULT.withScm(-0.8, 1.6);
+
+  private FlowMapSettings settings = DEFAULT_SETTINGS;
 
   /** dmd: the generator's learning rate as a multiple of the fake score's (the run's) (1). */
   public Distillation generatorLrScale(double scale) {
@@ -110,10 +112,7 @@ public final class Distillation {
 
   /** mf: the share of examples with r &lt; t (0.25, Geng et al. 2025). */
   public Distillation meanFlowUnequal(double fraction) {
-    if (!(fraction >= 0 && fraction <= 1)) {
-      throw new IllegalArgumentException("--mf-unequal must lie in [0, 1], got " + fraction);
-    }
-    this.meanFlowUnequal = fraction;
+    settings = settings.withMeanFlow(fraction, settings.meanFlowPower());
     return this;
   }
 
@@ -122,29 +121,16 @@ public final class Distillation {
    * 0.5 is far better on 2-D data).
    */
   public Distillation meanFlowPower(double p) {
-    if (!(p >= 0) || Double.isInfinite(p)) {
-      throw new IllegalArgumentException("--mf-power must be finite and >= 0, got " + p);
-    }
-    this.meanFlowPower = p;
+    settings = settings.withMeanFlow(settings.meanFlowUnequal(), p);
     return this;
   }
 
-  private double scmPMean = -0.8;
-  private double scmPStd = 1.6;
-
   /**
    * scd: the noise-level draw σ = e^τ, τ ~ N(pMean, pStd²) (−0.8, 1.6: Lu &amp; Song 2024's sCD choice;
-   * −1.5 is far better on the 2-D checkerboard).
+   * −2.0 is far better on 2-D data).
    */
   public Distillation scmNoise(double pMean, double pStd) {
-    if (!Double.isFinite(pMean)) {
-      throw new IllegalArgumentException("--scm-p-mean must be finite, got " + pMean);
-    }
-    if (!(pStd > 0) || Double.isInfinite(pStd)) {
-      throw new IllegalArgumentException("--scm-p-std must be finite and > 0, got " + pStd);
-    }
-    this.scmPMean = pMean;
-    this.scmPStd = pStd;
+    settings = settings.withScm(pMean, pStd);
     return this;
   }
 
@@ -324,8 +310,8 @@ public final class Distillation {
         .generatorLrScale(note.get("generator_lr_scale").getAsDouble())
         .meanFlowUnequal(note.get("mean_flow_unequal").getAsDouble())
         .meanFlowPower(note.has("mean_flow_power") ? note.get("mean_flow_power").getAsDouble() : 1)
-        .scmNoise(note.has("scm_p_mean") ? note.get("scm_p_mean").getAsDouble() : -0.8,
-            note.has("scm_p_std") ? note.get("scm_p_std").getAsDouble() : 1.6)
+        .scmNoise(note.has("scm_p_mean") ? note.get("scm_p_mean").getAsDouble() : DEFAULT_SETTINGS.scmPMean(),
+            note.has("scm_p_std") ? note.get("scm_p_std").getAsDouble() : DEFAULT_SETTINGS.scmPStd())
         .regressionPairs(note.get("regression_pairs").getAsInt()).seed(sc.training().seed())
         .steps(sc.training().steps()).listener(listener);
     d.guidanceLo = note.get("guidance_lo").getAsDouble();
@@ -348,10 +334,10 @@ public final class Distillation {
     n.addProperty("guidance_lo", guidanceLo);
     n.addProperty("guidance_hi", guidanceHi);
     n.addProperty("generator_lr_scale", generatorLr);
-    n.addProperty("mean_flow_unequal", meanFlowUnequal);
-    n.addProperty("mean_flow_power", meanFlowPower);
-    n.addProperty("scm_p_mean", scmPMean);
-    n.addProperty("scm_p_std", scmPStd);
+    n.addProperty("mean_flow_unequal", settings.meanFlowUnequal());
+    n.addProperty("mean_flow_power", settings.meanFlowPower());
+    n.addProperty("scm_p_mean", settings.scmPMean());
+    n.addProperty("scm_p_std", settings.scmPStd());
     if (regressionWeight != null) {
       n.addProperty("regression_weight", regressionWeight);
     }
@@ -413,7 +399,8 @@ public final class Distillation {
         case "scd":
           nets.put(FlowMapRuns.WEIGHT, FlowMapRuns.adaptiveWeight(m, p));
           loss = ContinuousConsistencyLoss.distillation(Trainer.MODEL, "teacher", FlowMapRuns.WEIGHT, sc.sigmaData(),
-              FlowMapRuns.warmup(steps), ContinuousConsistencyLoss.Tangent.NORMALISE, scmPMean, scmPStd, sigmaMax);
+              FlowMapRuns.warmup(steps), ContinuousConsistencyLoss.Tangent.NORMALISE, settings.scmPMean(),
+              settings.scmPStd(), sigmaMax);
           break;
         case "ctm":
           twins = Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm));
@@ -437,7 +424,7 @@ public final class Distillation {
           break;
         }
         case "mf":
-          loss = new MeanFlowLoss(Trainer.MODEL, "teacher", meanFlowUnequal, meanFlowPower);
+          loss = new MeanFlowLoss(Trainer.MODEL, "teacher", settings.meanFlowUnequal(), settings.meanFlowPower());
           break;
         default:
           twins = Map.of(Trainer.MODEL, mm -> TrainedModel.newNetwork(sc, mm));
