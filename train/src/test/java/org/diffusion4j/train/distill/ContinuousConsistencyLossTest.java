@@ -67,6 +67,31 @@ class ContinuousConsistencyLossTest {
   }
 
   @Test
+  void theNoiseLevelDrawIsLogNormalWithTheGivenMeanAndSpread() {
+    int n = 200_000;
+    for (double[] ms : new double[][] {{-1.0, 1.4}, {-2.0, 0.5}}) {
+      ContinuousConsistencyLoss sct = ContinuousConsistencyLoss.training("s", null, SD, 0,
+          ContinuousConsistencyLoss.Tangent.NONE, ms[0], ms[1], 1e6);
+      ContinuousConsistencyLoss scd = ContinuousConsistencyLoss.distillation("s", "t", null, SD, 0,
+          ContinuousConsistencyLoss.Tangent.NONE, ms[0], ms[1], 1e6);
+      for (ContinuousConsistencyLoss loss : new ContinuousConsistencyLoss[] {sct, scd}) {
+        double[] s = loss.drawSigmas(n, new SplittableRandom(11));
+        double mean = 0;
+        for (double v : s) {
+          mean += Math.log(v) / n;
+        }
+        double var = 0;
+        for (double v : s) {
+          var += (Math.log(v) - mean) * (Math.log(v) - mean) / n;
+        }
+        // σ_min = 0.002 clamps below e^-6.2: negligible for these (mean, std).
+        assertEquals(ms[0], mean, 0.01, "mean of log σ");
+        assertEquals(ms[1], Math.sqrt(var), 0.01, "std of log σ");
+      }
+    }
+  }
+
+  @Test
   void theTangentVanishesAtTheExactConsistencyFunctionWithTheExactTeacherAndNotElsewhere() {
     try (NDManager m = NDManager.newBaseManager()) {
       int n = 256;
