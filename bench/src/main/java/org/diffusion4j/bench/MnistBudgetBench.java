@@ -253,11 +253,8 @@ public final class MnistBudgetBench {
         "--out", dir.toString()));
     cmd.addAll(k.twinFlags());
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-    pb.environment().put("OMP_NUM_THREADS", "" + threads);
     // The twin waits as its U-Net trains fastest (TorchTwin.unetWaiting), whatever the JVM side was given.
-    pb.environment().remove("GOMP_SPINCOUNT");
-    pb.environment().remove("OMP_WAIT_POLICY");
-    pb.environment().putAll(TorchTwin.unetWaiting());
+    TorchTwin.twinEnvironment(pb, threads, TorchTwin.unetWaiting());
     System.out.println("twin: " + TorchTwin.unetWaiting() + " " + String.join(" ", cmd));
     int code = pb.start().waitFor();
     if (code != 0 || !Files.exists(samples)) {

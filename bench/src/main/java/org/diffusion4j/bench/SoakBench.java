@@ -58,9 +58,9 @@ public final class SoakBench {
     }
     System.setProperty("ai.djl.pytorch.num_threads", Long.toString(opt.get("threads")));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    System.out.printf(Locale.ROOT, "DJL %s, PyTorch %s, %d thread(s); MLP batch %d, U-Net batch %d.%n",
-        Engine.getDjlVersion(), Engine.getInstance().getVersion(), opt.get("threads"), opt.get("mlp-batch"),
-        opt.get("unet-batch"));
+    System.out.printf(Locale.ROOT, "DJL %s, PyTorch %s, %d thread(s); MLP batch %d, U-Net batch %d; "
+        + "GLIBC_TUNABLES %s.%n", Engine.getDjlVersion(), Engine.getInstance().getVersion(), opt.get("threads"),
+        opt.get("mlp-batch"), opt.get("unet-batch"), System.getenv().getOrDefault("GLIBC_TUNABLES", "unset"));
     boolean flat = true;
     try (NDManager base = NDManager.newBaseManager()) {
       Shape mlpShape = new Shape(opt.get("mlp-batch"), 2);

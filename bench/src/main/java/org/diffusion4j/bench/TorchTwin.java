@@ -74,6 +74,21 @@ final class TorchTwin implements AutoCloseable {
   }
 
   /**
+   * The twin's environment: {@code threads} OpenMP threads and the given waiting, whatever the JVM side was
+   * given; and glibc's allocator at its defaults. {@code bin/native-env} tunes glibc's malloc for the JVM
+   * ({@code GLIBC_TUNABLES}), because libtorch allocates from a JVM thread's arena there; Python allocates
+   * from the main arena, whose thresholds grow by themselves, so the twin keeps glibc's own behaviour.
+   */
+  static void twinEnvironment(ProcessBuilder pb, int threads, Map<String, String> waiting) {
+    Map<String, String> env = pb.environment();
+    env.put("OMP_NUM_THREADS", Integer.toString(threads));
+    env.remove("GOMP_SPINCOUNT");
+    env.remove("OMP_WAIT_POLICY");
+    env.remove("GLIBC_TUNABLES");
+    env.putAll(waiting);
+  }
+
+  /**
    * Starts the twin with {@code maxThreads} OpenMP threads available (set lower per request); null when
    * Debian's PyTorch is absent (the reason is printed).
    */
@@ -86,12 +101,8 @@ final class TorchTwin implements AutoCloseable {
         Integer.toString(maxThreads)));
     cmd.addAll(extraArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("OMP_NUM_THREADS", Integer.toString(maxThreads));
+    twinEnvironment(pb, maxThreads, twinWaiting());
     pb.environment().put("MKL_NUM_THREADS", Integer.toString(maxThreads));
-    // The twin waits in its own best way, whatever the JVM side was given (see twinWaiting).
-    pb.environment().remove("GOMP_SPINCOUNT");
-    pb.environment().remove("OMP_WAIT_POLICY");
-    pb.environment().putAll(twinWaiting());
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     System.out.println("PyTorch twin: " + (twinWaiting().isEmpty() ? "OpenMP waiting unset" : twinWaiting())
         + ", " + String.join(" ", pb.command()));

@@ -60,8 +60,8 @@ public final class TrainBench {
   private static final int MLP_BATCH = 512;
   private static final int UNET_BATCH = 32;
   private static final double SAMPLE_SIGMA = 1.0;
-  private static final List<String> CASES = List.of("mlp-train", "unet-train", "mlp-sample", "unet-sample");
-  private static final Map<String, String> WHAT = Map.of("mlp-train", "MLP training step", "unet-train",
+  static final List<String> CASES = List.of("mlp-train", "unet-train", "mlp-sample", "unet-sample");
+  static final Map<String, String> WHAT = Map.of("mlp-train", "MLP training step", "unet-train",
       "U-Net training step", "mlp-sample", "MLP sampling step", "unet-sample", "U-Net sampling step");
 
   private TrainBench() {}
@@ -81,10 +81,11 @@ public final class TrainBench {
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     Engine engine = Engine.getInstance();
     System.out.printf(Locale.ROOT, "DJL %s, PyTorch engine %s: threads %s, 1 inter-op; OMP_WAIT_POLICY %s, "
-        + "GOMP_SPINCOUNT %s, OMP_NUM_THREADS %s; %s.%n", Engine.getDjlVersion(), engine.getVersion(),
-        Arrays.toString(o.threads()), System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"),
+        + "GOMP_SPINCOUNT %s, OMP_NUM_THREADS %s, GLIBC_TUNABLES %s; %s.%n", Engine.getDjlVersion(),
+        engine.getVersion(), Arrays.toString(o.threads()), System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"),
         System.getenv().getOrDefault("GOMP_SPINCOUNT", "unset"),
         System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
+        System.getenv().getOrDefault("GLIBC_TUNABLES", "unset"),
         o.profile() ? "profile of " + o.profileSteps() + " step(s)"
             : String.format(Locale.ROOT, "warm-up %d steps, medians of %d (MLP) and %d (U-Net) steps in %d "
                 + "alternating rounds", o.warmup(), o.mlpSteps(), o.unetSteps(), o.rounds()));
@@ -205,7 +206,7 @@ public final class TrainBench {
   }
 
   /** The networks, their optimisers and fixed batches; each case keeps its state across rounds. */
-  private static final class Cases {
+  static final class Cases {
     final NDManager base;
     final Shape mlpShape = new Shape(MLP_BATCH, 2);
     final Shape unetShape = new Shape(UNET_BATCH, 1, 28, 28);
