@@ -64,7 +64,8 @@ class LauncherScriptTest {
     // A setting of the user's own is kept, and the other one is not added.
     for (String[] given : new String[][] {{"OMP_WAIT_POLICY", "ACTIVE", "[wait ACTIVE/]"},
         {"GOMP_SPINCOUNT", "1000", "[wait /1000]"}, {"GLIBC_TUNABLES", "glibc.malloc.arena_max=1",
-        "[malloc glibc.malloc.arena_max=1/]"}, {"MALLOC_TOP_PAD_", "0", "[malloc /0]"}}) {
+        "[malloc glibc.malloc.arena_max=1/]"}, {"MALLOC_TOP_PAD_", "0", "[malloc /0]"},
+        {"D4J_GLIBC_MALLOC", "default", "[malloc /]"}}) {
       ProcessBuilder pb = new ProcessBuilder(link.toString(), "samplers").directory(tmp.toFile())
           .redirectErrorStream(true);
       pb.environment().put("PATH", stubs + ":/usr/bin:/bin");
@@ -81,8 +82,8 @@ class LauncherScriptTest {
   }
 
   private static void clearMalloc(ProcessBuilder pb) {
-    for (String v : new String[] {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
-        "MALLOC_TOP_PAD_"}) {
+    for (String v : new String[] {"D4J_GLIBC_MALLOC", "GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_",
+        "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"}) {
       pb.environment().remove(v);
     }
   }
