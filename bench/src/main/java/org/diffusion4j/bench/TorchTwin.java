@@ -75,7 +75,7 @@ final class TorchTwin implements AutoCloseable {
 
   /**
    * The twin's environment: {@code threads} OpenMP threads and the given waiting, whatever the JVM side was
-   * given; and glibc's allocator at its defaults. {@code bin/native-env} tunes glibc's malloc for the JVM
+   * given; and glibc's allocator at its defaults. {@code bin/glibc-malloc} tunes glibc's malloc for the JVM
    * ({@code GLIBC_TUNABLES}), because libtorch allocates from a JVM thread's arena there; Python allocates
    * from the main arena, whose thresholds grow by themselves, so the twin keeps glibc's own behaviour.
    */
