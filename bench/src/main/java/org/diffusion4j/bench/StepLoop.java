@@ -20,6 +20,15 @@ public final class StepLoop {
   private StepLoop() {}
 
   public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bin/bench step: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) {
     String usage = "usage: bin/bench step mlp-train|unet-train|mlp-sample|unet-sample [--seconds S] [--threads T] "
         + "[--warmup W]";
     if (args.length == 0 || !TrainBench.CASES.contains(args[0])) {
@@ -35,9 +44,9 @@ public final class StepLoop {
       }
       String v = args[i + 1];
       switch (args[i]) {
-        case "--seconds" -> seconds = Double.parseDouble(v);
-        case "--threads" -> threads = Integer.parseInt(v);
-        case "--warmup" -> warmup = Integer.parseInt(v);
+        case "--seconds" -> seconds = number(args[i], v);
+        case "--threads" -> threads = (int) number(args[i], v);
+        case "--warmup" -> warmup = (int) number(args[i], v);
         default -> throw new IllegalArgumentException(usage + "; got '" + args[i] + "'");
       }
     }
@@ -58,17 +67,24 @@ public final class StepLoop {
       cases.time(kase, warmup, 0);
       long end = System.nanoTime() + (long) (seconds * 1e9);
       long cpu0 = os.getProcessCpuTime();
-      double[] ms = new double[0];
+      java.util.stream.DoubleStream.Builder steps = java.util.stream.DoubleStream.builder();
       while (System.nanoTime() < end) {
-        double[] one = cases.time(kase, 0, 1);
-        ms = Arrays.copyOf(ms, ms.length + 1);
-        ms[ms.length - 1] = one[0];
+        steps.add(cases.time(kase, 0, 1)[0]);
       }
+      double[] ms = steps.build().toArray();
       double cpu = (os.getProcessCpuTime() - cpu0) / 1e6 / ms.length;
       Arrays.sort(ms);
       System.out.printf(Locale.ROOT, "%s: %d steps in %.0f s, median %.2f ms (quartiles %.2f–%.2f), process CPU "
           + "%.2f ms per step%n", TrainBench.WHAT.get(kase), ms.length, seconds, ms[ms.length / 2],
           ms[ms.length / 4], ms[(3 * ms.length) / 4], cpu);
+    }
+  }
+
+  private static double number(String option, String v) {
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " must be a number, got '" + v + "'");
     }
   }
 }
