@@ -33,7 +33,9 @@ class DenoiserTest {
 
   @AfterAll
   static void close() {
-    model.close();
+    if (model != null) { // null when the fixture is missing (load failed and reported it)
+      model.close();
+    }
   }
 
   @Test
