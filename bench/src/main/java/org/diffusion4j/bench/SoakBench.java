@@ -6,8 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +18,10 @@ import org.diffusion4j.train.nn.UNetConfig;
  * Memory over long runs: MLP training steps (the Trainer's step: EDM loss, backward, AdamW, zeroing,
  * gradient norm, EMA; batch 512×2 by default) and U-Net sampling steps (one denoiser call on 32×1×28×28 by
  * default), with the
- * live NDArrays (DJL's system manager and every manager under it) and the resident set size printed every
- * 10 %, and a verdict: live arrays equal at every mark and RSS within 1 % of its value at the first mark
- * (the first 10 % are the warm-up: allocator pools and JIT).
+ * live NDArrays (DJL's system manager and every manager under it), the resident set size, its Java-heap and
+ * native parts ({@link ProcessMemory}) and the minor page faults per step printed every 10 %, and a verdict: live
+ * arrays equal at every mark, and RSS and its native part each within 1 % of their values at the first mark (the
+ * first 10 % are the warm-up: allocator pools and JIT).
  *
  * <p>Usage: {@code bin/bench soak [--mlp-steps 100000] [--unet-steps 10000] [--threads T] [--mlp-batch 512]
  * [--unet-batch 32]}. What leaks is per step, not per sample, so smaller batches check the same loops in a
@@ -31,8 +30,12 @@ import org.diffusion4j.train.nn.UNetConfig;
 public final class SoakBench {
   private SoakBench() {}
 
-  /** One mark: steps done, live arrays, RSS in MB. */
-  private record Mark(long steps, long arrays, double rssMb) {}
+  /** One mark: steps done, live arrays, RSS and its Java-heap part in MB. */
+  private record Mark(long steps, long arrays, double rssMb, double heapMb) {
+    double nativeMb() {
+      return rssMb - (Double.isNaN(heapMb) ? 0 : heapMb);
+    }
+  }
 
   public static void main(String[] args) throws IOException {
     Map<String, Long> opt = new LinkedHashMap<>();
@@ -76,54 +79,49 @@ public final class SoakBench {
       TrainBench.Sampler s = new TrainBench.Sampler(unet, unetShape);
       flat &= soak(base, "U-Net sampling steps", opt.get("unet-steps"), () -> s.step(null));
     }
-    System.out.println(flat ? "VERDICT: flat within 1 % (live arrays constant, RSS within 1 % of the 10 % mark)."
+    System.out.println(flat ? "VERDICT: flat within 1 % (live arrays constant; RSS and native RSS within 1 % of the 10 % mark)."
         : "VERDICT: NOT flat.");
   }
 
   private static boolean soak(NDManager base, String what, long steps, Runnable step) throws IOException {
-    System.out.printf(Locale.ROOT, "%n%s: %,d%n%8s %10s %12s %10s %10s%n", what, steps, "done", "steps", "live arrays",
-        "RSS MB", "ms/step");
+    System.out.printf(Locale.ROOT, "%n%s: %,d%n%8s %10s %12s %10s %13s %10s %12s %10s%n", what, steps, "done", "steps",
+        "live arrays", "RSS MB", "Java heap MB", "native MB", "faults/step", "ms/step");
     List<Mark> marks = new ArrayList<>();
     long done = 0;
     long t0 = System.nanoTime();
     for (int k = 1; k <= 10; k++) {
       long target = steps * k / 10;
       long start = System.nanoTime();
+      long faults = ProcessMemory.minorFaults();
       long n = target - done;
       for (; done < target; done++) {
         step.run();
       }
-      Mark m = new Mark(done, liveArrays(base), rssMb());
+      double ms = (System.nanoTime() - start) / 1e6 / Math.max(1, n);
+      double faultsPerStep = (ProcessMemory.minorFaults() - faults) / (double) Math.max(1, n);
+      Mark m = new Mark(done, liveArrays(base), ProcessMemory.rssMb(), ProcessMemory.javaHeapRssMb());
       marks.add(m);
-      System.out.printf(Locale.ROOT, "%7d%% %,10d %12d %10.1f %10.2f%n", 10 * k, m.steps(), m.arrays(), m.rssMb(),
-          (System.nanoTime() - start) / 1e6 / Math.max(1, n));
+      System.out.printf(Locale.ROOT, "%7d%% %,10d %12d %10.1f %13.1f %10.1f %12.1f %10.2f%n", 10 * k, m.steps(),
+          m.arrays(), m.rssMb(), m.heapMb(), m.nativeMb(), faultsPerStep, ms);
     }
     Mark first = marks.get(0);
     double worst = 0;
+    double worstNative = 0;
     boolean arrays = true;
     for (Mark m : marks) {
       worst = Math.max(worst, Math.abs(m.rssMb() - first.rssMb()) / first.rssMb());
+      worstNative = Math.max(worstNative, Math.abs(m.nativeMb() - first.nativeMb()) / first.nativeMb());
       arrays &= m.arrays() == first.arrays();
     }
-    boolean ok = arrays && worst <= 0.01;
-    System.out.printf(Locale.ROOT, "%s: live arrays %s; RSS max drift %.2f %% of the 10 %% mark -> %s (%.0f s)%n", what,
-        arrays ? "constant (" + first.arrays() + ")" : "CHANGED", 100 * worst, ok ? "flat" : "NOT flat",
-        (System.nanoTime() - t0) / 1e9);
+    boolean ok = arrays && worst <= 0.01 && worstNative <= 0.01;
+    System.out.printf(Locale.ROOT, "%s: live arrays %s; max drift from the 10 %% mark: RSS %.2f %%, native %.2f %% -> %s "
+        + "(%.0f s)%n", what, arrays ? "constant (" + first.arrays() + ")" : "CHANGED", 100 * worst, 100 * worstNative,
+        ok ? "flat" : "NOT flat", (System.nanoTime() - t0) / 1e9);
     return ok;
   }
 
   /** Arrays alive in DJL's system manager and all managers under it. */
   static long liveArrays(NDManager base) {
     return base.getParentManager().getManagedArrays().size();
-  }
-
-  /** VmRSS of this process in MB. */
-  static double rssMb() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-      }
-    }
-    return Double.NaN;
   }
 }
