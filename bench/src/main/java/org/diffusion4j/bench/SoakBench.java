@@ -79,7 +79,8 @@ public final class SoakBench {
       TrainBench.Sampler s = new TrainBench.Sampler(unet, unetShape);
       flat &= soak(base, "U-Net sampling steps", opt.get("unet-steps"), () -> s.step(null));
     }
-    System.out.println(flat ? "VERDICT: flat within 1 % (live arrays constant; RSS and native RSS within 1 % of the 10 % mark)."
+    System.out.println(flat
+        ? "VERDICT: flat within 1 % (live arrays constant; RSS and native RSS within 1 % of the 10 % mark)."
         : "VERDICT: NOT flat.");
   }
 
@@ -114,8 +115,8 @@ public final class SoakBench {
       arrays &= m.arrays() == first.arrays();
     }
     boolean ok = arrays && worst <= 0.01 && worstNative <= 0.01;
-    System.out.printf(Locale.ROOT, "%s: live arrays %s; max drift from the 10 %% mark: RSS %.2f %%, native %.2f %% -> %s "
-        + "(%.0f s)%n", what, arrays ? "constant (" + first.arrays() + ")" : "CHANGED", 100 * worst, 100 * worstNative,
+    System.out.printf(Locale.ROOT, "%s: live arrays %s; max drift from the 10 %% mark: RSS %.2f %%, "
+        + "native %.2f %% -> %s (%.0f s)%n", what, arrays ? "constant (" + first.arrays() + ")" : "CHANGED", 100 * worst, 100 * worstNative,
         ok ? "flat" : "NOT flat", (System.nanoTime() - t0) / 1e9);
     return ok;
   }
