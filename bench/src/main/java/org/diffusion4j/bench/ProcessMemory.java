@@ -19,6 +19,11 @@ import javax.management.ObjectName;
  */
 final class ProcessMemory {
   private static final Pattern RANGE = Pattern.compile("\\[0x([0-9a-f]+), 0x([0-9a-f]+)(?:, 0x[0-9a-f]+)?\\)");
+  private static final Pattern MALLOC_LIBRARY =
+      Pattern.compile("(/\\S*lib(tcmalloc|jemalloc|mimalloc)[^/\\s]*\\.so[^/\\s]*)$");
+  private static final Pattern NMT_TOTAL = Pattern.compile("Total: reserved=\\d+\\w*, committed=(\\d+)(KB|MB|GB)?");
+  private static final Pattern NMT_HEAP =
+      Pattern.compile("Java Heap \\(reserved=\\d+\\w*, committed=(\\d+)(KB|MB|GB)?");
   private static final Pattern MAPPING = Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) .*");
 
   private ProcessMemory() {}
@@ -51,6 +56,74 @@ final class ProcessMemory {
     // the command name (field 2) is in parentheses and may hold spaces: count fields after its closing one
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
     return f.length > 7 ? Long.parseLong(f[7]) : -1;
+  }
+
+  /**
+   * The malloc this process runs on, read from its own mappings: e.g. "tcmalloc (/usr/lib/…/libtcmalloc_minimal.so.4)"
+   * when one is preloaded, otherwise "glibc malloc, GLIBC_TUNABLES …" with the tunables it was started with.
+   */
+  static String allocator() {
+    List<String> maps;
+    try {
+      maps = Files.readAllLines(Path.of("/proc/self/maps"));
+    } catch (IOException | RuntimeException e) {
+      maps = List.of();
+    }
+    return allocator(maps, System.getenv("GLIBC_TUNABLES"));
+  }
+
+  /** {@link #allocator()} of the given {@code /proc/PID/maps} lines and {@code GLIBC_TUNABLES} value (null: unset). */
+  static String allocator(List<String> maps, String glibcTunables) {
+    for (String line : maps) {
+      Matcher m = MALLOC_LIBRARY.matcher(line);
+      if (m.find()) {
+        return m.group(2) + " (" + m.group(1) + ")";
+      }
+    }
+    return "glibc malloc, GLIBC_TUNABLES " + (glibcTunables == null || glibcTunables.isEmpty() ? "unset"
+        : glibcTunables);
+  }
+
+  /**
+   * What the JVM itself has committed outside the Java heap, in MB (code cache, metaspace, GC structures, thread
+   * stacks, its own mallocs), from Native Memory Tracking; NaN when the JVM was started without
+   * {@code -XX:NativeMemoryTracking=summary} (as {@code bin/bench soak} starts it). The native resident set less
+   * this is, to the precision of committed vs. resident pages, libtorch's and the other libraries' memory.
+   */
+  static double jvmNonHeapCommittedMb() {
+    try {
+      String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+          new Object[] {new String[] {"summary", "scale=KB"}}, new String[] {String[].class.getName()});
+      long kb = nonHeapCommittedKb(summary);
+      return kb < 0 ? Double.NaN : kb / 1024.0;
+    } catch (JMException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /**
+   * Total committed less the Java heap's committed, in kB, of a {@code VM.native_memory summary} text (numbers
+   * with a KB/MB/GB unit or plain bytes); -1 when the text has no total (tracking off).
+   */
+  static long nonHeapCommittedKb(String summary) {
+    Matcher total = NMT_TOTAL.matcher(summary == null ? "" : summary);
+    if (!total.find()) {
+      return -1;
+    }
+    Matcher heap = NMT_HEAP.matcher(summary);
+    long heapKb = heap.find() ? kb(heap.group(1), heap.group(2)) : 0;
+    return kb(total.group(1), total.group(2)) - heapKb;
+  }
+
+  private static long kb(String number, String unit) {
+    long n = Long.parseLong(number);
+    return switch (unit == null ? "" : unit) {
+      case "KB" -> n;
+      case "MB" -> n << 10;
+      case "GB" -> n << 20;
+      default -> n >> 10;
+    };
   }
 
   /** [start, end) of the Java heap's reserved range, from {@code GC.heap_info}; null when it has no range. */

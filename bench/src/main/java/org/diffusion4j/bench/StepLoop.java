@@ -57,9 +57,9 @@ public final class StepLoop {
     System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     System.out.printf(Locale.ROOT, "DJL %s, PyTorch %s, %d thread(s); OMP_WAIT_POLICY %s, GOMP_SPINCOUNT %s, "
-        + "GLIBC_TUNABLES %s%n", Engine.getDjlVersion(), Engine.getInstance().getVersion(), threads,
+        + "%s%n", Engine.getDjlVersion(), Engine.getInstance().getVersion(), threads,
         System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"), System.getenv().getOrDefault("GOMP_SPINCOUNT",
-            "unset"), System.getenv().getOrDefault("GLIBC_TUNABLES", "unset"));
+            "unset"), ProcessMemory.allocator());
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     try (NDManager base = NDManager.newBaseManager()) {

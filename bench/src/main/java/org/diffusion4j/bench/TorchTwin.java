@@ -77,7 +77,9 @@ final class TorchTwin implements AutoCloseable {
    * The twin's environment: {@code threads} OpenMP threads and the given waiting, whatever the JVM side was
    * given; and glibc's allocator at its defaults. {@code bin/glibc-malloc} tunes glibc's malloc for the JVM
    * ({@code GLIBC_TUNABLES}), because libtorch allocates from a JVM thread's arena there; Python allocates
-   * from the main arena, whose thresholds grow by themselves, so the twin keeps glibc's own behaviour.
+   * from the main arena, whose thresholds grow by themselves, so the twin keeps glibc's own behaviour. An
+   * allocator preloaded into the JVM ({@code LD_PRELOAD}, e.g. tcmalloc by {@code bin/malloc}) is not preloaded
+   * into the twin either: the twin is Debian's PyTorch as a user starts it.
    */
   static void twinEnvironment(ProcessBuilder pb, int threads, Map<String, String> waiting) {
     Map<String, String> env = pb.environment();
@@ -85,6 +87,7 @@ final class TorchTwin implements AutoCloseable {
     env.remove("GOMP_SPINCOUNT");
     env.remove("OMP_WAIT_POLICY");
     env.remove("GLIBC_TUNABLES");
+    env.remove("LD_PRELOAD");
     env.putAll(waiting);
   }
 

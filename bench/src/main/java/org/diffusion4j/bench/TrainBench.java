@@ -81,11 +81,10 @@ public final class TrainBench {
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     Engine engine = Engine.getInstance();
     System.out.printf(Locale.ROOT, "DJL %s, PyTorch engine %s: threads %s, 1 inter-op; OMP_WAIT_POLICY %s, "
-        + "GOMP_SPINCOUNT %s, OMP_NUM_THREADS %s, GLIBC_TUNABLES %s; %s.%n", Engine.getDjlVersion(),
+        + "GOMP_SPINCOUNT %s, OMP_NUM_THREADS %s, %s; %s.%n", Engine.getDjlVersion(),
         engine.getVersion(), Arrays.toString(o.threads()), System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"),
         System.getenv().getOrDefault("GOMP_SPINCOUNT", "unset"),
-        System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
-        System.getenv().getOrDefault("GLIBC_TUNABLES", "unset"),
+        System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"), ProcessMemory.allocator(),
         o.profile() ? "profile of " + o.profileSteps() + " step(s)"
             : String.format(Locale.ROOT, "warm-up %d steps, medians of %d (MLP) and %d (U-Net) steps in %d "
                 + "alternating rounds", o.warmup(), o.mlpSteps(), o.unetSteps(), o.rounds()));
