@@ -87,8 +87,9 @@ final class ProcessMemory {
   /**
    * What the JVM itself has committed outside the Java heap, in MB (code cache, metaspace, GC structures, thread
    * stacks, its own mallocs), from Native Memory Tracking; NaN when the JVM was started without
-   * {@code -XX:NativeMemoryTracking=summary} (as {@code bin/bench soak} starts it). The native resident set less
-   * this is, to the precision of committed vs. resident pages, libtorch's and the other libraries' memory.
+   * {@code -XX:NativeMemoryTracking=summary} (as {@code bin/bench soak} starts it). Committed is not resident, and
+   * the JVM's mallocs come from the same allocator as libtorch's, so the native resident set less this is not
+   * libtorch's share (measured: the two moved by the same amounts in opposite directions).
    */
   static double jvmNonHeapCommittedMb() {
     try {
