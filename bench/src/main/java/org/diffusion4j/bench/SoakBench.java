@@ -37,7 +37,6 @@ public final class SoakBench {
     double nativeMb() {
       return rssMb - (Double.isNaN(heapMb) ? 0 : heapMb);
     }
-
   }
 
   public static void main(String[] args) throws IOException {
