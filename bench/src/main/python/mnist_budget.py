@@ -18,6 +18,7 @@ Run with Debian's /usr/bin/python3 (python3-torch). Usage:
 import argparse
 import gzip
 import json
+import math
 import os
 import sys
 import time
@@ -91,6 +92,8 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
+                   help="after warm-up: constant, or a half cosine that reaches 0 when the budget ends")
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--ema", type=float, default=0.995)
     p.add_argument("--seed", type=int, default=0)
@@ -126,7 +129,23 @@ def main():
     step, loss_value = 0, float("nan")
     t0 = time.perf_counter()
     next_report = t0 + 30
-    while time.perf_counter() - t0 < budget:
+    warmup_end = t0
+    while True:
+        start = time.perf_counter()
+        if start - t0 >= budget:
+            break
+        # The Java Trainer's rule (LrSchedule.at(step, budgetProgress)): linear warm-up in steps, then either
+        # constant or a cosine whose progress is the fraction of the post-warm-up budget spent at step start.
+        if step == a.warmup:
+            warmup_end = start
+        if step < a.warmup:
+            lr = a.lr * step / a.warmup
+        elif a.schedule == "constant":
+            lr = a.lr
+        else:
+            rest = budget - (warmup_end - t0)
+            progress = 1.0 if rest <= 0 else min(1.0, (start - warmup_end) / rest)
+            lr = a.lr * 0.5 * (1 + math.cos(math.pi * progress))
         idx = torch.randint(0, images.shape[0], (a.batch,), generator=gen)
         x0 = images[idx]
         sigma, eps = tb.draw(x0)
@@ -137,7 +156,6 @@ def main():
             raise SystemExit("twin: the loss became %s at step %d" % (loss_value, step))
         if a.clip > 0:
             torch.nn.utils.clip_grad_norm_(params, a.clip)
-        lr = a.lr * step / a.warmup if step < a.warmup else a.lr
         for g in opt.param_groups:
             g["lr"] = lr
         opt.step()

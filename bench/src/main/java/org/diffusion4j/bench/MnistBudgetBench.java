@@ -60,8 +60,10 @@ import org.diffusion4j.train.nn.UNetConfig;
  *
  * {@code --config} overrides the training knobs: {@code base} (16), {@code mult} (1-2-2), {@code blocks}
  * (1), {@code attention} (7), {@code dropout} (0), {@code batch} (64), {@code lr} (1e-3), {@code warmup}
- * (100), {@code ema} (0.995), {@code clip} (1); the learning rate is constant after warm-up (a budget has
- * no known step count for a cosine schedule to end at).
+ * (100), {@code schedule} (constant), {@code ema} (0.995), {@code clip} (1). {@code schedule=cosine} decays
+ * the learning rate after warm-up by a half cosine in the fraction of the budget spent, reaching 0 when the
+ * budget ends ({@link org.diffusion4j.train.loop.LrSchedule#at(long, double)}); the twin applies the same rule
+ * to its own clock.
  */
 public final class MnistBudgetBench {
   private static final int SHOWN = 64;
@@ -69,9 +71,17 @@ public final class MnistBudgetBench {
 
   /** The training knobs both sides share. */
   record Knobs(int base, int[] mult, int blocks, int[] attention, double dropout, int batch, double lr, long warmup,
-      double ema, double clip) {
-    static final Map<String, String> DEFAULTS = Map.of("base", "16", "mult", "1-2-2", "blocks", "1", "attention",
-        "7", "dropout", "0", "batch", "64", "lr", "1e-3", "warmup", "100", "ema", "0.995", "clip", "1");
+      String schedule, double ema, double clip) {
+    static final Map<String, String> DEFAULTS = Map.ofEntries(Map.entry("base", "16"), Map.entry("mult", "1-2-2"),
+        Map.entry("blocks", "1"), Map.entry("attention", "7"), Map.entry("dropout", "0"), Map.entry("batch", "64"),
+        Map.entry("lr", "1e-3"), Map.entry("warmup", "100"), Map.entry("schedule", "constant"),
+        Map.entry("ema", "0.995"), Map.entry("clip", "1"));
+
+    Knobs {
+      if (!schedule.equals("constant") && !schedule.equals("cosine")) {
+        throw new IllegalArgumentException("--config schedule=" + schedule + ": accepted constant, cosine");
+      }
+    }
 
     static Knobs parse(String spec) {
       Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
@@ -87,8 +97,8 @@ public final class MnistBudgetBench {
       }
       return new Knobs(Integer.parseInt(v.get("base")), ints(v.get("mult")), Integer.parseInt(v.get("blocks")),
           ints(v.get("attention")), Double.parseDouble(v.get("dropout")), Integer.parseInt(v.get("batch")),
-          Double.parseDouble(v.get("lr")), Long.parseLong(v.get("warmup")), Double.parseDouble(v.get("ema")),
-          Double.parseDouble(v.get("clip")));
+          Double.parseDouble(v.get("lr")), Long.parseLong(v.get("warmup")), v.get("schedule"),
+          Double.parseDouble(v.get("ema")), Double.parseDouble(v.get("clip")));
     }
 
     private static int[] ints(String s) {
@@ -107,13 +117,14 @@ public final class MnistBudgetBench {
     List<String> twinFlags() {
       return List.of("--base", "" + base, "--mult", join(mult, ","), "--blocks", "" + blocks, "--attention",
           join(attention, ","), "--dropout", "" + dropout, "--batch", "" + batch, "--lr", "" + lr, "--warmup",
-          "" + warmup, "--ema", "" + ema, "--clip", "" + clip);
+          "" + warmup, "--schedule", schedule, "--ema", "" + ema, "--clip", "" + clip);
     }
 
     String describe() {
       return String.format(Locale.ROOT, "U-Net base %d, multipliers %s, %d block(s)/level, attention at %s, dropout %s; "
-          + "batch %d, AdamW lr %s (warm-up %d, then constant), clip %s, EMA %s", base, join(mult, ","), blocks,
-          join(attention, ","), dropout, batch, lr, warmup, clip, ema);
+          + "batch %d, AdamW lr %s (warm-up %d, then %s), clip %s, EMA %s", base, join(mult, ","), blocks,
+          join(attention, ","), dropout, batch, lr, warmup,
+          schedule.equals("cosine") ? "a cosine ending with the budget" : "constant", clip, ema);
     }
   }
 
@@ -189,7 +200,7 @@ public final class MnistBudgetBench {
       }
       Files.createDirectories(dir);
       Training t = Training.on("mnist:" + data).objective("edm").network(k.network()).sigmaData(sigmaData)
-          .steps(100_000_000L).batch(k.batch()).lr(k.lr()).warmup(k.warmup()).lrSchedule("constant").clip(k.clip())
+          .steps(100_000_000L).batch(k.batch()).lr(k.lr()).warmup(k.warmup()).lrSchedule(k.schedule()).clip(k.clip())
           .ema(k.ema()).seed(0).logEvery(10).checkpointEvery(Integer.MAX_VALUE)
           .timeBudget(Duration.ofNanos((long) (minutes * 60e9)));
       long[] reached = new long[1];

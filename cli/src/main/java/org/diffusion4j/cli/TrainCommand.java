@@ -63,7 +63,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Examples:", "  d4j train --data two-moons --out runs/moons",
         "  d4j train --data mnist:../shared/data/mnist --steps 6000 --batch 64 --out runs/mnist",
         "  d4j train --data checkerboard --objective flow --steps 6000 --out runs/cb",
-        "  d4j train --out runs/moons --resume --steps 8000   # continue to 8000 steps"})
+        "  d4j train --out runs/moons --resume --steps 8000   # continue to 8000 steps",
+        "  d4j train --data mnist:../shared/data/mnist --time-budget 20m --out runs/mnist-20m   # as many steps as 20 minutes"
+        + " allow, the cosine ending with them"})
 public final class TrainCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   DeviceOptions deviceOptions;
@@ -219,6 +221,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--quiet", description = "No progress bar.")
   boolean quiet;
 
+  @Option(names = "--time-budget", paramLabel = "TIME", description = "Train for this wall time (e.g. 90s, 20m, "
+      + "1h30m): a step starts only while time is left, the last full step is checkpointed. Without --steps a new run "
+      + "then has no step limit and a cosine --lr-schedule decays with the clock, reaching 0 when the time is up "
+      + "(with --steps, with whichever ends first). Also on --resume (the time counts from the resume).")
+  String timeBudget;
+
   /** Options that shape a new run; on --resume each is refused, since the run keeps what it stored. */
   private static final List<String> RUN_OPTIONS = java.util.stream.Stream.concat(java.util.stream.Stream.of("--objective",
       "--process", "--net", "--hidden", "--blocks", "--base-channels", "--multipliers", "--blocks-per-level", "--attention",
@@ -268,6 +276,20 @@ public final class TrainCommand implements Callable<Integer> {
       RunDirs.checkNew(out);
       training = newTraining();
     }
+    java.time.Duration budget = timeBudget == null ? null : parseDuration("--time-budget", timeBudget);
+    if (budget != null) {
+      training.timeBudget(budget);
+      if (!resume && steps == null) {
+        // No step count to divide: log every 10 steps, checkpoint (and preview) every 1000.
+        training.steps(UNBOUNDED_STEPS);
+        if (logEvery == null) {
+          training.logEvery(10);
+        }
+        if (checkpointEvery == null) {
+          training.checkpointEvery(1000);
+        }
+      }
+    }
     // Everything is checked (data read, σ_data measured) before the run directory is touched.
     Training.Plan plan = training.plan();
     RunConfig full = plan.config();
@@ -289,12 +311,14 @@ public final class TrainCommand implements Callable<Integer> {
     checkOptionsApply(full);
     boolean images = full.sampleShape().length == 3;
     TrainSettings t = full.training();
-    w.printf(Locale.ROOT, "%s %s: %s on %s, objective %s (σ_data %.3g), process %s; %d steps × batch %d, lr %.3g%n",
+    String length = budget == null ? t.steps() + " steps"
+        : "for " + ProgressLine.clock(budget.toNanos() / 1e9) + (t.steps() >= UNBOUNDED_STEPS ? "" : " (at most " + t.steps() + " steps)");
+    w.printf(Locale.ROOT, "%s %s: %s on %s, objective %s (σ_data %.3g), process %s; %s × batch %d, lr %.3g%n",
         resume ? "resuming" : "training", out, describe(full.network()), plan.data().describe(), full.objective(),
-        full.sigmaData(), full.process().id(), t.steps(), t.batch(), t.lr());
+        full.sigmaData(), full.process().id(), length, t.batch(), t.lr());
     w.flush();
     double[] reference = reference(plan.data(), full);
-    Progress progress = new Progress(err, quiet, t.steps());
+    Progress progress = new Progress(err, quiet, t.steps(), budget == null ? 0 : budget.toNanos() / 1e9);
     training.listener(new Trainer.Listener() {
       @Override
       public void onLog(Trainer.StepLog s) {
@@ -321,6 +345,46 @@ public final class TrainCommand implements Callable<Integer> {
     w.printf(Locale.ROOT, "done: %s (checkpoint, metrics.jsonl, loss.png, samples/)%n", out);
     w.printf(Locale.ROOT, "sample it: d4j sample --model %s --sampler heun --steps 18 --out samples.png%n", out);
     return 0;
+  }
+
+  /** The step limit of a run given only a {@code --time-budget}. */
+  static final long UNBOUNDED_STEPS = 1_000_000_000L;
+
+  /**
+   * A wall time: {@code 90s}, {@code 20m}, {@code 1h30m}, {@code 1.5h}, or ISO-8601 ({@code PT20M}); the error
+   * names the option and the value.
+   */
+  static java.time.Duration parseDuration(String option, String text) {
+    String v = text.trim().toLowerCase(Locale.ROOT);
+    java.time.Duration d = null;
+    try {
+      if (v.startsWith("p")) {
+        d = java.time.Duration.parse(v.toUpperCase(Locale.ROOT));
+      } else {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(h|m|s)").matcher(v);
+        int end = 0;
+        double seconds = 0;
+        while (m.find() && m.start() == end) {
+          double x = Double.parseDouble(m.group(1));
+          seconds += x * switch (m.group(2)) {
+            case "h" -> 3600;
+            case "m" -> 60;
+            default -> 1;
+          };
+          end = m.end();
+        }
+        if (end == v.length() && end > 0) {
+          d = java.time.Duration.ofNanos(Math.round(seconds * 1e9));
+        }
+      }
+    } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
+      d = null;
+    }
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(option + " '" + text + "' is not a positive wall time; write e.g. 90s, 20m, "
+          + "1h30m or PT20M");
+    }
+    return d;
   }
 
   private Training newTraining() {
@@ -559,11 +623,18 @@ public final class TrainCommand implements Callable<Integer> {
   static final class Progress {
     private final boolean quiet;
     private final long total;
+    private final double budgetSeconds;
     private final ProgressLine line;
 
     Progress(PrintWriter err, boolean quiet, long total) {
+      this(err, quiet, total, 0);
+    }
+
+    /** @param budgetSeconds the run's time budget, 0 if none: the bar then counts time, not steps */
+    Progress(PrintWriter err, boolean quiet, long total, double budgetSeconds) {
       this.quiet = quiet;
       this.total = total;
+      this.budgetSeconds = budgetSeconds;
       this.line = new ProgressLine(err);
     }
 
@@ -573,6 +644,21 @@ public final class TrainCommand implements Callable<Integer> {
       }
       double frac = (double) s.step() / total;
       double eta = s.stepsPerSecond() > 0 ? (total - s.step()) / s.stepsPerSecond() : 0;
+      if (budgetSeconds > 0) {
+        double left = Math.max(0, budgetSeconds - s.seconds());
+        if (left < eta || total >= UNBOUNDED_STEPS) {
+          frac = Math.min(1, s.seconds() / budgetSeconds);
+          eta = left;
+        }
+      }
+      if (total >= UNBOUNDED_STEPS) {
+        int width = 24;
+        int filled = (int) Math.round(frac * width);
+        String bar = "=".repeat(Math.max(0, filled)) + " ".repeat(Math.max(0, width - filled));
+        line.show(String.format(Locale.ROOT, "step %d [%s] loss %.4f  %.1f steps/s  left %s", s.step(), bar,
+            s.loss(), s.stepsPerSecond(), ProgressLine.clock(eta)), frac);
+        return;
+      }
       int width = 24;
       int filled = (int) Math.round(frac * width);
       String bar = "=".repeat(Math.max(0, filled)) + " ".repeat(Math.max(0, width - filled));

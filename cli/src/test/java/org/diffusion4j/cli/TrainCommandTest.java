@@ -66,6 +66,43 @@ class TrainCommandTest {
   }
 
   @Test
+  void aTimeBudgetTrainsUntilTheClockEndsAndTheCosineEndsWithIt() throws Exception {
+    Path run = dir.resolve("budget");
+    Cli.Run r = train(run, "--data", "two-moons", "--time-budget", "3s", "--warmup", "20");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("for 0:00:03"), r.out());
+    List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+    assertTrue(lines.size() >= 5, "logged steps: " + lines.size());
+    JsonObject first = JsonParser.parseString(lines.get(2)).getAsJsonObject();
+    JsonObject last = JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject();
+    long steps = last.get("step").getAsLong();
+    assertTrue(steps > 30 && steps < TrainCommand.UNBOUNDED_STEPS, "steps " + steps);
+    // The cosine's length is the clock: by its last logged step the learning rate is nearly 0.
+    assertTrue(last.get("lr").getAsDouble() < 0.2 * first.get("lr").getAsDouble(), lines.get(lines.size() - 1));
+    assertTrue(Files.exists(run.resolve("ema.safetensors")));
+    assertEquals(0, Cli.sample(run, dir.resolve("b.npy"), "--sampler", "heun", "--steps", "4", "--seeds", "0-3").code());
+
+    Cli.Run bad = train(dir.resolve("b2"), "--data", "two-moons", "--time-budget", "twenty minutes");
+    assertTrue(bad.code() != 0);
+    assertTrue(bad.err().contains("--time-budget 'twenty minutes'"), bad.err());
+    assertFalse(Files.exists(dir.resolve("b2")), "nothing written for a bad option");
+  }
+
+  @Test
+  void wallTimesParseInTheUsualSpellings() {
+    assertEquals(java.time.Duration.ofMinutes(90), TrainCommand.parseDuration("--t", "1h30m"));
+    assertEquals(java.time.Duration.ofMinutes(90), TrainCommand.parseDuration("--t", "1.5h"));
+    assertEquals(java.time.Duration.ofSeconds(90), TrainCommand.parseDuration("--t", "90s"));
+    assertEquals(java.time.Duration.ofMinutes(20), TrainCommand.parseDuration("--t", "20m"));
+    assertEquals(java.time.Duration.ofMinutes(20), TrainCommand.parseDuration("--t", "PT20M"));
+    for (String bad : List.of("0s", "20", "m", "20 m", "-5m", "1h 30m", "PT0S", "", "20x")) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> TrainCommand.parseDuration("--t", bad));
+      assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+    }
+  }
+
+  @Test
   void resumeContinuesAndRefusesToClobber() throws Exception {
     Path run = dir.resolve("r");
     assertEquals(0, train(run, "--data", "8-gaussians", "--steps", "10", "--log-every", "1").code());

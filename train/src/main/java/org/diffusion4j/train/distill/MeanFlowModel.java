@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.denoiser.Preconditioning;
+import org.diffusion4j.train.nn.InferenceMode;
 import org.diffusion4j.train.nn.NetworkDenoiser;
 
 /**
@@ -41,7 +42,7 @@ public final class MeanFlowModel implements Denoiser {
     double[] target = c.sigmaTarget();
     Conditioning rest = c.withSigmaTarget(null);
     NDArray result;
-    try (NDScope scope = new NDScope()) {
+    try (NDScope scope = new NDScope(); InferenceMode off = InferenceMode.enter(x)) {
       ParameterStore ps = new ParameterStore(x.getManager(), false);
       double[] r = new double[sigma.length];
       for (int i = 0; i < r.length; i++) {

@@ -19,6 +19,7 @@ import org.diffusion4j.train.loop.LrSchedule;
 import org.diffusion4j.train.loop.Safetensors;
 import org.diffusion4j.train.loop.Trainer;
 import org.diffusion4j.train.loss.CrossEntropyLoss;
+import org.diffusion4j.train.nn.InferenceMode;
 import org.diffusion4j.train.nn.MnistCnn;
 import org.diffusion4j.train.nn.NetworkDenoiser;
 
@@ -156,7 +157,7 @@ public final class MnistClassifier implements AutoCloseable {
     double[] p = new double[n * MnistCnn.CLASSES];
     for (int from = 0; from < n; from += 500) {
       int k = Math.min(500, n - from);
-      try (NDManager m = manager.newSubManager()) {
+      try (NDManager m = manager.newSubManager(); InferenceMode off = InferenceMode.enter(m)) {
         float[] chunk = java.util.Arrays.copyOfRange(images, from * PIXELS, (from + k) * PIXELS);
         NDArray x = m.create(chunk, new Shape(k, 1, 28, 28));
         ParameterStore ps = new ParameterStore(m, false);

@@ -266,7 +266,11 @@ public final class Trainer {
    * A wall-clock budget for {@link #run}: a step starts only while less than {@code budget} has passed
    * since the loop began (setup and a resumed checkpoint's loading are not counted), so the run ends at
    * the last full step, writes its checkpoint (weights, optimiser and EMA of that step) and returns, as on
-   * {@link #requestStop}. The run's step count stays an upper bound.
+   * {@link #requestStop}. The run's step count stays an upper bound. A cosine learning-rate schedule then
+   * decays with the budget as well as with the steps ({@link LrSchedule#at(long, double)}: the clock's
+   * progress counts from the end of warm-up), so it reaches its minimum when the budget ends; such a run's
+   * learning rates follow the clock, so two runs (or a resumed one, whose budget starts afresh) differ after
+   * warm-up. A constant schedule ignores the clock.
    *
    * @param budget the wall time, &gt; 0
    * @return this trainer
@@ -277,6 +281,15 @@ public final class Trainer {
     }
     budgetNanos = budget.toNanos();
     return this;
+  }
+
+  /** The fraction of the budget left after warm-up that has passed at {@code now}; 0 without a budget. */
+  private double budgetProgress(long now, long t0, long warmupEnd, long step) {
+    if (budgetNanos == Long.MAX_VALUE || step < opt.lr().warmupSteps()) {
+      return 0;
+    }
+    long rest = budgetNanos - (warmupEnd - t0);
+    return rest <= 0 ? 1 : Math.min(1.0, (double) (now - warmupEnd) / rest);
   }
 
   /** Whether the last {@link #run} ended because its {@link #budget} was spent. */
@@ -345,9 +358,11 @@ public final class Trainer {
       long windowStart = t0;
       long windowSteps = 0;
       budgetSpent = false;
+      long warmupEnd = t0;
       for (long step = start; step < opt.steps(); step++) {
         boolean global = org.diffusion4j.lifecycle.StopRequest.requested();
-        if (!stopRequested && !global && System.nanoTime() - t0 >= budgetNanos) {
+        long stepStart = System.nanoTime();
+        if (!stopRequested && !global && stepStart - t0 >= budgetNanos) {
           budgetSpent = true;
         }
         if (stopRequested || global || budgetSpent) {
@@ -362,7 +377,10 @@ public final class Trainer {
         }
         double total;
         double gradNorm = 0;
-        double lr = opt.lr().at(step);
+        if (step == opt.lr().warmupSteps()) {
+          warmupEnd = stepStart;
+        }
+        double lr = opt.lr().at(step, budgetProgress(stepStart, t0, warmupEnd, step));
         Map<String, Double> metrics = new LinkedHashMap<>();
         try (NDManager sm = root.newSubManager(); NDScope scope = new NDScope()) {
           SplittableRandom rng = stepRng(opt.seed(), step);

@@ -192,7 +192,8 @@ public final class NetworkDenoiser implements Denoiser {
   /**
    * Sampling mode: {@link #forward} with F in inference (no dropout), returning D in x's dtype. Every
    * intermediate is closed; the result joins the caller's {@code NDScope} if one is open. Outside a
-   * {@code GradientCollector} nothing is recorded for gradients.
+   * {@code GradientCollector} nothing is recorded for gradients, on whatever thread it runs ({@link
+   * InferenceMode}).
    */
   @Override
   public NDArray denoise(NDArray x, double[] sigma, Conditioning conditioning) {
@@ -206,7 +207,7 @@ public final class NetworkDenoiser implements Denoiser {
       return x.duplicate();
     }
     NDArray result;
-    try (NDScope scope = new NDScope()) {
+    try (NDScope scope = new NDScope(); InferenceMode off = InferenceMode.enter(x)) {
       result = forward(new ParameterStore(x.getManager(), false), false, x, sigma, conditioning).denoised();
       NDScope.unregister(result);
     }

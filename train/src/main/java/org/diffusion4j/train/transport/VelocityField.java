@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Preconditioning;
+import org.diffusion4j.train.nn.InferenceMode;
 import org.diffusion4j.train.nn.NetworkDenoiser;
 
 /**
@@ -32,7 +33,7 @@ public interface VelocityField {
     long[] shape = sampleShape.clone();
     NDManager parent = net.network().getParameters().valueAt(0).getArray().getManager();
     return (x, n, t) -> {
-      try (NDManager m = parent.newSubManager()) {
+      try (NDManager m = parent.newSubManager(); InferenceMode off = InferenceMode.enter(m)) {
         long[] b = org.diffusion4j.train.data.DataSource.batchShape(n, shape);
         NDList in = new NDList(m.create(x, new Shape(b)).toType(DataType.FLOAT32, false),
             m.full(new Shape(n), (float) (1 - t)));

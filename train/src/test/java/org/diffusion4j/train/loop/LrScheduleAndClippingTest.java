@@ -3,6 +3,7 @@ package org.diffusion4j.train.loop;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -36,6 +37,22 @@ class LrScheduleAndClippingTest {
     assertEquals(0.1 + 0.9 * 0.5, f.at(50), 1e-15);
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.cosine(1, 10, 10));
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.constant(-1, 0));
+  }
+
+  @Test
+  void underABudgetTheCosineFollowsWhicheverIsFurtherStepsOrClock() {
+    LrSchedule s = LrSchedule.cosine(1.0, 10, 110);
+    assertEquals(0.5, s.at(5, 0.9), 1e-15);                               // warm-up ignores the clock
+    assertEquals(0.5, s.at(10, 0.5), 1e-15);                              // the clock is ahead: half-way
+    assertEquals(0.5, s.at(60, 0.1), 1e-15);                              // the steps are ahead
+    assertEquals(0.5 * (1 + Math.cos(Math.PI * 0.75)), s.at(20, 0.75), 1e-15);
+    assertEquals(0.0, s.at(11, 1.0), 1e-15);
+    assertEquals(0.0, s.at(11, 7.0), 1e-15);                              // past the budget: flat at minLr
+    assertEquals(s.at(35), s.at(35, 0), 0);
+    assertEquals(2e-3, LrSchedule.constant(2e-3, 10).at(50, 0.99), 0);   // constant ignores the clock
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.at(20, -0.5));
+    assertTrue(e.getMessage().contains("-0.5"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> s.at(20, Double.NaN));
   }
 
   @Test

@@ -92,6 +92,41 @@ class TrainerBudgetTest {
   }
 
   @Test
+  void aCosineScheduleDecaysWithTheBudgetAndAConstantOneDoesNot() throws Exception {
+    for (boolean cosine : new boolean[] {true, false}) {
+      LrSchedule lr = cosine ? LrSchedule.cosine(2e-3, 5, 1_000_000) : LrSchedule.constant(2e-3, 5);
+      Trainer.Options o = new Trainer.Options(1_000_000, 128, 1, lr, 1.0, new Ema.WarmUp(0.999), 42, 1, 1_000_000);
+      List<Trainer.StepLog> logs = new java.util.ArrayList<>();
+      try (NDManager m = NDManager.newBaseManager()) {
+        Trainer t = new Trainer(TrainerTest.newNet(m, 32), EDM, TrainerTest.gaussianBatches(), o,
+            dir.resolve("lr-" + cosine), "{}", new Trainer.Listener() {
+              @Override
+              public void onLog(Trainer.StepLog log) {
+                logs.add(log);
+              }
+            }).budget(Duration.ofMillis(1500));
+        t.run(false);
+        assertTrue(t.budgetSpent());
+      }
+      assertTrue(logs.size() > 40, "steps in 1.5 s: " + logs.size());
+      Trainer.StepLog last = logs.get(logs.size() - 1);
+      Trainer.StepLog mid = logs.get(logs.size() / 2);
+      if (cosine) {
+        // By steps alone the cosine would still be at 2e-3 (a millionth of the way); the clock ends it.
+        assertTrue(last.lr() < 0.1 * 2e-3, "last lr " + last.lr() + " at step " + last.step());
+        assertTrue(logs.get(5).lr() > 0.5 * 2e-3, "the first step after warm-up: lr " + logs.get(5).lr());
+        assertTrue(mid.lr() < 2e-3, "mid-run lr " + mid.lr());
+        for (int i = 6; i < logs.size(); i++) {
+          assertTrue(logs.get(i).lr() <= logs.get(i - 1).lr(), "lr rose at step " + logs.get(i).step());
+        }
+      } else {
+        assertEquals(2e-3, last.lr(), 0);
+      }
+      assertEquals(0.8e-3, logs.get(2).lr(), 1e-12, "warm-up is in steps: step 2 of 5 takes lr·2/5");
+    }
+  }
+
+  @Test
   void aBudgetMustBePositive() {
     try (NDManager m = NDManager.newBaseManager()) {
       Trainer t = trainer(m, 10, dir.resolve("x"), new AtomicLong());

@@ -85,6 +85,51 @@ class NetworkDenoiserTest {
     }
   }
 
+  /**
+   * libtorch's grad mode is per thread and on by default, while DJL switches it off only on the thread that
+   * loads the engine: a sampling forward on any other thread (a sampling worker, a Spark task) would record
+   * an autograd graph through a trained network's parameters. (DJL's {@code hasGradient} cannot show that:
+   * it answers false for every non-leaf tensor, so the probe is F itself.) Inside a {@code
+   * GradientCollector}, as posterior-sampling guidance needs, the forward must still record.
+   */
+  @Test
+  void samplingModeRecordsNoGraphOnAnyThreadButDoesInsideACollector() throws Exception {
+    boolean[] during = new boolean[3];
+    boolean[] after = new boolean[2];
+    try (NDManager m = NDManager.newBaseManager()) {
+      int[] slot = {0};
+      NetworkDenoiser d = new NetworkDenoiser(new Affine() {
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean t, PairList<String, Object> q) {
+          during[slot[0]] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+          return super.forwardInternal(ps, in, t, q);
+        }
+      }, new Preconditioning.Edm(0.5));
+      NDArray x = m.randomNormal(new Shape(4, 2), DataType.FLOAT32);
+      d.denoise(x, 1.0).close();
+      after[0] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+      boolean[] workerModeBefore = new boolean[1];
+      Thread t = new Thread(() -> {
+        slot[0] = 1;
+        workerModeBefore[0] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        try (NDScope scope = new NDScope()) {
+          d.denoise(x, 1.0);
+        }
+        after[1] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+      }, "probe-worker");
+      t.start();
+      t.join();
+      slot[0] = 2;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        d.denoise(x, 1.0).close();
+      }
+      assertTrue(!during[0] && !during[1], "F ran with grad mode on: main " + during[0] + ", worker " + during[1]);
+      assertTrue(during[2], "inside a GradientCollector F must record");
+      assertEquals(false, after[0], "main thread's grad mode changed");
+      assertEquals(workerModeBefore[0], after[1], "the worker's grad mode is restored after the forward");
+    }
+  }
+
   @Test
   void samplingModeLeavesOnlyItsResultInTheCallersScope() {
     try (NDManager m = NDManager.newBaseManager()) {

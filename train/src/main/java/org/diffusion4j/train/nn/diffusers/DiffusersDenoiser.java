@@ -10,6 +10,7 @@ import java.util.Arrays;
 import org.diffusion4j.denoiser.Conditioning;
 import org.diffusion4j.denoiser.Denoiser;
 import org.diffusion4j.process.DiscreteDdpm;
+import org.diffusion4j.train.nn.InferenceMode;
 
 /**
  * A diffusers {@code UNet2DModel} as the frame's denoiser D(x̂; σ) on its scheduler's discrete DDPM process
@@ -116,7 +117,7 @@ public final class DiffusersDenoiser implements Denoiser {
       }
     }
     NDArray result;
-    try (NDScope scope = new NDScope()) {
+    try (NDScope scope = new NDScope(); InferenceMode off = InferenceMode.enter(x)) {
       NDManager m = x.getManager();
       long[] b = new long[s.dimension()];
       Arrays.fill(b, 1);
