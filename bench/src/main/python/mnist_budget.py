@@ -90,9 +90,9 @@ def main():
     p.add_argument("--attention", default="7")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
+    p.add_argument("--schedule", choices=["constant", "cosine"], default="cosine",
                    help="after warm-up: constant, or a half cosine that reaches 0 when the budget ends")
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--ema", type=float, default=0.995)

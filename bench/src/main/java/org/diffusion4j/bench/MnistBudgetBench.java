@@ -59,8 +59,8 @@ import org.diffusion4j.train.nn.UNetConfig;
  * </pre>
  *
  * {@code --config} overrides the training knobs: {@code base} (16), {@code mult} (1-2-2), {@code blocks}
- * (1), {@code attention} (7), {@code dropout} (0), {@code batch} (64), {@code lr} (1e-3), {@code warmup}
- * (100), {@code schedule} (constant), {@code ema} (0.995), {@code clip} (1). {@code schedule=cosine} decays
+ * (1), {@code attention} (7), {@code dropout} (0), {@code batch} (64), {@code lr} (2e-3), {@code warmup}
+ * (100), {@code schedule} (cosine), {@code ema} (0.995), {@code clip} (1). {@code schedule=cosine} decays
  * the learning rate after warm-up by a half cosine in the fraction of the budget spent, reaching 0 when the
  * budget ends ({@link org.diffusion4j.train.loop.LrSchedule#at(long, double)}); the twin applies the same rule
  * to its own clock.
@@ -74,7 +74,7 @@ public final class MnistBudgetBench {
       String schedule, double ema, double clip) {
     static final Map<String, String> DEFAULTS = Map.ofEntries(Map.entry("base", "16"), Map.entry("mult", "1-2-2"),
         Map.entry("blocks", "1"), Map.entry("attention", "7"), Map.entry("dropout", "0"), Map.entry("batch", "64"),
-        Map.entry("lr", "1e-3"), Map.entry("warmup", "100"), Map.entry("schedule", "constant"),
+        Map.entry("lr", "2e-3"), Map.entry("warmup", "100"), Map.entry("schedule", "cosine"),
         Map.entry("ema", "0.995"), Map.entry("clip", "1"));
 
     Knobs {
