@@ -651,19 +651,16 @@ public final class TrainCommand implements Callable<Integer> {
           eta = left;
         }
       }
-      if (total >= UNBOUNDED_STEPS) {
-        int width = 24;
-        int filled = (int) Math.round(frac * width);
-        String bar = "=".repeat(Math.max(0, filled)) + " ".repeat(Math.max(0, width - filled));
-        line.show(String.format(Locale.ROOT, "step %d [%s] loss %.4f  %.1f steps/s  left %s", s.step(), bar,
-            s.loss(), s.stepsPerSecond(), ProgressLine.clock(eta)), frac);
-        return;
-      }
       int width = 24;
       int filled = (int) Math.round(frac * width);
       String bar = "=".repeat(Math.max(0, filled)) + " ".repeat(Math.max(0, width - filled));
-      line.show(String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f  %.1f steps/s  ETA %s", s.step(), total, bar,
-          s.loss(), s.stepsPerSecond(), ProgressLine.clock(eta)), frac);
+      // Without a step limit (a time budget alone) the line shows the time left instead of step/total.
+      String text = total >= UNBOUNDED_STEPS
+          ? String.format(Locale.ROOT, "step %d [%s] loss %.4f  %.1f steps/s  left %s", s.step(), bar, s.loss(),
+              s.stepsPerSecond(), ProgressLine.clock(eta))
+          : String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f  %.1f steps/s  ETA %s", s.step(), total, bar,
+              s.loss(), s.stepsPerSecond(), ProgressLine.clock(eta));
+      line.show(text, frac);
     }
 
     void done() {
