@@ -293,6 +293,10 @@ public final class TrainCommand implements Callable<Integer> {
     // Everything is checked (data read, σ_data measured) before the run directory is touched.
     Training.Plan plan = training.plan();
     RunConfig full = plan.config();
+    if (resume && budget == null && steps == null && full.training().steps() >= UNBOUNDED_STEPS) {
+      throw new IllegalArgumentException(out + " was trained with --time-budget alone and has no step limit: resume it "
+          + "with --time-budget TIME (e.g. 10m) or --steps N");
+    }
     if (resume) {
       if (data != null && !data.equals(full.data())) {
         throw new IllegalArgumentException("--resume: the run was trained on '" + full.data() + "', not '" + data + "'");

@@ -81,6 +81,12 @@ class TrainCommandTest {
     assertTrue(last.get("lr").getAsDouble() < 0.2 * first.get("lr").getAsDouble(), lines.get(lines.size() - 1));
     assertTrue(Files.exists(run.resolve("ema.safetensors")));
     assertEquals(0, Cli.sample(run, dir.resolve("b.npy"), "--sampler", "heun", "--steps", "4", "--seeds", "0-3").code());
+    // Such a run has no step limit: resuming it needs a budget (or a step count), never an endless run.
+    Cli.Run endless = Cli.run("train", "--out", run.toString(), "--quiet", "--resume");
+    assertTrue(endless.code() != 0, "resumed without a limit");
+    assertTrue(endless.err().contains("--time-budget alone"), endless.err());
+    Cli.Run more = Cli.run("train", "--out", run.toString(), "--quiet", "--resume", "--time-budget", "1s");
+    assertEquals(0, more.code(), more.err());
 
     Cli.Run bad = train(dir.resolve("b2"), "--data", "two-moons", "--time-budget", "twenty minutes");
     assertTrue(bad.code() != 0);
