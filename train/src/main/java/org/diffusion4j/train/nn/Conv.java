@@ -32,6 +32,11 @@ final class Conv extends FixedBlock {
         ps.getValue(bias, x.getDevice(), training), stride, padding).singletonOrThrow();
   }
 
+  /** W's array: as long-lived as the network (the owner of its {@link org.diffusion4j.tensor.Scalars.Constant}s). */
+  NDArray weightArray() {
+    return weight.getArray();
+  }
+
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
       PairList<String, Object> params) {

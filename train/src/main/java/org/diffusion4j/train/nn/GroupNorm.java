@@ -89,11 +89,28 @@ public final class GroupNorm extends FixedBlock {
     return new NDList(apply(ps, inputs.singletonOrThrow(), training));
   }
 
-  NDArray apply(ParameterStore ps, NDArray x, boolean training) {
-    Shape shape = x.getShape();
+  /**
+   * {@code SiLU(GroupNorm(x))}, what DDPM++ and diffusers apply before each convolution of a residual block: on
+   * PyTorch one fused call ({@link NativeOps#groupNormSilu}), elsewhere {@link Silu#apply} of {@link #apply}.
+   */
+  public NDArray applySilu(ParameterStore ps, NDArray x, boolean training) {
+    if (TorchScript.isTorch(x)) {
+      check(x.getShape());
+      return NativeOps.groupNormSilu(x, groups, ps.getValue(gamma, x.getDevice(), training),
+          ps.getValue(beta, x.getDevice(), training), eps);
+    }
+    return Silu.apply(apply(ps, x, training));
+  }
+
+  private void check(Shape shape) {
     if (shape.dimension() < 2 || shape.get(1) != channels) {
       throw new IllegalArgumentException("GroupNorm expects [n, " + channels + ", …], got " + shape);
     }
+  }
+
+  NDArray apply(ParameterStore ps, NDArray x, boolean training) {
+    Shape shape = x.getShape();
+    check(shape);
     if (TorchScript.isTorch(x)) {
       // PyTorch's fused kernel (statistics, normalisation and affine in one pass, forward and backward).
       return NativeOps.groupNorm(x, groups, ps.getValue(gamma, x.getDevice(), training),

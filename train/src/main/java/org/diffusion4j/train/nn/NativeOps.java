@@ -36,20 +36,42 @@ public final class NativeOps {
    */
   public static NDArray groupNorm(NDArray x, int groups, NDArray gamma, NDArray beta, double eps) {
     String name = "GroupNorm_" + groups + "_" + Long.toHexString(Double.doubleToLongBits(eps));
-    PtSymbolBlock m = module(name, "  def forward(self: __torch__." + name + ", x: Tensor, gamma: Tensor, "
-        + "beta: Tensor) -> Tensor:\n    return torch.group_norm(x, " + groups + ", gamma, beta, " + literal(eps)
-        + ", False)\n");
-    // Fresh unnamed handles (DJL reads list/dict structure from input names; parameters have names),
-    // closed after the call: the graph keeps what the backward needs.
-    NDArray xa = x.reshape(x.getShape());
-    NDArray ga = gamma.reshape(gamma.getShape());
-    NDArray ba = beta.reshape(beta.getShape());
+    PtSymbolBlock m = MODULES.get(name);
+    if (m == null) {
+      m = module(name, "  def forward(self: __torch__." + name + ", x: Tensor, gamma: Tensor, "
+          + "beta: Tensor) -> Tensor:\n    return torch.group_norm(x, " + groups + ", gamma, beta, " + literal(eps)
+          + ", False)\n");
+    }
+    return call3(m, x, gamma, beta);
+  }
+
+  /**
+   * {@code torch.silu(torch.group_norm(x, groups, γ, β, ε))}: the normalise-then-activate of every DDPM++ and
+   * diffusers residual block in one TorchScript call instead of two (a call costs about 30 µs on a 2-core Zen 3
+   * whatever the tensor's size; 35 of a U-Net forward's 41 group norms are followed by SiLU). The same kernels
+   * in the same order as {@link #groupNorm} then {@link #silu}, so the same numbers.
+   */
+  public static NDArray groupNormSilu(NDArray x, int groups, NDArray gamma, NDArray beta, double eps) {
+    String name = "GroupNormSilu_" + groups + "_" + Long.toHexString(Double.doubleToLongBits(eps));
+    PtSymbolBlock m = MODULES.get(name);
+    if (m == null) {
+      m = module(name, "  def forward(self: __torch__." + name + ", x: Tensor, gamma: Tensor, "
+          + "beta: Tensor) -> Tensor:\n    return torch.silu(torch.group_norm(x, " + groups + ", gamma, beta, "
+          + literal(eps) + ", False))\n");
+    }
+    return call3(m, x, gamma, beta);
+  }
+
+  private static NDArray call3(PtSymbolBlock m, NDArray x, NDArray gamma, NDArray beta) {
+    NDArray xa = single(x);
+    NDArray ga = single(gamma);
+    NDArray ba = single(beta);
     try {
       return TorchScript.call(m, new NDList(xa, ga, ba)).singletonOrThrow();
     } finally {
-      xa.close();
-      ga.close();
-      ba.close();
+      closeAlias(xa, x);
+      closeAlias(ga, gamma);
+      closeAlias(ba, beta);
     }
   }
 
@@ -60,11 +82,11 @@ public final class NativeOps {
   public static NDArray silu(NDArray x) {
     PtSymbolBlock m = module("Silu", "  def forward(self: __torch__.Silu, x: Tensor) -> Tensor:\n"
         + "    return torch.silu(x)\n");
-    NDArray xa = x.reshape(x.getShape());
+    NDArray xa = single(x);
     try {
       return TorchScript.call(m, new NDList(xa)).singletonOrThrow();
     } finally {
-      xa.close();
+      closeAlias(xa, x);
     }
   }
 
@@ -138,6 +160,26 @@ public final class NativeOps {
     NDList out = TorchScript.call(mod, in);
     out.close();
     in.close();
+  }
+
+  /**
+   * {@code a} as one tensor argument: itself when its name means nothing to DJL's {@code IValueUtils} (which
+   * reads list, tuple and dict structure from names with {@code .}, {@code [} or {@code (}, and a method from
+   * {@code module_method:}), else a fresh unnamed alias (a view), which the caller closes after the call — the
+   * graph keeps what the backward needs. Parameters are named ("gamma"), op results not; skipping the alias
+   * saves a reshape and a close per argument (three per group norm, 41 group norms per U-Net forward).
+   */
+  static NDArray single(NDArray a) {
+    String name = a.getName();
+    boolean structural = name != null && (name.indexOf('.') >= 0 || name.indexOf('[') >= 0 || name.indexOf('(') >= 0
+        || name.startsWith("module_method:"));
+    return structural ? a.reshape(a.getShape()) : a;
+  }
+
+  private static void closeAlias(NDArray alias, NDArray of) {
+    if (alias != of) {
+      alias.close();
+    }
   }
 
   /** Unnamed-to-named aliases of the handles, forming one TorchScript list argument {@code name[]}. */

@@ -183,10 +183,28 @@ public final class NetworkDenoiser implements Denoiser {
     b[0] = n;
     Shape bShape = new Shape(b);
     DataType type = xHat.getDataType();
-    NDArray xIn = xHat.mul(m.create(cIn, bShape).toType(type, false));
+    NDArray xIn = xHat.mul(coefficients(m, cIn, bShape, type));
     long[] labels = conditioning.labels();
-    NDArray out = f.apply(xIn, m.create(cNoise).toType(type, false), labels == null ? null : m.create(labels));
-    return new Output(xHat, out, m.create(cSkip, bShape).toType(type, false), m.create(cOut, bShape).toType(type, false));
+    NDArray out = f.apply(xIn, coefficients(m, cNoise, new Shape(n), type), labels == null ? null : m.create(labels));
+    return new Output(xHat, out, coefficients(m, cSkip, bShape, type), coefficients(m, cOut, bShape, type));
+  }
+
+  /**
+   * Host coefficients as an array of {@code type}: made in that dtype directly for FLOAT32 and FLOAT64 (the same
+   * rounding as a FLOAT64 array converted, one native call fewer), converted otherwise.
+   */
+  private static NDArray coefficients(NDManager m, double[] v, Shape shape, DataType type) {
+    if (type == DataType.FLOAT64) {
+      return m.create(v, shape);
+    }
+    if (type == DataType.FLOAT32) {
+      float[] f = new float[v.length];
+      for (int i = 0; i < v.length; i++) {
+        f[i] = (float) v[i];
+      }
+      return m.create(f, shape);
+    }
+    return m.create(v, shape).toType(type, false);
   }
 
   /**

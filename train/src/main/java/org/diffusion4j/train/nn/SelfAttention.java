@@ -2,6 +2,7 @@ package org.diffusion4j.train.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -16,12 +17,15 @@ import org.diffusion4j.tensor.Scalars;
  * {@code y = (x + W_proj a)/√2}. W_proj starts near zero (gain 1e-5).
  */
 public final class SelfAttention extends FixedBlock {
-  private static final float SKIP_SCALE = (float) Math.sqrt(0.5);
+  /** q, k and v of the [n, 3, H, d, L] projection, parsed once (DJL parses an index string at every get). */
+  private static final NDIndex[] PART = {new NDIndex(":, 0"), new NDIndex(":, 1"), new NDIndex(":, 2")};
   private final int channels;
   private final int heads;
   private final GroupNorm norm;
   private final Conv qkv;
   private final Conv proj;
+  private final Scalars.Constant scale;
+  private final Scalars.Constant skipScale = new Scalars.Constant((float) Math.sqrt(0.5));
 
   /**
    * @param channels C
@@ -36,6 +40,7 @@ public final class SelfAttention extends FixedBlock {
     norm = addChildBlock("norm", new GroupNorm(GroupNorm.defaultGroups(channels), channels));
     qkv = addChildBlock("qkv", new Conv(channels, 3 * channels, 1, 1, Math.sqrt(0.2)));
     proj = addChildBlock("proj", new Conv(channels, channels, 1, 1, 1e-5));
+    scale = new Scalars.Constant(1 / Math.sqrt(channels / heads));
   }
 
   /**
@@ -52,6 +57,12 @@ public final class SelfAttention extends FixedBlock {
     return v.batchMatMul(w.transpose(0, 2, 1));
   }
 
+  /** {@link #attention(NDArray, NDArray, NDArray)} with 1/√d kept in {@code owner}'s manager. */
+  private NDArray attention(NDArray q, NDArray k, NDArray v, NDArray owner) {
+    NDArray w = scale.mul(q.transpose(0, 2, 1).batchMatMul(k), owner).softmax(2);
+    return v.batchMatMul(w.transpose(0, 2, 1));
+  }
+
   NDArray apply(ParameterStore ps, NDArray x, boolean training) {
     Shape s = x.getShape();
     long n = s.get(0);
@@ -60,11 +71,12 @@ public final class SelfAttention extends FixedBlock {
     NDArray h = norm.apply(ps, x, training);
     NDArray t = qkv.apply(ps, h, training).reshape(n, 3, heads, d, -1);
     long len = t.getShape().get(4);
-    NDArray q = t.get(":, 0").reshape(n * heads, d, len);
-    NDArray k = t.get(":, 1").reshape(n * heads, d, len);
-    NDArray v = t.get(":, 2").reshape(n * heads, d, len);
-    NDArray a = attention(q, k, v).reshape(s);
-    return Scalars.mul(x.add(proj.apply(ps, a, training)), SKIP_SCALE);
+    NDArray q = t.get(PART[0]).reshape(n * heads, d, len);
+    NDArray k = t.get(PART[1]).reshape(n * heads, d, len);
+    NDArray v = t.get(PART[2]).reshape(n * heads, d, len);
+    NDArray owner = proj.weightArray();
+    NDArray a = attention(q, k, v, owner).reshape(s);
+    return skipScale.mul(x.add(proj.apply(ps, a, training)), owner);
   }
 
   @Override

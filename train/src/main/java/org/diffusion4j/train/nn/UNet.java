@@ -142,7 +142,7 @@ public final class UNet extends FixedBlock {
       h = b instanceof ResBlock rb ? rb.apply(ps, h.concat(skips.pop(), 1), e, training)
           : ((Up) b).apply(ps, h, training);
     }
-    h = Silu.apply(outNorm.apply(ps, h, training));
+    h = outNorm.applySilu(ps, h, training);
     return new NDList(out.apply(ps, h, training));
   }
 
@@ -156,6 +156,7 @@ public final class UNet extends FixedBlock {
     private final Conv skip;
     private final SelfAttention attention;
     private final float dropout;
+    private final Scalars.Constant skipScale = new Scalars.Constant(SKIP_SCALE);
 
     ResBlock(int in, int out, int emb, double dropout, int heads) {
       norm0 = addChildBlock("norm0", new GroupNorm(GroupNorm.defaultGroups(in), in));
@@ -169,15 +170,14 @@ public final class UNet extends FixedBlock {
     }
 
     NDArray apply(ParameterStore ps, NDArray x, NDArray e, boolean training) {
-      NDArray h = conv0.apply(ps, Silu.apply(norm0.apply(ps, x, training)),
-          training);
+      NDArray h = conv0.apply(ps, norm0.applySilu(ps, x, training), training);
       h = h.add(affine.apply(ps, e, training).expandDims(2).expandDims(3));
-      h = Silu.apply(norm1.apply(ps, h, training));
+      h = norm1.applySilu(ps, h, training);
       if (dropout > 0 && training) {
         h = Dropout.dropout(h, dropout, true).singletonOrThrow();
       }
       h = conv1.apply(ps, h, training);
-      h = Scalars.mul(h.add(skip == null ? x : skip.apply(ps, x, training)), SKIP_SCALE);
+      h = skipScale.mul(h.add(skip == null ? x : skip.apply(ps, x, training)), conv1.weightArray());
       return attention == null ? h : attention.apply(ps, h, training);
     }
 

@@ -139,6 +139,50 @@ class GroupNormTest {
     }
   }
 
+  /**
+   * The fused SiLU(GroupNorm(x)) gives GroupNorm then {@code torch.silu}'s numbers exactly, forward and backward
+   * in x, γ and β (the same kernels in one TorchScript call), and rejects a wrong channel count as GroupNorm does.
+   */
+  @Test
+  void fusedSiluOfGroupNormEqualsTheTwoOpsForwardAndBackward() {
+    Shape shape = new Shape(2, 8, 5, 5);
+    Random r = new Random(11);
+    try (NDManager m = NDManager.newBaseManager()) {
+      GroupNorm gn = new GroupNorm(4, 8);
+      gn.initialize(m, DataType.FLOAT32, shape);
+      gn.gamma().getArray().set(f(random(r, 8, 1, 1)));
+      gn.beta().getArray().set(f(random(r, 8, 1, 0)));
+      NDArray w = m.create(f(random(r, (int) shape.size(), 1, 0)), shape);
+      float[][] out = new float[2][];
+      float[][] grads = new float[6][];
+      for (int variant = 0; variant < 2; variant++) {
+        NDArray x = m.create(f(random(new Random(9), (int) shape.size(), 2, 0.5)), shape);
+        x.setRequiresGradient(true);
+        gn.gamma().getArray().setRequiresGradient(true);
+        gn.beta().getArray().setRequiresGradient(true);
+        ParameterStore ps = new ParameterStore(m, false);
+        try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+          NDArray y = variant == 0 ? gn.applySilu(ps, x, true) : NativeOps.silu(gn.apply(ps, x, true));
+          out[variant] = y.toFloatArray();
+          gc.backward(y.mul(w).sum());
+        }
+        grads[3 * variant] = x.getGradient().toFloatArray();
+        grads[3 * variant + 1] = gn.gamma().getArray().getGradient().toFloatArray();
+        grads[3 * variant + 2] = gn.beta().getArray().getGradient().toFloatArray();
+        // Parameter gradients accumulate: start the next variant from zero.
+        gn.gamma().getArray().getGradient().set(new float[8]);
+        gn.beta().getArray().getGradient().set(new float[8]);
+      }
+      assertArrayEquals(out[1], out[0], 0f);
+      for (int i = 0; i < 3; i++) {
+        assertArrayEquals(grads[3 + i], grads[i], 0f, "gradient " + i);
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> gn.applySilu(new ParameterStore(m, false), m.ones(new Shape(1, 6, 2, 2)), false));
+      assertEquals("GroupNorm expects [n, 8, …], got (1, 6, 2, 2)", e.getMessage());
+    }
+  }
+
   @Test
   void defaultGroupsAndValidation() {
     assertEquals(8, GroupNorm.defaultGroups(32));

@@ -71,6 +71,11 @@ abstract class DiffusersBlock extends AbstractBlock {
     return g.forward(ps, new NDList(x), false).singletonOrThrow();
   }
 
+  /** {@code SiLU(g(x))} in one fused call on PyTorch ({@link GroupNorm#applySilu}). */
+  static NDArray normSilu(GroupNorm g, ParameterStore ps, NDArray x) {
+    return g.applySilu(ps, x, false);
+  }
+
   /** The value of a parameter, on x's device. */
   static NDArray value(ParameterStore ps, Parameter p, NDArray x) {
     return ps.getValue(p, x.getDevice(), false);

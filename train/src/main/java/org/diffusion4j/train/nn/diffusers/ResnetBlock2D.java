@@ -49,15 +49,14 @@ final class ResnetBlock2D extends DiffusersBlock {
   }
 
   NDArray apply(ParameterStore ps, NDArray x, NDArray emb, boolean training) {
-    NDArray h = conv1.apply(ps, Silu.apply(norm(norm1, ps, x)));
+    NDArray h = conv1.apply(ps, normSilu(norm1, ps, x));
     NDArray e = timeEmbProj.apply(ps, Silu.apply(emb)).expandDims(2).expandDims(3);
     if (scaleShift) {
       NDList parts = e.split(2, 1);
-      h = norm(norm2, ps, h).mul(parts.get(0).add(1)).add(parts.get(1));
+      h = Silu.apply(norm(norm2, ps, h).mul(parts.get(0).add(1)).add(parts.get(1)));
     } else {
-      h = norm(norm2, ps, h.add(e));
+      h = normSilu(norm2, ps, h.add(e));
     }
-    h = Silu.apply(h);
     if (training && dropout > 0) {
       h = Dropout.dropout(h, dropout, true).singletonOrThrow();
     }

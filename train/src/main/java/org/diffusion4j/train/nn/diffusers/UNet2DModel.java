@@ -211,6 +211,6 @@ public final class UNet2DModel extends DiffusersBlock {
     for (UNetBlocks.Up u : up) {
       h = u.apply(ps, h, emb, skips, training);
     }
-    return convOut.apply(ps, Silu.apply(norm(normOut, ps, h)));
+    return convOut.apply(ps, normSilu(normOut, ps, h));
   }
 }
