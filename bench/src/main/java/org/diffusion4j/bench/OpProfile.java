@@ -115,9 +115,9 @@ final class OpProfile {
     return events;
   }
 
-  /** µs by op class of the top-level events; {@code fixedClass} (when not null) takes every op of the phase. */
-  static Map<String, Double> byClass(List<Event> events, String fixedClass) {
-    Map<String, Double> us = new LinkedHashMap<>();
+  /** The top-level events (ops not nested in another op; TorchScript's own "forward" frames left out). */
+  static List<Event> topLevel(List<Event> events) {
+    List<Event> top = new ArrayList<>();
     Map<String, List<Event>> byThread = new LinkedHashMap<>();
     for (Event e : events) {
       byThread.computeIfAbsent(e.tid(), k -> new ArrayList<>()).add(e);
@@ -133,8 +133,17 @@ final class OpProfile {
           continue; // nested in the previous top-level event
         }
         end = e.ts() + e.dur();
-        us.merge(fixedClass != null ? fixedClass : classify(e.name()), e.dur(), Double::sum);
+        top.add(e);
       }
+    }
+    return top;
+  }
+
+  /** µs by op class of the top-level events; {@code fixedClass} (when not null) takes every op of the phase. */
+  static Map<String, Double> byClass(List<Event> events, String fixedClass) {
+    Map<String, Double> us = new LinkedHashMap<>();
+    for (Event e : topLevel(events)) {
+      us.merge(fixedClass != null ? fixedClass : classify(e.name()), e.dur(), Double::sum);
     }
     return us;
   }
@@ -149,8 +158,13 @@ final class OpProfile {
    * minus its ops as framework overhead.
    */
   static void addPhase(Map<String, Double> ms, Path trace, double wallMs, String fixedClass) throws IOException {
-    Map<String, Double> us = byClass(read(trace), fixedClass);
+    List<Event> events = read(trace);
+    Map<String, Double> us = byClass(events, fixedClass);
     us.forEach((k, v) -> ms.merge(k, v / 1e3, Double::sum));
     ms.merge(OVERHEAD, Math.max(0, wallMs - total(us) / 1e3), Double::sum);
+    ms.merge(OPS, (double) topLevel(events).size(), Double::sum);
   }
+
+  /** The key under which {@link #addPhase} counts top-level ops (a count, not ms; not an op class). */
+  static final String OPS = "top-level ops";
 }

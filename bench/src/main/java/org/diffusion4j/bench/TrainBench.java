@@ -440,6 +440,13 @@ public final class TrainBench {
       table("phase", train ? TRAIN_PHASES : List.of("draw", "forward"), PHASE_NAMES, djlPhase, pyPhase,
           torch != null);
       table("op class (forward + backward)", OpProfile.CLASSES, null, djlOps, pyOps, torch != null);
+      double dn = djlOps.getOrDefault(OpProfile.OPS, 0.0);
+      double pn = pyOps.getOrDefault(OpProfile.OPS, 0.0);
+      System.out.printf(Locale.ROOT, "  top-level ops per step: DJL %.0f%s; framework time per op: DJL %.1f µs%s%n", dn,
+          torch != null ? String.format(Locale.ROOT, ", PyTorch %.0f", pn) : "",
+          1e3 * djlOps.getOrDefault(OpProfile.OVERHEAD, 0.0) / Math.max(1, dn),
+          torch != null ? String.format(Locale.ROOT, ", PyTorch %.1f µs", 1e3 * pyOps.getOrDefault(OpProfile.OVERHEAD,
+              0.0) / Math.max(1, pn)) : "");
     }
     System.out.println("Traces (chrome://tracing JSON): " + dir);
   }
