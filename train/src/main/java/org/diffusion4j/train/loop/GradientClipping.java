@@ -53,8 +53,14 @@ public final class GradientClipping {
     }
     double coef = maxNorm / (norm + 1e-6);
     if (coef < 1) {
-      for (NDArray g : grads) {
-        Scalars.muli(g, coef);
+      if (TorchScript.isTorch(grads.iterator().next())) {
+        try (NDScope scope = new NDScope()) {
+          NativeOps.scale(new ArrayList<>(grads), coef);
+        }
+      } else {
+        for (NDArray g : grads) {
+          Scalars.muli(g, coef);
+        }
       }
     }
     return norm;

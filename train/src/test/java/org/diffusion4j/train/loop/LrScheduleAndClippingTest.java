@@ -89,4 +89,26 @@ class LrScheduleAndClippingTest {
       assertArrayEquals(new float[] {(float) (10 * k), (float) (20 * k), (float) (30 * k)}, g, 1e-6f);
     }
   }
+
+  /** The one-call {@code _foreach_mul_} scaling gives the per-tensor {@code Scalars.muli} numbers bit for bit. */
+  @Test
+  void foreachScalingEqualsPerTensorScalingBitForBit() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      java.util.List<NDArray> a = new java.util.ArrayList<>();
+      java.util.List<NDArray> b = new java.util.ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        NDArray x = m.randomNormal(new Shape(7, i + 1));
+        a.add(x);
+        b.add(x.duplicate());
+      }
+      double c = 1.0 / (Math.PI * 3 + 1e-6);
+      org.diffusion4j.train.nn.NativeOps.scale(a, c);
+      for (NDArray x : b) {
+        org.diffusion4j.tensor.Scalars.muli(x, c);
+      }
+      for (int i = 0; i < 5; i++) {
+        assertArrayEquals(b.get(i).toFloatArray(), a.get(i).toFloatArray(), 0f, "tensor " + i);
+      }
+    }
+  }
 }
