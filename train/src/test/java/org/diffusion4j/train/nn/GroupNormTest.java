@@ -106,14 +106,21 @@ class GroupNormTest {
     }
   }
 
+  /** A GroupNorm of {@code groups} over the channels of {@code shape}, initialised, γ drawn around 1 from {@code r}. */
+  private static GroupNorm withRandomGamma(NDManager m, int groups, Shape shape, Random r) {
+    int c = (int) shape.get(1);
+    GroupNorm gn = new GroupNorm(groups, c);
+    gn.initialize(m, DataType.FLOAT32, shape);
+    gn.gamma().getArray().set(f(random(r, c, 1, 1)));
+    return gn;
+  }
+
   @Test
   void gradientMatchesAutogradOfTheDefinition() {
     Shape shape = new Shape(2, 6, 3, 3);
     Random r = new Random(5);
     try (NDManager m = NDManager.newBaseManager()) {
-      GroupNorm gn = new GroupNorm(3, 6);
-      gn.initialize(m, DataType.FLOAT32, shape);
-      gn.gamma().getArray().set(f(random(r, 6, 1, 1)));
+      GroupNorm gn = withRandomGamma(m, 3, shape, r);
       NDArray w = m.create(f(random(r, (int) shape.size(), 1, 0)), shape);
       float[][] grads = new float[2][];
       for (int variant = 0; variant < 2; variant++) {
@@ -148,9 +155,7 @@ class GroupNormTest {
     Shape shape = new Shape(2, 8, 5, 5);
     Random r = new Random(11);
     try (NDManager m = NDManager.newBaseManager()) {
-      GroupNorm gn = new GroupNorm(4, 8);
-      gn.initialize(m, DataType.FLOAT32, shape);
-      gn.gamma().getArray().set(f(random(r, 8, 1, 1)));
+      GroupNorm gn = withRandomGamma(m, 4, shape, r);
       gn.beta().getArray().set(f(random(r, 8, 1, 0)));
       NDArray w = m.create(f(random(r, (int) shape.size(), 1, 0)), shape);
       float[][] out = new float[2][];
