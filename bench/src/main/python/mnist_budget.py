@@ -56,21 +56,32 @@ def network(a):
                    dropout=a.dropout, heads=1)
 
 
-def heun(net, sigmas, n, batch, seed):
-    """EDM Algorithm 1 without churn on the given decreasing grid ending in 0."""
+def sample(net, sigmas, n, batch, seed, churn=0.0, tmin=0.0, tmax=float("inf"), noise=1.0):
+    """EDM's Heun sampler on the given decreasing grid ending in 0: Algorithm 1 when churn is 0, else
+    Algorithm 2 (Karras et al. 2022): gamma = min(S_churn/N, sqrt(2)-1) where S_tmin <= sigma <= S_tmax,
+    sigma_hat = sigma (1 + gamma), x_hat = x + sqrt(sigma_hat^2 - sigma^2) S_noise eps, then a Heun step
+    from sigma_hat to the next sigma (Euler on the step to 0)."""
     gen = torch.Generator().manual_seed(seed)
+    steps = len(sigmas) - 1
+    gamma_max = min(churn / steps, math.sqrt(2) - 1) if churn > 0 else 0.0
     out = []
     net.eval()
     for start in range(0, n, batch):
         k = min(batch, n - start)
         x = torch.randn((k, 1, 28, 28), generator=gen) * sigmas[0]
-        for i in range(len(sigmas) - 1):
+        for i in range(steps):
             s, s_next = sigmas[i], sigmas[i + 1]
-            d = (x - tb.sample_step(net, x, s)) / s
-            x_next = x + d * (s_next - s)
+            gamma = gamma_max if tmin <= s <= tmax else 0.0
+            s_hat = s + gamma * s
+            if churn > 0:
+                eps = torch.randn(x.shape, generator=gen)  # drawn on every step, as EDM's randn_like
+                if gamma > 0:
+                    x = x + eps * (math.sqrt(s_hat * s_hat - s * s) * noise)
+            d = (x - tb.sample_step(net, x, s_hat)) / s_hat
+            x_next = x + d * (s_next - s_hat)
             if s_next > 0:
                 d2 = (x_next - tb.sample_step(net, x_next, s_next)) / s_next
-                x_next = x + 0.5 * (d + d2) * (s_next - s)
+                x_next = x + 0.5 * (d + d2) * (s_next - s_hat)
             x = x_next
         out.append(x)
     return torch.cat(out).numpy().astype(np.float32)
@@ -98,8 +109,16 @@ def main():
     p.add_argument("--ema", type=float, default=0.995)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sample-batch", type=int, default=100)
+    p.add_argument("--sampler", choices=["heun", "edm"], default="heun",
+                   help="heun: EDM Algorithm 1; edm: Algorithm 2, stochastic Heun with --s-churn etc.")
+    p.add_argument("--s-churn", type=float, default=0.0)
+    p.add_argument("--s-tmin", type=float, default=0.0)
+    p.add_argument("--s-tmax", type=float, default=float("inf"))
+    p.add_argument("--s-noise", type=float, default=1.0)
     p.add_argument("--out")
     p.add_argument("--params-only", action="store_true")
+    p.add_argument("--sample-only", action="store_true",
+                   help="no training: sample from the twin-ema.pt and twin.json an earlier run left in --out")
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
@@ -113,8 +132,16 @@ def main():
     tb.set_blas_threads(a.threads)
     tb.SIGMA_DATA = a.sigma_data  # read by edm_scalings and edm_loss
     sigmas = [float(v) for v in a.sigmas.split(",")]
-    images = read_idx_images(find_images(a.idx))
     net = network(a)
+    if a.sample_only:
+        with open(os.path.join(a.out, "twin.json")) as f:
+            info = json.load(f)  # the training's record, kept; the sampling fields are replaced
+        net.load_state_dict(torch.load(os.path.join(a.out, "twin-ema.pt")))
+        print("twin: sampling from %s (%d training steps), no training" % (
+            os.path.join(a.out, "twin-ema.pt"), info["steps"]), flush=True)
+        sample_and_write(net, a, sigmas, info)
+        return
+    images = read_idx_images(find_images(a.idx))
     params = list(net.parameters())
     ema = [q.detach().clone() for q in params]
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
@@ -176,19 +203,35 @@ def main():
             q.copy_(e)
     os.makedirs(a.out, exist_ok=True)
     torch.save(net.state_dict(), os.path.join(a.out, "twin-ema.pt"))
+    info.update({"steps": step, "train_seconds": seconds, "steps_per_s": step / seconds, "final_loss": loss_value})
+    write_json(info, a.out)  # the training's record before sampling: an interrupted sampling resumes with --sample-only
+    print("twin: %d steps in %.1f s (%.3f steps/s), final loss %.4f" % (step, seconds, step / seconds, loss_value),
+          flush=True)
+    sample_and_write(net, a, sigmas, info)
+
+
+def write_json(info, out):
+    tmp = os.path.join(out, "twin.tmp.json")
+    with open(tmp, "w") as f:
+        json.dump(info, f, indent=1)
+    os.replace(tmp, os.path.join(out, "twin.json"))
+
+
+def sample_and_write(net, a, sigmas, info):
+    """Samples from the EMA weights in net, twin.json, then samples.npy (last: its presence marks the side done)."""
     t1 = time.perf_counter()
-    samples = heun(net, sigmas, a.n, a.sample_batch, a.seed + 1)
+    churn = a.s_churn if a.sampler == "edm" else 0.0
+    samples = sample(net, sigmas, a.n, a.sample_batch, a.seed + 1, churn, a.s_tmin, a.s_tmax, a.s_noise)
     sample_seconds = time.perf_counter() - t1
     tmp = os.path.join(a.out, "samples.tmp.npy")
     np.save(tmp, samples.reshape(a.n, 1, 28, 28))
-    info.update({"steps": step, "train_seconds": seconds, "steps_per_s": step / seconds, "final_loss": loss_value,
-                 "sample_seconds": sample_seconds, "n": a.n, "nfe": 2 * (len(sigmas) - 1) - 1,
-                 "sampler": "heun (EDM Algorithm 1, no churn) on the given grid"})
-    with open(os.path.join(a.out, "twin.json"), "w") as f:
-        json.dump(info, f, indent=1)
-    os.replace(tmp, os.path.join(a.out, "samples.npy"))  # last: its presence marks the side finished
-    print("twin: %d steps in %.1f s (%.3f steps/s), final loss %.4f; %d samples in %.1f s" % (
-        step, seconds, step / seconds, loss_value, a.n, sample_seconds), flush=True)
+    info.update({"sample_seconds": sample_seconds, "n": a.n, "nfe": 2 * (len(sigmas) - 1) - 1,
+                 "sampler": ("heun (EDM Algorithm 1, no churn)" if churn == 0 else
+                             "edm (Algorithm 2, S_churn %g, S_tmin %g, S_tmax %g, S_noise %g)" % (
+                                 churn, a.s_tmin, a.s_tmax, a.s_noise)) + " on the given grid"})
+    write_json(info, a.out)
+    os.replace(tmp, os.path.join(a.out, "samples.npy"))
+    print("twin: %d samples in %.1f s" % (a.n, sample_seconds), flush=True)
 
 
 if __name__ == "__main__":
