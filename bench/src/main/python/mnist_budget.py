@@ -66,7 +66,14 @@ def sample(net, sigmas, n, batch, seed, churn=0.0, tmin=0.0, tmax=float("inf"), 
     gamma_max = min(churn / steps, math.sqrt(2) - 1) if churn > 0 else 0.0
     out = []
     net.eval()
+    t0 = time.perf_counter()
+    next_report = t0 + 30
     for start in range(0, n, batch):
+        now = time.perf_counter()
+        if now >= next_report and start > 0:  # progress every 30 s, as our side prints it
+            print("twin: sampling, %d of %d samples (%.0f %%), %.0f s, about %.0f s left" % (
+                start, n, 100.0 * start / n, now - t0, (now - t0) * (n - start) / start), flush=True)
+            next_report = now + 30
         k = min(batch, n - start)
         x = torch.randn((k, 1, 28, 28), generator=gen) * sigmas[0]
         for i in range(steps):

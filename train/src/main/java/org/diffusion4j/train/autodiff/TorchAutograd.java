@@ -41,8 +41,6 @@ import java.io.IOException;
  * non-leaf tensor, graph or not.)
  */
 final class TorchAutograd {
-  private static final String ENGINE = "PyTorch";
-
   /** The TorchScript source of the module's class {@code __torch__.Jvp}. */
   private static final String SOURCE = String.join("\n",
       "class Jvp(Module):",
@@ -101,9 +99,9 @@ final class TorchAutograd {
   static synchronized boolean available() {
     if (module == null && unavailable == null) {
       try {
-        if (!ENGINE.equals(ai.djl.engine.Engine.getInstance().getEngineName())) {
+        if (!org.diffusion4j.train.nn.TorchScript.available()) {
           unavailable = "the default DJL engine is " + ai.djl.engine.Engine.getInstance().getEngineName()
-              + ", not " + ENGINE;
+              + ", not PyTorch";
         } else {
           long handle = JniUtils.loadModuleHandle(new ByteArrayInputStream(archive()), Device.cpu(), true, false);
           long vjp = JniUtils.loadModuleHandle(new ByteArrayInputStream(archive("Vjp", VJP_SOURCE)), Device.cpu(), true,
@@ -125,7 +123,7 @@ final class TorchAutograd {
   }
 
   static boolean isTorch(NDArray a) {
-    return ENGINE.equals(a.getManager().getEngine().getEngineName());
+    return org.diffusion4j.train.nn.TorchScript.isTorch(a);
   }
 
   static boolean gradMode() {

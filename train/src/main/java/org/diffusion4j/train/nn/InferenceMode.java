@@ -35,7 +35,7 @@ public final class InferenceMode implements AutoCloseable {
 
   /** As {@link #enter(NDArray)}, for a forward on arrays of {@code m}'s engine. */
   public static InferenceMode enter(NDManager m) {
-    if (COLLECTING == null || COLLECTING.get() || !"PyTorch".equals(m.getEngine().getEngineName())
+    if (COLLECTING == null || COLLECTING.get() || !TorchScript.isTorch(m)
         || !JniUtils.isGradMode()) {
       return NOTHING;
     }

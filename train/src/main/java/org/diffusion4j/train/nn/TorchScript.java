@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
@@ -35,7 +36,12 @@ public final class TorchScript {
 
   /** Whether {@code a} lives on the PyTorch engine. */
   public static boolean isTorch(NDArray a) {
-    return ENGINE.equals(a.getManager().getEngine().getEngineName());
+    return isTorch(a.getManager());
+  }
+
+  /** Whether {@code m}'s arrays live on the PyTorch engine. */
+  public static boolean isTorch(NDManager m) {
+    return ENGINE.equals(m.getEngine().getEngineName());
   }
 
   /**
