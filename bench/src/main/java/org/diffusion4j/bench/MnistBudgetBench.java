@@ -211,28 +211,59 @@ public final class MnistBudgetBench {
 
   private MnistBudgetBench() {}
 
+  /** The command line, checked before anything runs. */
+  record Options(double minutes, int threads, int n, int steps, Path data, Knobs knobs, String only,
+      SamplerChoice sampler, Path out) {
+    static Options parse(String[] args) {
+      Map<String, String> o = options(args);
+      double minutes = number(o, "minutes", "20");
+      int threads = (int) number(o, "threads", "2");
+      int n = (int) number(o, "n", "10000");
+      int steps = (int) number(o, "steps", "18");
+      if (!(minutes > 0) || Double.isInfinite(minutes)) {
+        throw new IllegalArgumentException("--minutes must be a finite number > 0, got " + minutes);
+      }
+      if (threads < 1 || n < 1 || steps < 1) {
+        throw new IllegalArgumentException("--threads, --n and --steps must be >= 1, got " + threads + ", " + n + ", "
+            + steps);
+      }
+      String only = o.getOrDefault("only", "both");
+      if (!List.of("both", "ours", "twin").contains(only)) {
+        throw new IllegalArgumentException("--only " + only + "; accepted: both, ours, twin");
+      }
+      return new Options(minutes, threads, n, steps, Path.of(o.getOrDefault("data", "../shared/data/mnist")),
+          Knobs.parse(o.get("config")), only, SamplerChoice.parse(o.getOrDefault("sampler", "edm"), o.get("churn")),
+          Path.of(o.getOrDefault("out", "bench-mnist")));
+    }
+
+    private static double number(Map<String, String> o, String key, String def) {
+      String v = o.getOrDefault(key, def);
+      try {
+        return Double.parseDouble(v);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--" + key + " " + v + " is not a number");
+      }
+    }
+  }
+
   public static void main(String[] args) throws Exception {
-    Map<String, String> o = options(args);
-    double minutes = Double.parseDouble(o.getOrDefault("minutes", "20"));
-    int threads = Integer.parseInt(o.getOrDefault("threads", "2"));
-    int n = Integer.parseInt(o.getOrDefault("n", "10000"));
-    String sampler = o.getOrDefault("sampler", "edm");
-    int steps = Integer.parseInt(o.getOrDefault("steps", "18"));
-    Path data = Path.of(o.getOrDefault("data", "../shared/data/mnist"));
-    Knobs k = Knobs.parse(o.get("config"));
-    String only = o.getOrDefault("only", "both");
-    if (!(minutes > 0) || Double.isInfinite(minutes)) {
-      throw new IllegalArgumentException("--minutes must be a finite number > 0, got " + minutes);
+    Options opt;
+    try {
+      opt = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bin/bench mnist: " + e.getMessage());
+      System.exit(2);
+      return;
     }
-    if (threads < 1 || n < 1 || steps < 1) {
-      throw new IllegalArgumentException("--threads, --n and --steps must be >= 1, got " + threads + ", " + n + ", "
-          + steps);
-    }
-    SamplerChoice sc = SamplerChoice.parse(sampler, o.get("churn"));
-    if (!List.of("both", "ours", "twin").contains(only)) {
-      throw new IllegalArgumentException("--only " + only + "; accepted: both, ours, twin");
-    }
-    Path out = Path.of(o.getOrDefault("out", "bench-mnist"));
+    double minutes = opt.minutes();
+    int threads = opt.threads();
+    int n = opt.n();
+    int steps = opt.steps();
+    Path data = opt.data();
+    Knobs k = opt.knobs();
+    String only = opt.only();
+    SamplerChoice sc = opt.sampler();
+    Path out = opt.out();
     Files.createDirectories(out);
     ai.djl.engine.Engine.getInstance(); // loads the native library before the thread count is set
     JniUtils.setNumThreads(threads);
@@ -543,11 +574,11 @@ public final class MnistBudgetBench {
     for (int i = 0; i < args.length; i += 2) {
       String key = args[i].startsWith("--") ? args[i].substring(2) : null;
       if (key == null || !KEYS.contains(key)) {
-        throw new IllegalArgumentException("bin/bench mnist: unknown option '" + args[i] + "'; accepted: --"
+        throw new IllegalArgumentException("unknown option '" + args[i] + "'; accepted: --"
             + String.join(", --", KEYS));
       }
       if (i + 1 >= args.length) {
-        throw new IllegalArgumentException("bin/bench mnist: " + args[i] + " needs a value");
+        throw new IllegalArgumentException(args[i] + " needs a value");
       }
       o.put(key, args[i + 1]);
     }

@@ -48,4 +48,20 @@ class MnistBudgetSamplerTest {
       assertTrue(e.getMessage().contains(bad[2]), e.getMessage());
     }
   }
+
+  @Test
+  void theCommandLineIsCheckedBeforeAnythingRuns() {
+    MnistBudgetBench.Options o = MnistBudgetBench.Options.parse(new String[] {"--n", "200", "--sampler", "heun"});
+    assertEquals(200, o.n());
+    assertEquals(new Heun(), o.sampler().create());
+    assertEquals(new EdmStochastic(40, 0.05, 50, 1.003), MnistBudgetBench.Options.parse(new String[0]).sampler().create());
+    String[][] bad = {{"--minutes", "abc"}, {"--churn", "40,x"}, {"--only", "both2"}, {"--bogus", "1"}, {"--n"}};
+    String[] named = {"--minutes abc", "'x'", "--only both2", "'--bogus'", "--n needs a value"};
+    for (int i = 0; i < bad.length; i++) {
+      String[] args = bad[i];
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> MnistBudgetBench.Options.parse(args));
+      assertTrue(e.getMessage().contains(named[i]), e.getMessage());
+    }
+  }
 }
