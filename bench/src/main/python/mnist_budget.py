@@ -10,6 +10,11 @@ it samples N images with the EMA weights by Heun's method on the PF-ODE in sigma
 churn, Euler on the last step to sigma = 0) on the sigma grid given by the Java side (the Karras grid),
 x_0 = sigma_0 * eps, and writes them as samples.npy (float32 [N, 1, 28, 28]) plus twin.json.
 
+With --classes 10 the network is class-conditional (torch_bench.UNet's class table, row 10 the null label):
+training reads the IDX labels and drops each to the null label with probability --label-dropout (Ho &
+Salimans 2022); sample i asks for class i mod 10, and --guidance w != 1 samples with classifier-free
+guidance D_null + w (D_label - D_null), both halves in one forward of a doubled batch, as ours does.
+
 Run with Debian's /usr/bin/python3 (python3-torch). Usage:
   mnist_budget.py --idx DIR --minutes M --threads T --n N --sigmas s0,...,0 --sigma-data S --out DIR [net/opt flags]
   mnist_budget.py --params-only [net flags]      (prints {"params": count} and exits)
@@ -42,25 +47,56 @@ def read_idx_images(path):
     return torch.from_numpy(x.astype(np.float32) / 127.5 - 1.0)
 
 
-def find_images(directory):
-    for name in ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte"):
+def read_idx_labels(path):
+    """IDX1 (plain or .gz) -> int64 [n]."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, n = (int.from_bytes(data[i:i + 4], "big") for i in range(0, 8, 4))
+    if magic != 2049:
+        raise SystemExit("%s: not an IDX label file (magic %d, expected 2049)" % (path, magic))
+    return torch.from_numpy(np.frombuffer(data, dtype=np.uint8, offset=8, count=n).astype(np.int64))
+
+
+def find_idx(directory, kind):
+    names = ("train-%s-idx%d-ubyte.gz" % (kind, 3 if kind == "images" else 1),
+             "train-%s-idx%d-ubyte" % (kind, 3 if kind == "images" else 1),
+             "train-%s.idx%d-ubyte" % (kind, 3 if kind == "images" else 1))
+    for name in names:
         p = os.path.join(directory, name)
         if os.path.exists(p):
             return p
-    raise SystemExit("no MNIST training images (train-images-idx3-ubyte[.gz]) in " + directory)
+    raise SystemExit("no MNIST training %s (%s) in %s" % (kind, names[0], directory))
 
 
 def network(a):
     return tb.UNet(channels=1, resolution=28, base=a.base, mult=tuple(int(v) for v in a.mult.split(",")),
                    blocks=a.blocks, attention=tuple(int(v) for v in a.attention.split(",") if v),
-                   dropout=a.dropout, heads=1)
+                   dropout=a.dropout, heads=1, classes=a.classes)
 
 
-def sample(net, sigmas, n, batch, seed, churn=0.0, tmin=0.0, tmax=float("inf"), noise=1.0):
+def denoiser(net, classes, guidance):
+    """D(x; sigma, labels): unconditional (classes 0), conditional (guidance 1), or classifier-free guidance
+    D_null + w (D_label - D_null) with both halves in one forward of a doubled batch (Ho & Salimans 2022)."""
+    if classes == 0:
+        return lambda x, s, labels: tb.sample_step(net, x, s)
+    if guidance == 1:
+        return lambda x, s, labels: tb.sample_step(net, x, s, labels)
+
+    def guided(x, s, labels):
+        both = tb.sample_step(net, torch.cat([x, x]), s, torch.cat([labels, torch.full_like(labels, classes)]))
+        cond, null = both[:x.shape[0]], both[x.shape[0]:]
+        return null + guidance * (cond - null)
+    return guided
+
+
+def sample(net, sigmas, n, batch, seed, churn=0.0, tmin=0.0, tmax=float("inf"), noise=1.0, classes=0, guidance=1.0):
     """EDM's Heun sampler on the given decreasing grid ending in 0: Algorithm 1 when churn is 0, else
     Algorithm 2 (Karras et al. 2022): gamma = min(S_churn/N, sqrt(2)-1) where S_tmin <= sigma <= S_tmax,
     sigma_hat = sigma (1 + gamma), x_hat = x + sqrt(sigma_hat^2 - sigma^2) S_noise eps, then a Heun step
-    from sigma_hat to the next sigma (Euler on the step to 0)."""
+    from sigma_hat to the next sigma (Euler on the step to 0). A class-conditional net draws sample i as
+    class i mod classes."""
+    dn = denoiser(net, classes, guidance)
     gen = torch.Generator().manual_seed(seed)
     steps = len(sigmas) - 1
     gamma_max = min(churn / steps, math.sqrt(2) - 1) if churn > 0 else 0.0
@@ -76,6 +112,7 @@ def sample(net, sigmas, n, batch, seed, churn=0.0, tmin=0.0, tmax=float("inf"), 
             next_report = now + 30
         k = min(batch, n - start)
         x = torch.randn((k, 1, 28, 28), generator=gen) * sigmas[0]
+        labels = torch.arange(start, start + k) % classes if classes > 0 else None
         for i in range(steps):
             s, s_next = sigmas[i], sigmas[i + 1]
             gamma = gamma_max if tmin <= s <= tmax else 0.0
@@ -84,10 +121,10 @@ def sample(net, sigmas, n, batch, seed, churn=0.0, tmin=0.0, tmax=float("inf"), 
                 eps = torch.randn(x.shape, generator=gen)  # drawn on every step, as EDM's randn_like
                 if gamma > 0:
                     x = x + eps * (math.sqrt(s_hat * s_hat - s * s) * noise)
-            d = (x - tb.sample_step(net, x, s_hat)) / s_hat
+            d = (x - dn(x, s_hat, labels)) / s_hat
             x_next = x + d * (s_next - s_hat)
             if s_next > 0:
-                d2 = (x_next - tb.sample_step(net, x_next, s_next)) / s_next
+                d2 = (x_next - dn(x_next, s_next, labels)) / s_next
                 x_next = x + 0.5 * (d + d2) * (s_next - s_hat)
             x = x_next
         out.append(x)
@@ -114,6 +151,9 @@ def main():
                    help="after warm-up: constant, or a half cosine that reaches 0 when the budget ends")
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--ema", type=float, default=0.995)
+    p.add_argument("--classes", type=int, default=0, help="10: class-conditional on the IDX labels; 0: not")
+    p.add_argument("--label-dropout", type=float, default=0.1, help="probability of training on the null label")
+    p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale w (1: conditional)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sample-batch", type=int, default=100)
     p.add_argument("--sampler", choices=["heun", "edm"], default="heun",
@@ -148,7 +188,11 @@ def main():
             os.path.join(a.out, "twin-ema.pt"), info["steps"]), flush=True)
         sample_and_write(net, a, sigmas, info)
         return
-    images = read_idx_images(find_images(a.idx))
+    images = read_idx_images(find_idx(a.idx, "images"))
+    labels = read_idx_labels(find_idx(a.idx, "labels")) if a.classes > 0 else None
+    if labels is not None and (labels.shape[0] != images.shape[0] or int(labels.max()) >= a.classes):
+        raise SystemExit("twin: %d labels up to %d for %d images and %d classes" % (
+            labels.shape[0], int(labels.max()), images.shape[0], a.classes))
     params = list(net.parameters())
     ema = [q.detach().clone() for q in params]
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
@@ -182,8 +226,12 @@ def main():
             lr = a.lr * 0.5 * (1 + math.cos(math.pi * progress))
         idx = torch.randint(0, images.shape[0], (a.batch,), generator=gen)
         x0 = images[idx]
+        y = None
+        if labels is not None:  # each label dropped to the null label with probability --label-dropout
+            y = labels[idx].clone()
+            y[torch.rand(a.batch, generator=gen) < a.label_dropout] = a.classes
         sigma, eps = tb.draw(x0)
-        loss = tb.edm_loss(net, x0, sigma, eps)
+        loss = tb.edm_loss(net, x0, sigma, eps, y)
         loss.backward()
         loss_value = loss.item()
         if not np.isfinite(loss_value):
@@ -228,14 +276,16 @@ def sample_and_write(net, a, sigmas, info):
     """Samples from the EMA weights in net, twin.json, then samples.npy (last: its presence marks the side done)."""
     t1 = time.perf_counter()
     churn = a.s_churn if a.sampler == "edm" else 0.0
-    samples = sample(net, sigmas, a.n, a.sample_batch, a.seed + 1, churn, a.s_tmin, a.s_tmax, a.s_noise)
+    samples = sample(net, sigmas, a.n, a.sample_batch, a.seed + 1, churn, a.s_tmin, a.s_tmax, a.s_noise,
+                     a.classes, a.guidance)
     sample_seconds = time.perf_counter() - t1
     tmp = os.path.join(a.out, "samples.tmp.npy")
     np.save(tmp, samples.reshape(a.n, 1, 28, 28))
     info.update({"sample_seconds": sample_seconds, "n": a.n, "nfe": 2 * (len(sigmas) - 1) - 1,
                  "sampler": ("heun (EDM Algorithm 1, no churn)" if churn == 0 else
                              "edm (Algorithm 2, S_churn %g, S_tmin %g, S_tmax %g, S_noise %g)" % (
-                                 churn, a.s_tmin, a.s_tmax, a.s_noise)) + " on the given grid"})
+                                 churn, a.s_tmin, a.s_tmax, a.s_noise)) + " on the given grid"
+                 + ("" if a.classes == 0 else ", sample i of class i mod %d, guidance w %g" % (a.classes, a.guidance))})
     write_json(info, a.out)
     os.replace(tmp, os.path.join(a.out, "samples.npy"))
     print("twin: %d samples in %.1f s" % (a.n, sample_seconds), flush=True)

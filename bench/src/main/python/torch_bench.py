@@ -174,13 +174,20 @@ class Up(nn.Module):
 
 
 class UNet(nn.Module):
-    """UNetConfig.mnist(): 1×28×28, base 32, multipliers (1, 2, 2), 2 blocks, attention at 7, dropout 0.1."""
+    """UNetConfig.mnist(): 1×28×28, base 32, multipliers (1, 2, 2), 2 blocks, attention at 7, dropout 0.1.
+
+    classes K > 0 adds ClassEmbedding's table of K + 1 rows (row K the null label), added to the noise
+    embedding before the embedding MLP."""
 
     def __init__(self, channels=1, resolution=28, base=32, mult=(1, 2, 2), blocks=2, attention=(7,),
-                 dropout=0.1, heads=1):
+                 dropout=0.1, heads=1, classes=0):
         super().__init__()
         emb = 4 * base
+        self.classes = classes
         self.emb = Sinusoidal(base)
+        if classes > 0:
+            self.class_table = nn.Parameter(torch.empty(classes + 1, base))
+            nn.init.xavier_uniform_(self.class_table)
         self.embed1 = dense(base, emb)
         self.embed2 = dense(emb, emb)
         self.inp = conv(channels, base, 3)
@@ -213,8 +220,13 @@ class UNet(nn.Module):
         self.out_norm = group_norm(ch)
         self.out = conv(ch, channels, 3, gain=1e-5)
 
-    def forward(self, x, c_noise):
-        e = F.silu(self.embed1(self.emb(c_noise)))
+    def forward(self, x, c_noise, labels=None):
+        e = self.emb(c_noise)
+        if self.classes > 0:
+            if labels is None:  # no labels: every row the null label
+                labels = torch.full((x.shape[0],), self.classes, dtype=torch.long)
+            e = e + self.class_table[labels]
+        e = F.silu(self.embed1(e))
         e = F.silu(self.embed2(e))
         h = self.inp(x)
         skips = [h]
@@ -240,14 +252,14 @@ def draw(x0):
     return torch.exp(-1.2 + 1.2 * torch.randn(n, dtype=torch.float64)), torch.randn_like(x0)
 
 
-def edm_loss(net, x0, sigma, eps):
-    """λ c_out² mean‖F(c_in x̂; c_noise) − (x0 − c_skip x̂)/c_out‖², averaged over the batch."""
+def edm_loss(net, x0, sigma, eps, labels=None):
+    """λ c_out² mean‖F(c_in x̂; c_noise[, labels]) − (x0 − c_skip x̂)/c_out‖², averaged over the batch."""
     bshape = (x0.shape[0],) + (1,) * (x0.dim() - 1)
     c_skip, c_out, c_in, c_noise = edm_scalings(sigma)
     weight = (sigma ** 2 + SIGMA_DATA ** 2) / (sigma * SIGMA_DATA) ** 2 * c_out ** 2
     c_skip, c_out, c_in = (c.float().reshape(bshape) for c in (c_skip, c_out, c_in))
     x_hat = x0 + eps * sigma.float().reshape(bshape)
-    out = net(x_hat * c_in, c_noise.float())
+    out = net(x_hat * c_in, c_noise.float()) if labels is None else net(x_hat * c_in, c_noise.float(), labels)
     target = (x0 - x_hat * c_skip) / c_out
     mse = (out - target).square().mean(dim=tuple(range(1, x0.dim())))
     return (mse * weight.float()).mean()
@@ -264,11 +276,12 @@ def train_step(net, opt, x0):
     return value
 
 
-def sample_step(net, x, sigma):
-    """One denoiser call D(x̂; σ) = c_skip x̂ + c_out F(c_in x̂; c_noise) at a shared σ, no gradients."""
+def sample_step(net, x, sigma, labels=None):
+    """One denoiser call D(x̂; σ[, labels]) = c_skip x̂ + c_out F(c_in x̂; c_noise) at a shared σ, no gradients."""
     c_skip, c_out, c_in, c_noise = edm_scalings(torch.tensor(sigma, dtype=torch.float64))
     with torch.no_grad():
-        f = net(x * float(c_in), torch.full((x.shape[0],), float(c_noise)))
+        c = torch.full((x.shape[0],), float(c_noise))
+        f = net(x * float(c_in), c) if labels is None else net(x * float(c_in), c, labels)
         return x * float(c_skip) + f * float(c_out)
 
 

@@ -56,7 +56,7 @@ import org.diffusion4j.train.nn.UNetConfig;
  * <pre>
  * bin/bench mnist [--minutes 20] [--threads 2] [--n 10000] [--sampler edm|heun --steps 18]
  *                 [--churn S_churn[,S_tmin,S_tmax,S_noise]]
- *                 [--config key=v,…] [--data DIR] [--out DIR] [--only ours|twin]
+ *                 [--config key=v,…] [--guidance w] [--data DIR] [--out DIR] [--only ours|twin]
  * </pre>
  *
  * {@code --sampler} is {@code edm} (the default: EDM Algorithm 2, stochastic Heun with churn; {@code --churn}
@@ -66,7 +66,11 @@ import org.diffusion4j.train.nn.UNetConfig;
  *
  * {@code --config} overrides the training knobs: {@code base} (16), {@code mult} (1-2-2), {@code blocks}
  * (1), {@code attention} (7), {@code dropout} (0), {@code batch} (64), {@code lr} (2e-3), {@code warmup}
- * (100), {@code schedule} (cosine), {@code ema} (0.995), {@code clip} (1). {@code schedule=cosine} decays
+ * (100), {@code schedule} (cosine), {@code ema} (0.995), {@code clip} (1), {@code classes} (0; 10 trains on the
+ * digit labels with a learned null label, each label dropped to it with probability {@code labeldrop}, 0.1, Ho
+ * &amp; Salimans 2022; sample i then asks for digit i mod 10, with classifier-free guidance when
+ * {@code --guidance w} ≠ 1, both sides alike, and the report adds the fraction classified as asked).
+ * {@code schedule=cosine} decays
  * the learning rate after warm-up by a half cosine in the fraction of the budget spent, reaching 0 when the
  * budget ends ({@link org.diffusion4j.train.loop.LrSchedule#at(long, double)}); the twin applies the same rule
  * to its own clock.
@@ -77,15 +81,22 @@ public final class MnistBudgetBench {
 
   /** The training knobs both sides share. */
   record Knobs(int base, int[] mult, int blocks, int[] attention, double dropout, int batch, double lr, long warmup,
-      String schedule, double ema, double clip) {
+      String schedule, double ema, double clip, int classes, double labelDrop) {
     static final Map<String, String> DEFAULTS = Map.ofEntries(Map.entry("base", "16"), Map.entry("mult", "1-2-2"),
         Map.entry("blocks", "1"), Map.entry("attention", "7"), Map.entry("dropout", "0"), Map.entry("batch", "64"),
         Map.entry("lr", "2e-3"), Map.entry("warmup", "100"), Map.entry("schedule", "cosine"),
-        Map.entry("ema", "0.995"), Map.entry("clip", "1"));
+        Map.entry("ema", "0.995"), Map.entry("clip", "1"), Map.entry("classes", "10"), Map.entry("labeldrop", "0.1"));
 
     Knobs {
       if (!schedule.equals("constant") && !schedule.equals("cosine")) {
         throw new IllegalArgumentException("--config schedule=" + schedule + ": accepted constant, cosine");
+      }
+      if (classes != 0 && classes != 10) {
+        throw new IllegalArgumentException("--config classes=" + classes + ": accepted 0 (unconditional) and 10 "
+            + "(conditional on MNIST's digit labels)");
+      }
+      if (!(labelDrop >= 0 && labelDrop < 1)) {
+        throw new IllegalArgumentException("--config labeldrop=" + labelDrop + ": a probability in [0, 1)");
       }
     }
 
@@ -104,7 +115,8 @@ public final class MnistBudgetBench {
       return new Knobs(Integer.parseInt(v.get("base")), ints(v.get("mult")), Integer.parseInt(v.get("blocks")),
           ints(v.get("attention")), Double.parseDouble(v.get("dropout")), Integer.parseInt(v.get("batch")),
           Double.parseDouble(v.get("lr")), Long.parseLong(v.get("warmup")), v.get("schedule"),
-          Double.parseDouble(v.get("ema")), Double.parseDouble(v.get("clip")));
+          Double.parseDouble(v.get("ema")), Double.parseDouble(v.get("clip")), Integer.parseInt(v.get("classes")),
+          Double.parseDouble(v.get("labeldrop")));
     }
 
     private static int[] ints(String s) {
@@ -116,27 +128,30 @@ public final class MnistBudgetBench {
     }
 
     UNetConfig network() {
-      return new UNetConfig(1, 28, base, mult, blocks, attention, dropout, 0);
+      return new UNetConfig(1, 28, base, mult, blocks, attention, dropout, classes);
     }
 
     /** The twin's command-line flags for the same knobs. */
     List<String> twinFlags() {
       return List.of("--base", "" + base, "--mult", join(mult, ","), "--blocks", "" + blocks, "--attention",
           join(attention, ","), "--dropout", "" + dropout, "--batch", "" + batch, "--lr", "" + lr, "--warmup",
-          "" + warmup, "--schedule", schedule, "--ema", "" + ema, "--clip", "" + clip);
+          "" + warmup, "--schedule", schedule, "--ema", "" + ema, "--clip", "" + clip, "--classes", "" + classes,
+          "--label-dropout", "" + labelDrop);
     }
 
     String describe() {
       return String.format(Locale.ROOT, "U-Net base %d, multipliers %s, %d block(s)/level, attention at %s, dropout %s; "
           + "batch %d, AdamW lr %s (warm-up %d, then %s), clip %s, EMA %s", base, join(mult, ","), blocks,
           join(attention, ","), dropout, batch, lr, warmup,
-          schedule.equals("cosine") ? "a cosine ending with the budget" : "constant", clip, ema);
+          schedule.equals("cosine") ? "a cosine ending with the budget" : "constant", clip, ema)
+          + (classes == 0 ? "" : String.format(Locale.ROOT, "; class-conditional on the digit labels, label dropout %s",
+              labelDrop));
     }
   }
 
   /** One side's result. */
   record Side(String name, long steps, double trainSeconds, double stepsPerSecond, double fd, double confident,
-      double meanConfidence, long[] histogram, double balance, long params, String note) {}
+      double meanConfidence, long[] histogram, double balance, long params, String note, Double asRequested) {}
 
   /**
    * The sampler both sides run: Heun (EDM Algorithm 1) or, with {@code edm}, EDM Algorithm 2's stochastic
@@ -213,7 +228,7 @@ public final class MnistBudgetBench {
 
   /** The command line, checked before anything runs. */
   record Options(double minutes, int threads, int n, int steps, Path data, Knobs knobs, String only,
-      SamplerChoice sampler, Path out) {
+      SamplerChoice sampler, double guidance, Path out) {
     static Options parse(String[] args) {
       Map<String, String> o = options(args);
       double minutes = number(o, "minutes", "20");
@@ -231,8 +246,17 @@ public final class MnistBudgetBench {
       if (!List.of("both", "ours", "twin").contains(only)) {
         throw new IllegalArgumentException("--only " + only + "; accepted: both, ours, twin");
       }
+      Knobs knobs = Knobs.parse(o.get("config"));
+      double guidance = number(o, "guidance", "1");
+      if (o.containsKey("guidance") && knobs.classes() == 0) {
+        throw new IllegalArgumentException("--guidance " + o.get("guidance") + " needs a class-conditional network "
+            + "(--config classes=10)");
+      }
+      if (!Double.isFinite(guidance)) {
+        throw new IllegalArgumentException("--guidance must be finite, got " + o.get("guidance"));
+      }
       return new Options(minutes, threads, n, steps, Path.of(o.getOrDefault("data", "../shared/data/mnist")),
-          Knobs.parse(o.get("config")), only, SamplerChoice.parse(o.getOrDefault("sampler", "edm"), o.get("churn")),
+          knobs, only, SamplerChoice.parse(o.getOrDefault("sampler", "edm"), o.get("churn")), guidance,
           Path.of(o.getOrDefault("out", "bench-mnist")));
     }
 
@@ -263,6 +287,7 @@ public final class MnistBudgetBench {
     Knobs k = opt.knobs();
     String only = opt.only();
     SamplerChoice sc = opt.sampler();
+    double w = opt.guidance();
     Path out = opt.out();
     Files.createDirectories(out);
     ai.djl.engine.Engine.getInstance(); // loads the native library before the thread count is set
@@ -274,22 +299,38 @@ public final class MnistBudgetBench {
     }
     DataSource train = DataSources.parse("mnist:" + data);
     double sigmaData = Training.measureStd(train);
-    System.out.printf(Locale.ROOT, "MNIST budget: %.4g min per side on %d thread(s), %d samples, %s, σ_data %s%n"
-        + "%s%nout: %s%n", minutes, threads, n, sc.describe(steps), sigmaData, k.describe(), out.toAbsolutePath());
+    System.out.printf(Locale.ROOT, "MNIST budget: %.4g min per side on %d thread(s), %d samples, %s%s, σ_data %s%n"
+        + "%s%nout: %s%n", minutes, threads, n, sc.describe(steps), guidanceText(k, w), sigmaData, k.describe(),
+        out.toAbsolutePath());
 
     long t0 = System.nanoTime();
     if (!only.equals("twin")) {
-      ours(out.resolve("ours"), data, minutes, n, sc, grid, sigmaData, k);
+      ours(out.resolve("ours"), data, minutes, n, sc, w, grid, sigmaData, k);
     }
     if (!only.equals("ours")) {
-      twin(out.resolve("twin"), data, minutes, threads, n, sigmas, sc, sigmaData, k);
+      twin(out.resolve("twin"), data, minutes, threads, n, sigmas, sc, w, sigmaData, k);
     }
-    report(out, minutes, threads, n, steps, sc, k, data);
+    report(out, minutes, threads, n, steps, sc, w, k, data);
     System.out.printf(Locale.ROOT, "total wall time of this invocation: %.1f s%n", (System.nanoTime() - t0) / 1e9);
   }
 
-  private static void ours(Path dir, Path data, double minutes, int n, SamplerChoice sc, Grid grid, double sigmaData,
-      Knobs k) throws IOException {
+  /** ", sample i of class i mod 10, guidance w …" for a class-conditional network, else "". */
+  static String guidanceText(Knobs k, double w) {
+    return k.classes() == 0 ? "" : String.format(Locale.ROOT, ", sample i of digit i mod 10, %s", w == 1
+        ? "conditional (guidance w 1)" : "classifier-free guidance w " + w);
+  }
+
+  /** The digit sample i asks for: i mod 10, so that every batch of 100 holds ten of each. */
+  static long[] requestedLabels(int n) {
+    long[] labels = new long[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i % 10;
+    }
+    return labels;
+  }
+
+  private static void ours(Path dir, Path data, double minutes, int n, SamplerChoice sc, double w, Grid grid,
+      double sigmaData, Knobs k) throws IOException {
     Path samples = dir.resolve("samples.npy");
     if (Files.exists(samples)) {
       System.out.println("ours: reusing " + samples);
@@ -307,6 +348,9 @@ public final class MnistBudgetBench {
           .steps(100_000_000L).batch(k.batch()).lr(k.lr()).warmup(k.warmup()).lrSchedule(k.schedule()).clip(k.clip())
           .ema(k.ema()).seed(0).logEvery(10).checkpointEvery(Integer.MAX_VALUE)
           .timeBudget(Duration.ofNanos((long) (minutes * 60e9)));
+      if (k.classes() > 0) {
+        t.classConditional(true).labelDropout(k.labelDrop());
+      }
       long[] reached = new long[1];
       t.listener(new org.diffusion4j.train.loop.Trainer.Listener() {
         long nextPrint = System.nanoTime();
@@ -342,8 +386,13 @@ public final class MnistBudgetBench {
       long total = (long) Math.ceil(n / 100.0) * grid.steps();
       java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
       java.util.concurrent.atomic.AtomicLong nextPrint = new java.util.concurrent.atomic.AtomicLong(s0 + 30_000_000_000L);
-      Sampling.Result r = Sampling.of(m.denoiser(), m.config().sampleShape())
-          .sampler(sc.create()).grid(grid).seeds(1, n).batch(100)
+      org.diffusion4j.denoiser.Denoiser model = k.classes() == 0 || w == 1 ? m.denoiser()
+          : new org.diffusion4j.guidance.ClassifierFreeGuidance(m.denoiser(), w);
+      Sampling s = Sampling.of(model, m.config().sampleShape());
+      if (k.classes() > 0) {
+        s.conditioning(org.diffusion4j.denoiser.Conditioning.ofLabels(requestedLabels(n)));
+      }
+      Sampling.Result r = s.sampler(sc.create()).grid(grid).seeds(1, n).batch(100)
           .dtype(ai.djl.ndarray.types.DataType.FLOAT32).listener(info -> {
             long d = done.incrementAndGet();
             long now = System.nanoTime();
@@ -364,7 +413,7 @@ public final class MnistBudgetBench {
   }
 
   private static void twin(Path dir, Path data, double minutes, int threads, int n, double[] sigmas,
-      SamplerChoice sc, double sigmaData, Knobs k) throws IOException, InterruptedException {
+      SamplerChoice sc, double w, double sigmaData, Knobs k) throws IOException, InterruptedException {
     Path samples = dir.resolve("samples.npy");
     if (Files.exists(samples)) {
       System.out.println("twin: reusing " + samples);
@@ -381,6 +430,7 @@ public final class MnistBudgetBench {
         "--out", dir.toString()));
     cmd.addAll(k.twinFlags());
     cmd.addAll(sc.twinFlags());
+    cmd.addAll(List.of("--guidance", "" + w));
     if (Files.exists(dir.resolve("twin.json")) && Files.exists(dir.resolve("twin-ema.pt"))) {
       // a finished training without samples (e.g. a new --sampler on an earlier run): sample only, as ours does
       System.out.println("twin: reusing the training in " + dir + ", sampling only");
@@ -423,8 +473,8 @@ public final class MnistBudgetBench {
         : JsonParser.parseString(lines.get(lines.size() - 1)).getAsJsonObject().get("loss").getAsDouble();
   }
 
-  private static void report(Path out, double minutes, int threads, int n, int steps, SamplerChoice sc, Knobs k,
-      Path data)
+  private static void report(Path out, double minutes, int threads, int n, int steps, SamplerChoice sc, double w,
+      Knobs k, Path data)
       throws IOException {
     List<Side> sides = new ArrayList<>();
     List<double[]> shown = new ArrayList<>();
@@ -448,12 +498,14 @@ public final class MnistBudgetBench {
         double fd = FrechetDistance.of(new FeatureStatistics(128).add(f.features()), refStats);
         ClassBalance cb = ClassBalance.of(f.probabilities(), 10);
         long sure = 0;
+        long right = 0;
         for (int i = 0; i < count; i++) {
           double best = 0;
           for (int c = 0; c < 10; c++) {
             best = Math.max(best, f.probabilities()[i * 10 + c]);
           }
           sure += best >= 0.9 ? 1 : 0;
+          right += f.label(i) == i % 10 ? 1 : 0;
         }
         JsonObject j = JsonParser.parseString(Files.readString(dir.resolve(name.equals("ours") ? "train.json"
             : "twin.json"))).getAsJsonObject();
@@ -465,7 +517,7 @@ public final class MnistBudgetBench {
           blas = j.get("blas").getAsString();
         }
         sides.add(new Side(name, st, sec, st / sec, fd, sure / (double) count, cb.confidence(), cb.histogram(),
-            cb.balance(), j.get("params").getAsLong(), note));
+            cb.balance(), j.get("params").getAsLong(), note, k.classes() == 0 ? null : (Double) (right / (double) count)));
         shown.add(Arrays.copyOf(x, Math.min(count, SHOWN) * 784));
       }
     }
@@ -476,30 +528,37 @@ public final class MnistBudgetBench {
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "MNIST budget: %.4g min of training per side on %d thread(s), then %d samples, "
         + "%s, EMA weights; FD in the shipped MNIST classifier's features vs "
-        + "the %s test images; confident = max class probability ≥ 0.9.%n%s.%n%n", minutes, threads, n,
-        sc.describe(steps), "10 000", k.describe()));
+        + "the %s test images; confident = max class probability ≥ 0.9%s.%n%s.%n%n", minutes, threads, n,
+        sc.describe(steps) + guidanceText(k, w), "10 000",
+        k.classes() == 0 ? "" : "; as asked = classified as the digit requested", k.describe()));
+    boolean cond = k.classes() > 0;
     md.append("| side | parameters | steps | steps/s | FD | confident ≥ 0.9 | mean confidence | class balance | "
-        + "histogram 0–9 |\n|---|---|---|---|---|---|---|---|---|\n");
+        + (cond ? "as asked | " : "") + "histogram 0–9 |\n|---|---|---|---|---|---|---|---|---|" + (cond ? "---|" : "")
+        + "\n");
     for (Side s : sides) {
-      md.append(String.format(Locale.ROOT, "| %s | %,d | %d | %.3f | %.2f | %.1f %% | %.3f | %.3f | %s |%n",
+      md.append(String.format(Locale.ROOT, "| %s | %,d | %d | %.3f | %.2f | %.1f %% | %.3f | %.3f | %s%s |%n",
           s.name().equals("ours") ? "Diffusion4J" : "PyTorch twin", s.params(), s.steps(), s.stepsPerSecond(), s.fd(),
-          100 * s.confident(), s.meanConfidence(), s.balance(), Arrays.toString(s.histogram())));
+          100 * s.confident(), s.meanConfidence(), s.balance(),
+          cond ? String.format(Locale.ROOT, "%.1f %% | ", 100 * s.asRequested()) : "", Arrays.toString(s.histogram())));
     }
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("minutes", minutes);
     json.put("threads", threads);
     json.put("n", n);
     json.put("sampler", sc.describe(steps));
+    json.put("classes", k.classes());
+    json.put("guidance", w);
     json.put("steps", steps);
     json.put("config", k.describe());
     json.put("sides", sides);
     if (sides.size() == 2) {
       Side a = sides.get(0);
       Side b = sides.get(1);
-      md.append(String.format(Locale.ROOT, "| ours/PyTorch | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | |%n",
+      md.append(String.format(Locale.ROOT, "| ours/PyTorch | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s|%n",
           a.params() / (double) b.params(), a.steps() / (double) b.steps(), a.stepsPerSecond() / b.stepsPerSecond(),
           a.fd() / b.fd(), a.confident() / b.confident(), a.meanConfidence() / b.meanConfidence(),
-          a.balance() / b.balance()));
+          a.balance() / b.balance(), cond ? String.format(Locale.ROOT, "%.3f | ", a.asRequested() / b.asRequested())
+              : ""));
       json.put("ratios", Map.of("steps", a.steps() / (double) b.steps(), "steps_per_s",
           a.stepsPerSecond() / b.stepsPerSecond(), "fd", a.fd() / b.fd(), "confident", a.confident() / b.confident()));
     }
@@ -565,8 +624,8 @@ public final class MnistBudgetBench {
     return img;
   }
 
-  private static final List<String> KEYS = List.of("minutes", "threads", "n", "sampler", "churn", "steps", "data", "config",
-      "only", "out");
+  private static final List<String> KEYS = List.of("minutes", "threads", "n", "sampler", "churn", "guidance", "steps",
+      "data", "config", "only", "out");
 
   /** {@code --key value} pairs; an unknown key or a missing value is an error naming it. */
   static Map<String, String> options(String[] args) {

@@ -50,13 +50,41 @@ class MnistBudgetSamplerTest {
   }
 
   @Test
+  void classConditionalKnobsReachTheTwinAndAskForEachDigitAlike() {
+    MnistBudgetBench.Options o = MnistBudgetBench.Options.parse(new String[] {"--config", "classes=10,labeldrop=0.2",
+        "--guidance", "1.5"});
+    assertEquals(10, o.knobs().classes());
+    assertEquals(10, o.knobs().network().classes());
+    assertEquals(1.5, o.guidance());
+    List<String> f = o.knobs().twinFlags();
+    assertEquals("10", f.get(f.indexOf("--classes") + 1));
+    assertEquals("0.2", f.get(f.indexOf("--label-dropout") + 1));
+    assertTrue(MnistBudgetBench.guidanceText(o.knobs(), 1.5).contains("classifier-free guidance w 1.5"));
+    assertEquals("", MnistBudgetBench.guidanceText(MnistBudgetBench.Knobs.parse("classes=0"), 1));
+    // sample i asks for digit i mod 10 (mnist_budget.py: torch.arange(start, start + k) % classes)
+    long[] labels = MnistBudgetBench.requestedLabels(25);
+    assertEquals(0, labels[0]);
+    assertEquals(9, labels[19]);
+    assertEquals(4, labels[24]);
+    // class-conditional by default (the README's grid); classes=0 is the unconditional network, the twin told so
+    assertEquals(10, MnistBudgetBench.Knobs.parse(null).classes());
+    assertEquals(1.0, MnistBudgetBench.Options.parse(new String[0]).guidance());
+    MnistBudgetBench.Knobs u = MnistBudgetBench.Knobs.parse("classes=0");
+    assertEquals(0, u.network().classes());
+    assertEquals("0", u.twinFlags().get(u.twinFlags().indexOf("--classes") + 1));
+  }
+
+  @Test
   void theCommandLineIsCheckedBeforeAnythingRuns() {
     MnistBudgetBench.Options o = MnistBudgetBench.Options.parse(new String[] {"--n", "200", "--sampler", "heun"});
     assertEquals(200, o.n());
     assertEquals(new Heun(), o.sampler().create());
     assertEquals(new EdmStochastic(40, 0.05, 50, 1.003), MnistBudgetBench.Options.parse(new String[0]).sampler().create());
-    String[][] bad = {{"--minutes", "abc"}, {"--churn", "40,x"}, {"--only", "both2"}, {"--bogus", "1"}, {"--n"}};
-    String[] named = {"--minutes abc", "'x'", "--only both2", "'--bogus'", "--n needs a value"};
+    String[][] bad = {{"--minutes", "abc"}, {"--churn", "40,x"}, {"--only", "both2"}, {"--bogus", "1"}, {"--n"},
+        {"--config", "classes=0", "--guidance", "2"}, {"--guidance", "x"}, {"--config", "classes=7"},
+        {"--config", "classes=10,labeldrop=1"}};
+    String[] named = {"--minutes abc", "'x'", "--only both2", "'--bogus'", "--n needs a value",
+        "--guidance 2 needs a class-conditional network", "--guidance x", "classes=7", "labeldrop=1.0"};
     for (int i = 0; i < bad.length; i++) {
       String[] args = bad[i];
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
