@@ -43,8 +43,9 @@ import org.diffusion4j.train.nn.UNetConfig;
 /**
  * The MNIST budget benchmark: the README's MNIST U-Net at half its width (base 16 channels: at a budget of
  * minutes on a CPU, more steps of a smaller network win — the README's grid) trained by the project's
- * {@code Trainer} for a wall-clock budget (EDM objective, Karras et al. 2022), then N digits sampled with the EMA weights
- * (Heun, EDM Algorithm 1, on the Karras grid) and scored in the shipped MNIST classifier's feature space:
+ * {@code Trainer} for a wall-clock budget (EDM objective, Karras et al. 2022; class-conditional on the digit labels
+ * by default), then N digits sampled with the EMA weights (EDM Algorithm 2 by default, on the Karras grid; sample i
+ * asks for digit i mod 10) and scored in the shipped MNIST classifier's feature space:
  * the Fréchet distance to the test set's features (Heusel et al. 2017's FID form with this project's
  * classifier in place of Inception) and the fraction of samples classified with confidence ≥ 0.9. The
  * PyTorch twin ({@code bench/src/main/python/mnist_budget.py}: the same network, objective, optimiser,
@@ -76,7 +77,9 @@ import org.diffusion4j.train.nn.UNetConfig;
  * to its own clock.
  */
 public final class MnistBudgetBench {
+  /** Samples shown per side: 8×8, or 10×10 for a class-conditional network (column j = digit j). */
   private static final int SHOWN = 64;
+  private static final int SHOWN_CONDITIONAL = 100;
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
   /** The training knobs both sides share. */
@@ -518,7 +521,7 @@ public final class MnistBudgetBench {
         }
         sides.add(new Side(name, st, sec, st / sec, fd, sure / (double) count, cb.confidence(), cb.histogram(),
             cb.balance(), j.get("params").getAsLong(), note, k.classes() == 0 ? null : (Double) (right / (double) count)));
-        shown.add(Arrays.copyOf(x, Math.min(count, SHOWN) * 784));
+        shown.add(Arrays.copyOf(x, Math.min(count, k.classes() > 0 ? SHOWN_CONDITIONAL : SHOWN) * 784));
       }
     }
     if (sides.isEmpty()) {
@@ -584,7 +587,7 @@ public final class MnistBudgetBench {
       }
     }
     Path png = out.resolve("mnist-budget.png");
-    AtomicFiles.write(png, DensityPlot.png(picture(sides, shown)));
+    AtomicFiles.write(png, DensityPlot.png(picture(sides, shown, k.classes() > 0 ? 10 : 8)));
     md.append("\n![samples](mnist-budget.png)\n");
     AtomicFiles.write(out.resolve("mnist-budget.md"), md.toString().getBytes(StandardCharsets.UTF_8));
     AtomicFiles.write(out.resolve("mnist-budget.json"), GSON.toJson(json).getBytes(StandardCharsets.UTF_8));
@@ -593,11 +596,14 @@ public final class MnistBudgetBench {
     System.out.println("wrote " + out.resolve("mnist-budget.md") + ", mnist-budget.json, " + png);
   }
 
-  /** The first 64 samples of each side, 8×8, side by side under their names. */
-  private static BufferedImage picture(List<Side> sides, List<double[]> shown) {
+  /**
+   * The first samples of each side in a grid of {@code columns} (10 for a conditional network: column j asked for
+   * digit j), side by side under their names.
+   */
+  private static BufferedImage picture(List<Side> sides, List<double[]> shown, int columns) {
     List<BufferedImage> grids = new ArrayList<>();
     for (double[] x : shown) {
-      grids.add(ImageGrid.grid(x, x.length / 784, 1, 28, 28, 2, 8));
+      grids.add(ImageGrid.grid(x, x.length / 784, 1, 28, 28, 2, columns));
     }
     int head = 22;
     int w = 0;
